@@ -1,0 +1,48 @@
+//! Every HKDF `info` string and HMAC label Sotto uses, in one place.
+//!
+//! Each label is ASCII, at least 8 bytes long, starts with the protocol name and version
+//! (`Sotto/1 `) and is used for exactly one derivation. `docs/protocol.md` lists them in ASCII
+//! and hex; a test checks that the list there matches [`ALL`].
+
+/// KDF_RK of the standard Double Ratchet: HKDF-SHA256(salt = root key, ikm = DH output).
+pub const RATCHET_ROOT: &[u8] = b"Sotto/1 ratchet root";
+/// KDF_RK of the header-encryption variant (96 bytes: root key, chain key, next header key).
+pub const RATCHET_ROOT_HE: &[u8] = b"Sotto/1 ratchet root header-encryption";
+/// Splits a session's initial secret into root key and the two initial header keys (HE only).
+pub const RATCHET_HE_INIT: &[u8] = b"Sotto/1 ratchet header-encryption init";
+/// ENCRYPT: message key to AEAD key and nonce.
+pub const MESSAGE_KEYS: &[u8] = b"Sotto/1 message keys";
+/// Header encryption: header key and per-message salt to AEAD key and nonce.
+pub const HEADER_KEYS: &[u8] = b"Sotto/1 header keys";
+/// Pickle encryption: pickle key and per-pickle salt to AEAD key and nonce.
+pub const PICKLE_KEYS: &[u8] = b"Sotto/1 pickle keys";
+
+/// All labels with their constant names, in the order `docs/protocol.md` lists them.
+pub const ALL: &[(&str, &[u8])] = &[
+    ("RATCHET_ROOT", RATCHET_ROOT),
+    ("RATCHET_ROOT_HE", RATCHET_ROOT_HE),
+    ("RATCHET_HE_INIT", RATCHET_HE_INIT),
+    ("MESSAGE_KEYS", MESSAGE_KEYS),
+    ("HEADER_KEYS", HEADER_KEYS),
+    ("PICKLE_KEYS", PICKLE_KEYS),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_well_formed_and_distinct() {
+        for (i, (name, label)) in ALL.iter().enumerate() {
+            assert!(label.len() >= 8, "{name} is shorter than 8 bytes");
+            assert!(label.is_ascii(), "{name} is not ASCII");
+            assert!(
+                label.starts_with(b"Sotto/1 "),
+                "{name} lacks the protocol prefix"
+            );
+            for (other, other_label) in &ALL[i + 1..] {
+                assert_ne!(label, other_label, "{name} and {other} collide");
+            }
+        }
+    }
+}
