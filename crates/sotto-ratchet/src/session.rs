@@ -1,0 +1,655 @@
+//! The Double Ratchet session.
+//!
+//! This is the state machine of the Signal Double Ratchet specification (revision 1),
+//! sections 3 (standard) and 4 (header encryption), with these choices pinned by Sotto:
+//!
+//! 1. The session starts from a 32-byte secret (the handshake's output). Standard kind: it
+//!    is the initial root key. Header-encryption kind: HKDF-SHA256(no salt, ikm = secret,
+//!    info = RATCHET_HE_INIT) gives 96 bytes: root key, the initiator's first sending header
+//!    key (`shared_hka`), the responder's first sending header key (`shared_nhkb`).
+//! 2. The responder's first ratchet key pair is its signed prekey; the initiator generates a
+//!    fresh one when the session is created and performs the first DH ratchet step at once.
+//! 3. A party generates its next ratchet key pair lazily (specification section 6.5): at the
+//!    first `encrypt` after a successful `decrypt` moved it to a new peer ratchet key. The
+//!    receiving half of a DH ratchet step happens in `decrypt`, the sending half in `encrypt`.
+//! 4. `decrypt` is transactional: it computes everything into locals and commits only after
+//!    the AEAD tag verified (RAT-10). A message that fails leaves the session as it was.
+//!
+//! Validation IDs (RAT-xx) refer to `docs/protocol.md`.
+
+use core::fmt;
+
+use sotto_crypto::x25519::{KeyPair, PublicKey, SharedSecret};
+use sotto_crypto::{CryptoRng, SecretBytes};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::chain_key::ChainKey;
+use crate::header::Header;
+use crate::header_key::{HEADER_SALT_LEN, HeaderKey};
+use crate::message::{MAX_PLAINTEXT_LEN, VERSION_HEADER_ENCRYPTED, VERSION_STANDARD};
+use crate::root_key::{RootKey, secret32};
+use crate::skipped_keys::{SkippedKey, SkippedKeys};
+use crate::trace::StepTrace;
+use crate::{DecryptError, EncryptError, Message, SessionConfig, SessionError, SessionKind};
+
+/// The 32-byte secret a session starts from: the output of session setup (X3DH/PQXDH).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct SessionSecret(SecretBytes<32>);
+
+impl SessionSecret {
+    /// Wraps the secret bytes.
+    pub const fn new(bytes: [u8; 32]) -> Self {
+        Self(SecretBytes::new(bytes))
+    }
+
+    /// Wraps secret bytes that are already protected.
+    pub const fn from_secret(bytes: SecretBytes<32>) -> Self {
+        Self(bytes)
+    }
+}
+
+impl fmt::Debug for SessionSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionSecret(..)")
+    }
+}
+
+/// A sending or receiving chain: chain key, next message number and (header encryption
+/// only) the chain's header key.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct Chain {
+    pub(crate) chain_key: ChainKey,
+    pub(crate) n: u32,
+    pub(crate) header_key: Option<HeaderKey>,
+}
+
+/// NHKs and NHKr of the header-encryption variant.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct NextHeaderKeys {
+    pub(crate) sending: HeaderKey,
+    pub(crate) receiving: HeaderKey,
+}
+
+/// A Double Ratchet session with one peer device.
+///
+/// ```
+/// use sotto_crypto::x25519::KeyPair;
+/// use sotto_ratchet::{Session, SessionConfig, SessionSecret};
+///
+/// let mut rng = rand::rng();
+/// let secret = [7u8; 32]; // from the handshake in real use
+/// let bob_prekey = KeyPair::generate(&mut rng);
+/// let mut alice = Session::initiator(
+///     SessionSecret::new(secret),
+///     b"alice-id bob-id",
+///     bob_prekey.public_key(),
+///     SessionConfig::default(),
+///     &mut rng,
+/// )?;
+/// let mut bob = Session::responder(
+///     SessionSecret::new(secret),
+///     b"alice-id bob-id",
+///     bob_prekey,
+///     SessionConfig::default(),
+/// )?;
+/// let wire = alice.encrypt(b"hello", &mut rng)?;
+/// assert_eq!(bob.decrypt(&wire)?, b"hello");
+/// let reply = bob.encrypt(b"hi", &mut rng)?;
+/// assert_eq!(alice.decrypt(&reply)?, b"hi");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) config: SessionConfig,
+    /// u16be(len(AD)) || AD: the prefix of every AEAD associated data.
+    pub(crate) ad_prefix: Vec<u8>,
+    pub(crate) root_key: RootKey,
+    /// DHs, with its public key cached.
+    pub(crate) our_ratchet: KeyPair,
+    /// PN.
+    pub(crate) previous_chain_length: u32,
+    /// CKs, Ns, HKs; `None` until the next DH ratchet step on the sending side.
+    pub(crate) sending: Option<Chain>,
+    /// DHr.
+    pub(crate) peer_ratchet_key: Option<PublicKey>,
+    /// CKr, Nr, HKr.
+    pub(crate) receiving: Option<Chain>,
+    /// NHKs, NHKr (header encryption only).
+    pub(crate) next_header_keys: Option<NextHeaderKeys>,
+    pub(crate) skipped: SkippedKeys,
+}
+
+/// Where an incoming message's key comes from.
+enum Source {
+    Skipped(usize),
+    Current,
+    New,
+}
+
+/// Builds `u16be(len(AD)) || AD` (RAT-13).
+fn ad_prefix(associated_data: &[u8]) -> Result<Vec<u8>, SessionError> {
+    let len =
+        u16::try_from(associated_data.len()).map_err(|_| SessionError::AssociatedDataTooLong {
+            len: associated_data.len(),
+        })?;
+    let mut out = Vec::with_capacity(2 + associated_data.len());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(associated_data);
+    Ok(out)
+}
+
+/// The initial root key and, for header encryption, (shared_hka, shared_nhkb).
+fn initial_keys(
+    secret: &SessionSecret,
+    config: &SessionConfig,
+) -> (RootKey, Option<(HeaderKey, HeaderKey)>) {
+    if config.is_header_encrypted() {
+        let okm = sotto_crypto::kdf::hkdf_sha256::<96>(
+            None,
+            secret.0.expose(),
+            sotto_crypto::labels::RATCHET_HE_INIT,
+        );
+        let bytes = okm.expose();
+        (
+            RootKey::new(secret32(&bytes[..32])),
+            Some((
+                HeaderKey::new(secret32(&bytes[32..64])),
+                HeaderKey::new(secret32(&bytes[64..])),
+            )),
+        )
+    } else {
+        (RootKey::new(SecretBytes::new(*secret.0.expose())), None)
+    }
+}
+
+/// The sending half of a DH ratchet step: KDF_RK(RK, dh) and, for header encryption, the
+/// new chain's header key (the old NHKs) and the new NHKs.
+fn sending_step(
+    root_key: &RootKey,
+    next_header_keys: Option<&NextHeaderKeys>,
+    dh: &SharedSecret,
+) -> (RootKey, Chain, Option<HeaderKey>) {
+    match next_header_keys {
+        Some(next) => {
+            let (rk, ck, nhk) = root_key.advance_he(dh);
+            (
+                rk,
+                Chain {
+                    chain_key: ck,
+                    n: 0,
+                    header_key: Some(next.sending.clone()),
+                },
+                Some(nhk),
+            )
+        }
+        None => {
+            let (rk, ck) = root_key.advance(dh);
+            (
+                rk,
+                Chain {
+                    chain_key: ck,
+                    n: 0,
+                    header_key: None,
+                },
+                None,
+            )
+        }
+    }
+}
+
+/// Steps `chain_key` from message `from` to message `until`, collecting the keys passed
+/// over; returns the chain key for message `until`.
+fn skip_keys(
+    chain_key: &ChainKey,
+    from: u32,
+    until: u32,
+    ratchet_key: &PublicKey,
+    header_key: Option<&HeaderKey>,
+    out: &mut Vec<SkippedKey>,
+) -> ChainKey {
+    let mut ck = chain_key.clone();
+    for n in from..until {
+        let (message_key, next) = ck.step();
+        out.push(SkippedKey {
+            ratchet_key: *ratchet_key,
+            n,
+            header_key: header_key.cloned(),
+            message_key,
+        });
+        ck = next;
+    }
+    ck
+}
+
+impl Session {
+    /// Creates the initiator's session (Alice): generates its first ratchet key pair from
+    /// `rng` and performs the first sending DH ratchet step against `their_ratchet_key`
+    /// (the responder's signed prekey).
+    pub fn initiator<R: CryptoRng + ?Sized>(
+        secret: SessionSecret,
+        associated_data: &[u8],
+        their_ratchet_key: &PublicKey,
+        config: SessionConfig,
+        rng: &mut R,
+    ) -> Result<Self, SessionError> {
+        let ad_prefix = ad_prefix(associated_data)?;
+        let (root, header_keys) = initial_keys(&secret, &config);
+        let next = header_keys.map(|(hka, nhkb)| NextHeaderKeys {
+            sending: hka,
+            receiving: nhkb,
+        });
+        let our_ratchet = KeyPair::generate(rng);
+        let dh = our_ratchet
+            .diffie_hellman(their_ratchet_key)
+            .map_err(|_| SessionError::NonContributory)?;
+        let (root_key, chain, nhks) = sending_step(&root, next.as_ref(), &dh);
+        let next_header_keys = match (next, nhks) {
+            (Some(next), Some(nhks)) => Some(NextHeaderKeys {
+                sending: nhks,
+                receiving: next.receiving.clone(),
+            }),
+            _ => None,
+        };
+        Ok(Self {
+            config,
+            ad_prefix,
+            root_key,
+            our_ratchet,
+            previous_chain_length: 0,
+            sending: Some(chain),
+            peer_ratchet_key: Some(*their_ratchet_key),
+            receiving: None,
+            next_header_keys,
+            skipped: SkippedKeys::default(),
+        })
+    }
+
+    /// Creates the responder's session (Bob), whose first ratchet key pair is the signed
+    /// prekey the initiator used. It can send once it has decrypted a message (RAT-14).
+    pub fn responder(
+        secret: SessionSecret,
+        associated_data: &[u8],
+        our_ratchet_key: KeyPair,
+        config: SessionConfig,
+    ) -> Result<Self, SessionError> {
+        let ad_prefix = ad_prefix(associated_data)?;
+        let (root_key, header_keys) = initial_keys(&secret, &config);
+        Ok(Self {
+            config,
+            ad_prefix,
+            root_key,
+            our_ratchet: our_ratchet_key,
+            previous_chain_length: 0,
+            sending: None,
+            peer_ratchet_key: None,
+            receiving: None,
+            next_header_keys: header_keys.map(|(hka, nhkb)| NextHeaderKeys {
+                sending: nhkb,
+                receiving: hka,
+            }),
+            skipped: SkippedKeys::default(),
+        })
+    }
+
+    /// The session's configuration.
+    pub const fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Our current ratchet public key.
+    pub const fn ratchet_key(&self) -> &PublicKey {
+        self.our_ratchet.public_key()
+    }
+
+    /// How many skipped message keys are stored.
+    pub fn skipped_key_count(&self) -> usize {
+        self.skipped.len()
+    }
+
+    /// Encrypts `plaintext`. `rng` is drawn from only for a new ratchet key pair (32 bytes,
+    /// at the first send after receiving a new peer ratchet key) and, in header-encryption
+    /// sessions, for each header's 16-byte salt, in that order.
+    pub fn encrypt<R: CryptoRng + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        rng: &mut R,
+    ) -> Result<Message, EncryptError> {
+        self.encrypt_traced(plaintext, rng, None)
+    }
+
+    pub(crate) fn encrypt_traced<R: CryptoRng + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        rng: &mut R,
+        trace: Option<&mut StepTrace>,
+    ) -> Result<Message, EncryptError> {
+        if plaintext.len() > MAX_PLAINTEXT_LEN {
+            return Err(EncryptError::PlaintextTooLong {
+                len: plaintext.len(),
+            });
+        }
+        match &self.sending {
+            Some(chain) if chain.n == u32::MAX => return Err(EncryptError::CounterLimit),
+            Some(_) => {}
+            None => self.ratchet_sending_chain(rng)?,
+        }
+        let salt = self.config.is_header_encrypted().then(|| {
+            let mut salt = [0u8; HEADER_SALT_LEN];
+            rng.fill_bytes(&mut salt);
+            salt
+        });
+        let Some(chain) = self.sending.as_mut() else {
+            return Err(EncryptError::NoPeerRatchetKey);
+        };
+        let (message_key, next_chain_key) = chain.chain_key.step();
+        let header = Header {
+            ratchet_key: *self.our_ratchet.public_key(),
+            previous_chain_length: self.previous_chain_length,
+            message_number: chain.n,
+        };
+        let mut bytes;
+        let mut header_ad = None;
+        match (&chain.header_key, salt) {
+            (Some(header_key), Some(salt)) => {
+                let mut ad = Vec::with_capacity(self.ad_prefix.len() + 1 + HEADER_SALT_LEN);
+                ad.extend_from_slice(&self.ad_prefix);
+                ad.push(VERSION_HEADER_ENCRYPTED);
+                ad.extend_from_slice(&salt);
+                let encrypted_header = header_key.seal(&salt, &ad, &header);
+                bytes = Vec::with_capacity(crate::HEADER_ENCRYPTED_OVERHEAD + plaintext.len());
+                bytes.push(VERSION_HEADER_ENCRYPTED);
+                bytes.extend_from_slice(&salt);
+                bytes.extend_from_slice(&encrypted_header);
+                header_ad = Some(ad);
+            }
+            _ => {
+                bytes = Vec::with_capacity(crate::STANDARD_OVERHEAD + plaintext.len());
+                bytes.push(VERSION_STANDARD);
+                bytes.extend_from_slice(&header.to_bytes());
+            }
+        }
+        let prefix_len = bytes.len();
+        let mut ad = Vec::with_capacity(self.ad_prefix.len() + prefix_len);
+        ad.extend_from_slice(&self.ad_prefix);
+        ad.extend_from_slice(&bytes);
+        bytes.extend_from_slice(plaintext);
+        let tag = message_key.seal(&ad, &mut bytes[prefix_len..]);
+        bytes.extend_from_slice(&tag);
+
+        if let Some(trace) = trace {
+            trace.record(&self.root_key, &chain.chain_key, &message_key, ad, header);
+            if let (Some(hk), Some(salt), Some(had)) = (&chain.header_key, salt, header_ad) {
+                trace.record_header(hk, salt, had);
+            }
+        }
+        chain.chain_key = next_chain_key;
+        chain.n += 1;
+        let kind = self.config.kind();
+        Ok(Message::from_parts(bytes, kind))
+    }
+
+    /// The sending half of a DH ratchet step with a fresh key pair. Changes nothing on error.
+    fn ratchet_sending_chain<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+    ) -> Result<(), EncryptError> {
+        let peer = self
+            .peer_ratchet_key
+            .ok_or(EncryptError::NoPeerRatchetKey)?;
+        let pair = KeyPair::generate(rng);
+        // The peer key already passed this check in `decrypt`; a failure is impossible but
+        // is still reported rather than assumed away.
+        let dh = pair
+            .diffie_hellman(&peer)
+            .map_err(|_| EncryptError::NoPeerRatchetKey)?;
+        let (root_key, chain, nhks) =
+            sending_step(&self.root_key, self.next_header_keys.as_ref(), &dh);
+        self.root_key = root_key;
+        self.our_ratchet = pair;
+        self.sending = Some(chain);
+        if let (Some(next), Some(nhks)) = (self.next_header_keys.as_mut(), nhks) {
+            next.sending = nhks;
+        }
+        Ok(())
+    }
+
+    /// Decrypts `message`. On any error the session is exactly as it was (RAT-10).
+    pub fn decrypt(&mut self, message: &Message) -> Result<Vec<u8>, DecryptError> {
+        self.decrypt_traced(message, None)
+    }
+
+    pub(crate) fn decrypt_traced(
+        &mut self,
+        message: &Message,
+        trace: Option<&mut StepTrace>,
+    ) -> Result<Vec<u8>, DecryptError> {
+        if message.kind() != self.config.kind() {
+            return Err(DecryptError::WrongKind {
+                expected: self.config.kind(),
+                got: message.kind(),
+            });
+        }
+        let (header, source, new_header_key) = match message.kind() {
+            SessionKind::Standard => {
+                let header = message.header().ok_or(DecryptError::Authentication)?;
+                (header, self.locate(&header)?, None)
+            }
+            SessionKind::HeaderEncrypted => self.open_header(message)?,
+        };
+        let n = header.message_number;
+        if n == u32::MAX {
+            return Err(DecryptError::CounterLimit);
+        }
+        let mut ad = Vec::with_capacity(self.ad_prefix.len() + message.prefix().len());
+        ad.extend_from_slice(&self.ad_prefix);
+        ad.extend_from_slice(message.prefix());
+
+        match source {
+            Source::Skipped(index) => {
+                let entry = self.skipped.get(index).ok_or(DecryptError::Duplicate)?;
+                let plaintext = entry
+                    .message_key
+                    .open(&ad, message.body())
+                    .map_err(|_| DecryptError::Authentication)?;
+                if let Some(trace) = trace {
+                    trace.record_key(&entry.message_key, ad, header);
+                }
+                self.skipped.remove(index);
+                Ok(plaintext)
+            }
+            Source::Current => {
+                let Some(chain) = self.receiving.as_ref() else {
+                    return Err(DecryptError::Authentication);
+                };
+                if n < chain.n {
+                    return Err(DecryptError::Duplicate);
+                }
+                self.check_skip(u64::from(n - chain.n))?;
+                let mut passed = Vec::new();
+                let ck = skip_keys(
+                    &chain.chain_key,
+                    chain.n,
+                    n,
+                    &header.ratchet_key,
+                    chain.header_key.as_ref(),
+                    &mut passed,
+                );
+                let (message_key, next_chain_key) = ck.step();
+                let plaintext = message_key
+                    .open(&ad, message.body())
+                    .map_err(|_| DecryptError::Authentication)?;
+                if let Some(trace) = trace {
+                    trace.record(&self.root_key, &ck, &message_key, ad, header);
+                }
+                self.skipped
+                    .extend(passed, self.config.max_stored_skipped());
+                if let Some(chain) = self.receiving.as_mut() {
+                    chain.chain_key = next_chain_key;
+                    chain.n = n + 1;
+                }
+                Ok(plaintext)
+            }
+            Source::New => {
+                let pn = header.previous_chain_length;
+                let old_skip = match (&self.receiving, &self.peer_ratchet_key) {
+                    (Some(chain), Some(_)) => u64::from(pn.saturating_sub(chain.n)),
+                    _ => 0,
+                };
+                self.check_skip(old_skip + u64::from(n))?;
+                let dh = self
+                    .our_ratchet
+                    .diffie_hellman(&header.ratchet_key)
+                    .map_err(|_| DecryptError::NonContributory)?;
+                let (root_key, chain_key, next_receiving_hk) = match &self.next_header_keys {
+                    Some(_) => {
+                        let (rk, ck, nhk) = self.root_key.advance_he(&dh);
+                        (rk, ck, Some(nhk))
+                    }
+                    None => {
+                        let (rk, ck) = self.root_key.advance(&dh);
+                        (rk, ck, None)
+                    }
+                };
+                let mut passed = Vec::new();
+                if let (Some(chain), Some(old_key)) = (&self.receiving, &self.peer_ratchet_key)
+                    && pn > chain.n
+                {
+                    drop(skip_keys(
+                        &chain.chain_key,
+                        chain.n,
+                        pn,
+                        old_key,
+                        chain.header_key.as_ref(),
+                        &mut passed,
+                    ));
+                }
+                let ck = skip_keys(
+                    &chain_key,
+                    0,
+                    n,
+                    &header.ratchet_key,
+                    new_header_key.as_ref(),
+                    &mut passed,
+                );
+                let (message_key, next_chain_key) = ck.step();
+                let plaintext = message_key
+                    .open(&ad, message.body())
+                    .map_err(|_| DecryptError::Authentication)?;
+                if let Some(trace) = trace {
+                    trace.record(&root_key, &ck, &message_key, ad, header);
+                }
+                // Commit.
+                self.skipped
+                    .extend(passed, self.config.max_stored_skipped());
+                self.root_key = root_key;
+                if let Some(sending) = self.sending.take() {
+                    self.previous_chain_length = sending.n;
+                }
+                self.peer_ratchet_key = Some(header.ratchet_key);
+                self.receiving = Some(Chain {
+                    chain_key: next_chain_key,
+                    n: n + 1,
+                    header_key: new_header_key,
+                });
+                if let (Some(next), Some(nhk)) = (self.next_header_keys.as_mut(), next_receiving_hk)
+                {
+                    next.receiving = nhk;
+                }
+                Ok(plaintext)
+            }
+        }
+    }
+
+    fn check_skip(&self, skip: u64) -> Result<(), DecryptError> {
+        let limit = self.config.max_skip();
+        if skip > u64::from(limit) {
+            return Err(DecryptError::TooManySkipped { skip, limit });
+        }
+        Ok(())
+    }
+
+    /// Standard kind: finds the key source from the clear header.
+    fn locate(&self, header: &Header) -> Result<Source, DecryptError> {
+        let n = header.message_number;
+        let current = self
+            .receiving
+            .as_ref()
+            .filter(|_| self.peer_ratchet_key == Some(header.ratchet_key));
+        if let Some(chain) = current {
+            if n >= chain.n {
+                return Ok(Source::Current);
+            }
+            // RAT-07: an older number of the current chain is valid only while its skipped
+            // key is stored.
+            return self
+                .skipped
+                .position(&header.ratchet_key, n)
+                .map(Source::Skipped)
+                .ok_or(DecryptError::Duplicate);
+        }
+        Ok(self
+            .skipped
+            .position(&header.ratchet_key, n)
+            .map_or(Source::New, Source::Skipped))
+    }
+
+    /// Header-encryption kind: trial-decrypts the header with HKr, the skipped chains'
+    /// header keys, then NHKr. Returns the header, the key source and, for a new chain, the
+    /// header key that opened it (the new HKr).
+    fn open_header(
+        &self,
+        message: &Message,
+    ) -> Result<(Header, Source, Option<HeaderKey>), DecryptError> {
+        let (salt, encrypted) = message
+            .encrypted_header()
+            .ok_or(DecryptError::Authentication)?;
+        let mut ad = Vec::with_capacity(self.ad_prefix.len() + 1 + HEADER_SALT_LEN);
+        ad.extend_from_slice(&self.ad_prefix);
+        ad.push(VERSION_HEADER_ENCRYPTED);
+        ad.extend_from_slice(salt);
+
+        if let Some(chain) = &self.receiving
+            && let Some(hk) = &chain.header_key
+            && let Some(header) = hk.open(salt, &ad, encrypted)
+        {
+            let n = header.message_number;
+            if n >= chain.n {
+                return Ok((header, Source::Current, None));
+            }
+            let index = self
+                .skipped
+                .position(&header.ratchet_key, n)
+                .ok_or(DecryptError::Duplicate)?;
+            return Ok((header, Source::Skipped(index), None));
+        }
+        for hk in self.skipped.header_keys() {
+            if let Some(header) = hk.open(salt, &ad, encrypted) {
+                let index = self
+                    .skipped
+                    .position(&header.ratchet_key, header.message_number)
+                    .ok_or(DecryptError::Duplicate)?;
+                return Ok((header, Source::Skipped(index), None));
+            }
+        }
+        if let Some(next) = &self.next_header_keys
+            && let Some(header) = next.receiving.open(salt, &ad, encrypted)
+        {
+            return Ok((header, Source::New, Some(next.receiving.clone())));
+        }
+        Err(DecryptError::Authentication)
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("kind", &self.config.kind())
+            .field("ratchet_key", self.our_ratchet.public_key())
+            .field("peer_ratchet_key", &self.peer_ratchet_key)
+            .field("sending_n", &self.sending.as_ref().map(|c| c.n))
+            .field("receiving_n", &self.receiving.as_ref().map(|c| c.n))
+            .field("previous_chain_length", &self.previous_chain_length)
+            .field("skipped_keys", &self.skipped.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,78 @@
+//! MKSKIPPED: message keys of messages not yet received, oldest first.
+
+use std::collections::VecDeque;
+
+use sotto_crypto::x25519::PublicKey;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::header_key::HeaderKey;
+use crate::message_key::MessageKey;
+
+/// One skipped message key, indexed by the chain's ratchet key and the message number. In a
+/// header-encryption session the entry also holds the chain's header key, which is how an
+/// encrypted header finds it.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct SkippedKey {
+    #[zeroize(skip)]
+    pub(crate) ratchet_key: PublicKey,
+    pub(crate) n: u32,
+    pub(crate) header_key: Option<HeaderKey>,
+    pub(crate) message_key: MessageKey,
+}
+
+/// The store: insertion order is age order; when it is over its limit the oldest entries are
+/// deleted first (RAT-11).
+#[derive(Clone, Default)]
+pub(crate) struct SkippedKeys {
+    entries: VecDeque<SkippedKey>,
+}
+
+impl SkippedKeys {
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SkippedKey> {
+        self.entries.iter()
+    }
+
+    /// Index of the key for message `n` of the chain with `ratchet_key`.
+    pub(crate) fn position(&self, ratchet_key: &PublicKey, n: u32) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.n == n && e.ratchet_key == *ratchet_key)
+    }
+
+    pub(crate) fn get(&self, index: usize) -> Option<&SkippedKey> {
+        self.entries.get(index)
+    }
+
+    /// Deletes a used key (RAT-12).
+    pub(crate) fn remove(&mut self, index: usize) {
+        drop(self.entries.remove(index));
+    }
+
+    /// Appends keys in order, then evicts the oldest beyond `max_stored`.
+    pub(crate) fn extend(&mut self, keys: Vec<SkippedKey>, max_stored: u32) {
+        self.entries.extend(keys);
+        let max = usize::try_from(max_stored).unwrap_or(usize::MAX);
+        while self.entries.len() > max {
+            drop(self.entries.pop_front());
+        }
+    }
+
+    /// Header keys of the stored chains, each once, oldest chain first.
+    pub(crate) fn header_keys(&self) -> Vec<&HeaderKey> {
+        let mut out: Vec<&HeaderKey> = Vec::new();
+        for hk in self.entries.iter().filter_map(|e| e.header_key.as_ref()) {
+            if !out.contains(&hk) {
+                out.push(hk);
+            }
+        }
+        out
+    }
+
+    pub(crate) fn push_raw(&mut self, key: SkippedKey) {
+        self.entries.push_back(key);
+    }
+}
