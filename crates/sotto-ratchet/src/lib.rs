@@ -70,3 +70,6 @@ pub use message::{
 };
 pub use pickle::{MAX_PICKLE_LEN, PICKLE_SALT_LEN, PICKLE_VERSION, PickleKey};
 pub use session::{Session, SessionSecret};
+
+#[cfg(test)]
+mod tests;

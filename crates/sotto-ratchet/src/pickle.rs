@@ -103,7 +103,7 @@ impl Session {
     }
 
     /// The plaintext state layout (see `docs/protocol.md`).
-    fn encode_state(&self) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn encode_state(&self) -> Zeroizing<Vec<u8>> {
         let he = self.config.is_header_encrypted();
         let mut w = Zeroizing::new(Vec::with_capacity(256 + self.skipped.len() * 100));
         w.push(if he { FLAG_HEADER_ENCRYPTED } else { 0 });
@@ -139,7 +139,7 @@ impl Session {
         w
     }
 
-    fn decode_state(state: &[u8]) -> Result<Self, PickleError> {
+    pub(crate) fn decode_state(state: &[u8]) -> Result<Self, PickleError> {
         let mut r = Reader { rest: state };
         let he = match r.u8()? {
             0 => false,

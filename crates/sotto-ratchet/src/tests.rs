@@ -1,0 +1,262 @@
+//! Unit tests that need the session's internals: counter limits, eviction order, redaction.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sotto_crypto::x25519::{KeyPair, PublicKey};
+
+use crate::*;
+
+const KEY: PickleKey = PickleKey::new([0x5a; 32]);
+
+fn pair(config: SessionConfig, seed: u64) -> (Session, Session, StdRng) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let bob_key = KeyPair::generate(&mut rng);
+    let alice =
+        Session::initiator(SessionSecret::new([3; 32]), b"AD", bob_key.public_key(), config, &mut rng)
+            .unwrap();
+    let bob = Session::responder(SessionSecret::new([3; 32]), b"AD", bob_key, config).unwrap();
+    (alice, bob, rng)
+}
+
+fn snapshot(s: &Session) -> Vec<u8> {
+    s.pickle(&KEY, &mut StdRng::seed_from_u64(0))
+}
+
+fn kinds() -> [SessionConfig; 2] {
+    [SessionConfig::standard(), SessionConfig::header_encrypted()]
+}
+
+#[test]
+fn ping_pong_and_out_of_order_in_both_kinds() {
+    for config in kinds() {
+        let (mut alice, mut bob, mut rng) = pair(config, 1);
+        let a0 = alice.encrypt(b"a0", &mut rng).unwrap();
+        let a1 = alice.encrypt(b"a1", &mut rng).unwrap();
+        assert_eq!(bob.decrypt(&a1).unwrap(), b"a1");
+        assert_eq!(bob.skipped_key_count(), 1);
+        let b0 = bob.encrypt(b"b0", &mut rng).unwrap();
+        assert_eq!(alice.decrypt(&b0).unwrap(), b"b0");
+        let a2 = alice.encrypt(b"a2", &mut rng).unwrap();
+        // a0 is delayed across alice's DH ratchet step.
+        assert_eq!(bob.decrypt(&a2).unwrap(), b"a2");
+        assert_eq!(bob.decrypt(&a0).unwrap(), b"a0");
+        assert_eq!(bob.skipped_key_count(), 0);
+        assert!(bob.decrypt(&a0).is_err());
+    }
+}
+
+#[test]
+fn replay_and_tamper_leave_state_unchanged() {
+    for config in kinds() {
+        let (mut alice, mut bob, mut rng) = pair(config, 2);
+        let m = alice.encrypt(b"hello", &mut rng).unwrap();
+        bob.decrypt(&m).unwrap();
+        let before = snapshot(&bob);
+        let replay = bob.decrypt(&m).unwrap_err();
+        assert!(matches!(replay, DecryptError::Duplicate | DecryptError::Authentication), "{replay:?}");
+        assert_eq!(snapshot(&bob), before);
+        let m2 = alice.encrypt(b"world", &mut rng).unwrap();
+        for i in 0..m2.as_bytes().len() {
+            let mut bytes = m2.as_bytes().to_vec();
+            bytes[i] ^= 0x01;
+            if let Ok(bad) = Message::from_bytes(&bytes) {
+                assert!(bob.decrypt(&bad).is_err(), "byte {i} flipped was accepted");
+            }
+            assert_eq!(snapshot(&bob), before, "byte {i} changed the state");
+        }
+        assert_eq!(bob.decrypt(&m2).unwrap(), b"world");
+    }
+}
+
+#[test]
+fn standard_replay_in_current_chain_is_duplicate() {
+    let (mut alice, mut bob, mut rng) = pair(SessionConfig::standard(), 3);
+    let m = alice.encrypt(b"x", &mut rng).unwrap();
+    bob.decrypt(&m).unwrap();
+    assert_eq!(bob.decrypt(&m), Err(DecryptError::Duplicate));
+}
+
+#[test]
+fn skip_limit_is_enforced_exactly() {
+    for config in kinds() {
+        let config = config.with_max_skip(3);
+        let (mut alice, mut bob, mut rng) = pair(config, 4);
+        let msgs: Vec<_> = (0..6).map(|i| alice.encrypt(&[i], &mut rng).unwrap()).collect();
+        let before = snapshot(&bob);
+        assert_eq!(bob.decrypt(&msgs[4]), Err(DecryptError::TooManySkipped { skip: 4, limit: 3 }));
+        assert_eq!(snapshot(&bob), before);
+        assert_eq!(bob.decrypt(&msgs[3]).unwrap(), [3]);
+        assert_eq!(bob.skipped_key_count(), 3);
+    }
+}
+
+#[test]
+fn stored_skipped_keys_evict_oldest_first() {
+    for config in kinds() {
+        let config = config.with_max_stored_skipped(2);
+        let (mut alice, mut bob, mut rng) = pair(config, 5);
+        let msgs: Vec<_> = (0..5).map(|i| alice.encrypt(&[i], &mut rng).unwrap()).collect();
+        assert_eq!(bob.decrypt(&msgs[4]).unwrap(), [4]);
+        assert_eq!(bob.skipped_key_count(), 2);
+        // Keys 0 and 1 were evicted; 2 and 3 remain.
+        assert!(bob.decrypt(&msgs[0]).is_err());
+        assert!(bob.decrypt(&msgs[1]).is_err());
+        assert_eq!(bob.decrypt(&msgs[2]).unwrap(), [2]);
+        assert_eq!(bob.decrypt(&msgs[3]).unwrap(), [3]);
+        assert_eq!(bob.skipped_key_count(), 0);
+    }
+}
+
+#[test]
+fn sending_counter_never_wraps() {
+    for config in kinds() {
+        let (mut alice, mut bob, mut rng) = pair(config, 6);
+        if let Some(chain) = alice.sending.as_mut() {
+            chain.n = u32::MAX - 1;
+        }
+        let last = alice.encrypt(b"last", &mut rng).unwrap();
+        let before = snapshot(&alice);
+        assert_eq!(alice.encrypt(b"one more", &mut rng), Err(EncryptError::CounterLimit));
+        assert_eq!(snapshot(&alice), before);
+        // Bob would have to skip u32::MAX - 1 keys: refused, not attempted.
+        assert!(matches!(bob.decrypt(&last), Err(DecryptError::TooManySkipped { .. })));
+    }
+}
+
+#[test]
+fn receiving_counter_never_wraps() {
+    let (mut alice, mut bob, mut rng) = pair(SessionConfig::standard(), 7);
+    bob.decrypt(&alice.encrypt(b"a", &mut rng).unwrap()).unwrap();
+    let mut bytes = alice.encrypt(b"b", &mut rng).unwrap().into_bytes();
+    bytes[37..41].copy_from_slice(&u32::MAX.to_be_bytes());
+    let before = snapshot(&bob);
+    assert_eq!(bob.decrypt(&Message::from_bytes(&bytes).unwrap()), Err(DecryptError::CounterLimit));
+    assert_eq!(snapshot(&bob), before);
+}
+
+#[test]
+fn wrong_kind_and_responder_first_send_are_refused() {
+    let (mut alice, mut bob, mut rng) = pair(SessionConfig::standard(), 8);
+    let (mut he_alice, _, mut rng2) = pair(SessionConfig::header_encrypted(), 8);
+    let he = he_alice.encrypt(b"x", &mut rng2).unwrap();
+    assert_eq!(
+        bob.decrypt(&he),
+        Err(DecryptError::WrongKind {
+            expected: SessionKind::Standard,
+            got: SessionKind::HeaderEncrypted
+        })
+    );
+    let before = snapshot(&bob);
+    assert_eq!(bob.encrypt(b"too early", &mut rng).unwrap_err(), EncryptError::NoPeerRatchetKey);
+    assert_eq!(snapshot(&bob), before);
+    let m = alice.encrypt(b"x", &mut rng).unwrap();
+    bob.decrypt(&m).unwrap();
+    assert!(bob.encrypt(b"now", &mut rng).is_ok());
+}
+
+#[test]
+fn constructor_checks() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let key = KeyPair::generate(&mut rng);
+    let long = vec![0u8; 65536];
+    assert_eq!(
+        Session::responder(SessionSecret::new([0; 32]), &long, key.clone(), SessionConfig::default())
+            .unwrap_err(),
+        SessionError::AssociatedDataTooLong { len: 65536 }
+    );
+    assert!(
+        Session::responder(SessionSecret::new([0; 32]), &long[..65535], key, SessionConfig::default())
+            .is_ok()
+    );
+    assert_eq!(
+        Session::initiator(
+            SessionSecret::new([0; 32]),
+            b"",
+            &PublicKey::from_bytes([0; 32]),
+            SessionConfig::default(),
+            &mut rng
+        )
+        .unwrap_err(),
+        SessionError::NonContributory
+    );
+}
+
+#[test]
+fn low_order_ratchet_key_in_message_is_refused() {
+    let (mut alice, mut bob, mut rng) = pair(SessionConfig::standard(), 10);
+    let mut bytes = alice.encrypt(b"x", &mut rng).unwrap().into_bytes();
+    bytes[1..33].copy_from_slice(&[0u8; 32]);
+    let before = snapshot(&bob);
+    assert_eq!(bob.decrypt(&Message::from_bytes(&bytes).unwrap()), Err(DecryptError::NonContributory));
+    assert_eq!(snapshot(&bob), before);
+}
+
+#[test]
+fn pickle_roundtrip_and_refusals() {
+    for config in kinds() {
+        let (mut alice, mut bob, mut rng) = pair(config, 11);
+        let m0 = alice.encrypt(b"0", &mut rng).unwrap();
+        let m1 = alice.encrypt(b"1", &mut rng).unwrap();
+        bob.decrypt(&m1).unwrap();
+        let saved = bob.pickle(&KEY, &mut rng);
+        let mut restored = Session::from_pickle(&KEY, &saved).unwrap();
+        assert_eq!(snapshot(&restored), snapshot(&bob));
+        assert_eq!(restored.decrypt(&m0).unwrap(), b"0");
+
+        assert_eq!(
+            Session::from_pickle(&PickleKey::new([0; 32]), &saved).unwrap_err(),
+            PickleError::WrongKeyOrCorrupted
+        );
+        assert_eq!(Session::from_pickle(&KEY, &[]).unwrap_err(), PickleError::UnknownVersion(0));
+        let mut v2 = saved.clone();
+        v2[0] = 2;
+        assert_eq!(Session::from_pickle(&KEY, &v2).unwrap_err(), PickleError::UnknownVersion(2));
+        assert_eq!(Session::from_pickle(&KEY, &saved[..32]).unwrap_err(), PickleError::Truncated);
+        for cut in [33, saved.len() - 1] {
+            assert_eq!(
+                Session::from_pickle(&KEY, &saved[..cut]).unwrap_err(),
+                PickleError::WrongKeyOrCorrupted
+            );
+        }
+        let mut trailing = saved.clone();
+        trailing.push(0);
+        assert_eq!(
+            Session::from_pickle(&KEY, &trailing).unwrap_err(),
+            PickleError::WrongKeyOrCorrupted
+        );
+        for i in 0..saved.len() {
+            let mut bad = saved.clone();
+            bad[i] ^= 0x80;
+            assert!(Session::from_pickle(&KEY, &bad).is_err(), "flipped byte {i} accepted");
+        }
+    }
+}
+
+#[test]
+fn pickle_inner_state_is_strict() {
+    let (alice, _, _) = pair(SessionConfig::standard(), 12);
+    let state = alice.encode_state();
+    assert!(Session::decode_state(&state).is_ok());
+    let mut trailing = state.to_vec();
+    trailing.push(0);
+    assert_eq!(Session::decode_state(&trailing).unwrap_err(), PickleError::Malformed);
+    assert_eq!(Session::decode_state(&state[..state.len() - 1]).unwrap_err(), PickleError::Malformed);
+    let mut flags = state.to_vec();
+    flags[0] = 2;
+    assert_eq!(Session::decode_state(&flags).unwrap_err(), PickleError::Malformed);
+    let mut limit = state.to_vec();
+    limit[1..5].copy_from_slice(&(SessionConfig::LIMIT_CEILING + 1).to_be_bytes());
+    assert_eq!(Session::decode_state(&limit).unwrap_err(), PickleError::Malformed);
+}
+
+#[test]
+fn debug_output_is_redacted() {
+    let (alice, _, _) = pair(SessionConfig::standard(), 13);
+    let shown = format!("{alice:?}");
+    assert!(shown.starts_with("Session { kind: Standard, ratchet_key: x25519::PublicKey("), "{shown}");
+    assert!(shown.ends_with("skipped_keys: 0, .. }"), "{shown}");
+    assert_eq!(format!("{KEY:?}"), "PickleKey(..)");
+    assert_eq!(format!("{:?}", SessionSecret::new([1; 32])), "SessionSecret(..)");
+    let root = alice.root_key.expose();
+    assert!(!shown.contains(&hex::encode(root)));
+}
