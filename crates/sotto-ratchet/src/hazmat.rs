@@ -31,3 +31,10 @@ impl Session {
         Ok((plaintext, trace))
     }
 }
+
+impl Session {
+    /// The plaintext state that [`Session::pickle`] encrypts, for pickle vectors.
+    pub fn pickle_state(&self) -> Vec<u8> {
+        self.encode_state().to_vec()
+    }
+}

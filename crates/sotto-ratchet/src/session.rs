@@ -378,6 +378,7 @@ impl Session {
 
         if let Some(trace) = trace {
             trace.record(&self.root_key, &chain.chain_key, &message_key, ad, header);
+            trace.ratchet_private_key = Some(*self.our_ratchet.secret_key().expose());
             if let (Some(hk), Some(salt), Some(had)) = (&chain.header_key, salt, header_ad) {
                 trace.record_header(hk, salt, had);
             }

@@ -11,9 +11,14 @@ const KEY: PickleKey = PickleKey::new([0x5a; 32]);
 fn pair(config: SessionConfig, seed: u64) -> (Session, Session, StdRng) {
     let mut rng = StdRng::seed_from_u64(seed);
     let bob_key = KeyPair::generate(&mut rng);
-    let alice =
-        Session::initiator(SessionSecret::new([3; 32]), b"AD", bob_key.public_key(), config, &mut rng)
-            .unwrap();
+    let alice = Session::initiator(
+        SessionSecret::new([3; 32]),
+        b"AD",
+        bob_key.public_key(),
+        config,
+        &mut rng,
+    )
+    .unwrap();
     let bob = Session::responder(SessionSecret::new([3; 32]), b"AD", bob_key, config).unwrap();
     (alice, bob, rng)
 }
@@ -53,7 +58,13 @@ fn replay_and_tamper_leave_state_unchanged() {
         bob.decrypt(&m).unwrap();
         let before = snapshot(&bob);
         let replay = bob.decrypt(&m).unwrap_err();
-        assert!(matches!(replay, DecryptError::Duplicate | DecryptError::Authentication), "{replay:?}");
+        assert!(
+            matches!(
+                replay,
+                DecryptError::Duplicate | DecryptError::Authentication
+            ),
+            "{replay:?}"
+        );
         assert_eq!(snapshot(&bob), before);
         let m2 = alice.encrypt(b"world", &mut rng).unwrap();
         for i in 0..m2.as_bytes().len() {
@@ -81,9 +92,14 @@ fn skip_limit_is_enforced_exactly() {
     for config in kinds() {
         let config = config.with_max_skip(3);
         let (mut alice, mut bob, mut rng) = pair(config, 4);
-        let msgs: Vec<_> = (0..6).map(|i| alice.encrypt(&[i], &mut rng).unwrap()).collect();
+        let msgs: Vec<_> = (0..6)
+            .map(|i| alice.encrypt(&[i], &mut rng).unwrap())
+            .collect();
         let before = snapshot(&bob);
-        assert_eq!(bob.decrypt(&msgs[4]), Err(DecryptError::TooManySkipped { skip: 4, limit: 3 }));
+        assert_eq!(
+            bob.decrypt(&msgs[4]),
+            Err(DecryptError::TooManySkipped { skip: 4, limit: 3 })
+        );
         assert_eq!(snapshot(&bob), before);
         assert_eq!(bob.decrypt(&msgs[3]).unwrap(), [3]);
         assert_eq!(bob.skipped_key_count(), 3);
@@ -95,7 +111,9 @@ fn stored_skipped_keys_evict_oldest_first() {
     for config in kinds() {
         let config = config.with_max_stored_skipped(2);
         let (mut alice, mut bob, mut rng) = pair(config, 5);
-        let msgs: Vec<_> = (0..5).map(|i| alice.encrypt(&[i], &mut rng).unwrap()).collect();
+        let msgs: Vec<_> = (0..5)
+            .map(|i| alice.encrypt(&[i], &mut rng).unwrap())
+            .collect();
         assert_eq!(bob.decrypt(&msgs[4]).unwrap(), [4]);
         assert_eq!(bob.skipped_key_count(), 2);
         // Keys 0 and 1 were evicted; 2 and 3 remain.
@@ -116,21 +134,31 @@ fn sending_counter_never_wraps() {
         }
         let last = alice.encrypt(b"last", &mut rng).unwrap();
         let before = snapshot(&alice);
-        assert_eq!(alice.encrypt(b"one more", &mut rng), Err(EncryptError::CounterLimit));
+        assert_eq!(
+            alice.encrypt(b"one more", &mut rng),
+            Err(EncryptError::CounterLimit)
+        );
         assert_eq!(snapshot(&alice), before);
         // Bob would have to skip u32::MAX - 1 keys: refused, not attempted.
-        assert!(matches!(bob.decrypt(&last), Err(DecryptError::TooManySkipped { .. })));
+        assert!(matches!(
+            bob.decrypt(&last),
+            Err(DecryptError::TooManySkipped { .. })
+        ));
     }
 }
 
 #[test]
 fn receiving_counter_never_wraps() {
     let (mut alice, mut bob, mut rng) = pair(SessionConfig::standard(), 7);
-    bob.decrypt(&alice.encrypt(b"a", &mut rng).unwrap()).unwrap();
+    bob.decrypt(&alice.encrypt(b"a", &mut rng).unwrap())
+        .unwrap();
     let mut bytes = alice.encrypt(b"b", &mut rng).unwrap().into_bytes();
     bytes[37..41].copy_from_slice(&u32::MAX.to_be_bytes());
     let before = snapshot(&bob);
-    assert_eq!(bob.decrypt(&Message::from_bytes(&bytes).unwrap()), Err(DecryptError::CounterLimit));
+    assert_eq!(
+        bob.decrypt(&Message::from_bytes(&bytes).unwrap()),
+        Err(DecryptError::CounterLimit)
+    );
     assert_eq!(snapshot(&bob), before);
 }
 
@@ -147,7 +175,10 @@ fn wrong_kind_and_responder_first_send_are_refused() {
         })
     );
     let before = snapshot(&bob);
-    assert_eq!(bob.encrypt(b"too early", &mut rng).unwrap_err(), EncryptError::NoPeerRatchetKey);
+    assert_eq!(
+        bob.encrypt(b"too early", &mut rng).unwrap_err(),
+        EncryptError::NoPeerRatchetKey
+    );
     assert_eq!(snapshot(&bob), before);
     let m = alice.encrypt(b"x", &mut rng).unwrap();
     bob.decrypt(&m).unwrap();
@@ -160,13 +191,23 @@ fn constructor_checks() {
     let key = KeyPair::generate(&mut rng);
     let long = vec![0u8; 65536];
     assert_eq!(
-        Session::responder(SessionSecret::new([0; 32]), &long, key.clone(), SessionConfig::default())
-            .unwrap_err(),
+        Session::responder(
+            SessionSecret::new([0; 32]),
+            &long,
+            key.clone(),
+            SessionConfig::default()
+        )
+        .unwrap_err(),
         SessionError::AssociatedDataTooLong { len: 65536 }
     );
     assert!(
-        Session::responder(SessionSecret::new([0; 32]), &long[..65535], key, SessionConfig::default())
-            .is_ok()
+        Session::responder(
+            SessionSecret::new([0; 32]),
+            &long[..65535],
+            key,
+            SessionConfig::default()
+        )
+        .is_ok()
     );
     assert_eq!(
         Session::initiator(
@@ -187,7 +228,10 @@ fn low_order_ratchet_key_in_message_is_refused() {
     let mut bytes = alice.encrypt(b"x", &mut rng).unwrap().into_bytes();
     bytes[1..33].copy_from_slice(&[0u8; 32]);
     let before = snapshot(&bob);
-    assert_eq!(bob.decrypt(&Message::from_bytes(&bytes).unwrap()), Err(DecryptError::NonContributory));
+    assert_eq!(
+        bob.decrypt(&Message::from_bytes(&bytes).unwrap()),
+        Err(DecryptError::NonContributory)
+    );
     assert_eq!(snapshot(&bob), before);
 }
 
@@ -207,11 +251,20 @@ fn pickle_roundtrip_and_refusals() {
             Session::from_pickle(&PickleKey::new([0; 32]), &saved).unwrap_err(),
             PickleError::WrongKeyOrCorrupted
         );
-        assert_eq!(Session::from_pickle(&KEY, &[]).unwrap_err(), PickleError::UnknownVersion(0));
+        assert_eq!(
+            Session::from_pickle(&KEY, &[]).unwrap_err(),
+            PickleError::UnknownVersion(0)
+        );
         let mut v2 = saved.clone();
         v2[0] = 2;
-        assert_eq!(Session::from_pickle(&KEY, &v2).unwrap_err(), PickleError::UnknownVersion(2));
-        assert_eq!(Session::from_pickle(&KEY, &saved[..32]).unwrap_err(), PickleError::Truncated);
+        assert_eq!(
+            Session::from_pickle(&KEY, &v2).unwrap_err(),
+            PickleError::UnknownVersion(2)
+        );
+        assert_eq!(
+            Session::from_pickle(&KEY, &saved[..32]).unwrap_err(),
+            PickleError::Truncated
+        );
         for cut in [33, saved.len() - 1] {
             assert_eq!(
                 Session::from_pickle(&KEY, &saved[..cut]).unwrap_err(),
@@ -227,7 +280,10 @@ fn pickle_roundtrip_and_refusals() {
         for i in 0..saved.len() {
             let mut bad = saved.clone();
             bad[i] ^= 0x80;
-            assert!(Session::from_pickle(&KEY, &bad).is_err(), "flipped byte {i} accepted");
+            assert!(
+                Session::from_pickle(&KEY, &bad).is_err(),
+                "flipped byte {i} accepted"
+            );
         }
     }
 }
@@ -239,24 +295,42 @@ fn pickle_inner_state_is_strict() {
     assert!(Session::decode_state(&state).is_ok());
     let mut trailing = state.to_vec();
     trailing.push(0);
-    assert_eq!(Session::decode_state(&trailing).unwrap_err(), PickleError::Malformed);
-    assert_eq!(Session::decode_state(&state[..state.len() - 1]).unwrap_err(), PickleError::Malformed);
+    assert_eq!(
+        Session::decode_state(&trailing).unwrap_err(),
+        PickleError::Malformed
+    );
+    assert_eq!(
+        Session::decode_state(&state[..state.len() - 1]).unwrap_err(),
+        PickleError::Malformed
+    );
     let mut flags = state.to_vec();
     flags[0] = 2;
-    assert_eq!(Session::decode_state(&flags).unwrap_err(), PickleError::Malformed);
+    assert_eq!(
+        Session::decode_state(&flags).unwrap_err(),
+        PickleError::Malformed
+    );
     let mut limit = state.to_vec();
     limit[1..5].copy_from_slice(&(SessionConfig::LIMIT_CEILING + 1).to_be_bytes());
-    assert_eq!(Session::decode_state(&limit).unwrap_err(), PickleError::Malformed);
+    assert_eq!(
+        Session::decode_state(&limit).unwrap_err(),
+        PickleError::Malformed
+    );
 }
 
 #[test]
 fn debug_output_is_redacted() {
     let (alice, _, _) = pair(SessionConfig::standard(), 13);
     let shown = format!("{alice:?}");
-    assert!(shown.starts_with("Session { kind: Standard, ratchet_key: x25519::PublicKey("), "{shown}");
+    assert!(
+        shown.starts_with("Session { kind: Standard, ratchet_key: x25519::PublicKey("),
+        "{shown}"
+    );
     assert!(shown.ends_with("skipped_keys: 0, .. }"), "{shown}");
     assert_eq!(format!("{KEY:?}"), "PickleKey(..)");
-    assert_eq!(format!("{:?}", SessionSecret::new([1; 32])), "SessionSecret(..)");
+    assert_eq!(
+        format!("{:?}", SessionSecret::new([1; 32])),
+        "SessionSecret(..)"
+    );
     let root = alice.root_key.expose();
     assert!(!shown.contains(&hex::encode(root)));
 }

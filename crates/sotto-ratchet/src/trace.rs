@@ -11,6 +11,8 @@ use crate::root_key::RootKey;
 #[derive(Clone, Default)]
 #[cfg_attr(not(feature = "hazmat-trace"), allow(dead_code, unreachable_pub))]
 pub struct StepTrace {
+    /// Sender only: the sender's ratchet private key (DHs).
+    pub ratchet_private_key: Option<[u8; 32]>,
     /// The root key at the time of the step (after any DH ratchet step it performed).
     pub root_key: Option<[u8; 32]>,
     /// The chain key the message key was derived from.

@@ -1,0 +1,405 @@
+//! Test vectors for the Double Ratchet: a scripted two-party conversation with every
+//! intermediate value, for both session kinds.
+//!
+//! `sotto vectors` writes them to `docs/vectors/`; `tests/tests/ratchet_vectors.rs` checks
+//! that the files are exactly what this module produces and replays them through the public
+//! API.
+
+use serde::{Deserialize, Serialize};
+use sotto_crypto::labels;
+use sotto_crypto::x25519::KeyPair;
+use sotto_ratchet::hazmat::StepTrace;
+use sotto_ratchet::{Message, PickleKey, Session, SessionConfig, SessionKind, SessionSecret};
+
+use crate::rng::RecordingRng;
+
+/// The two parties of the scripted conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Party {
+    /// The initiator.
+    Alice,
+    /// The responder.
+    Bob,
+}
+
+/// One step of the script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+pub enum Event {
+    /// `sender` encrypts message number `message` (an index into `messages`).
+    Send {
+        /// Who sends.
+        sender: Party,
+        /// Index into `messages`.
+        message: usize,
+    },
+    /// The other party decrypts message `message`.
+    Deliver {
+        /// Index into `messages`.
+        message: usize,
+    },
+}
+
+/// A label as listed in the vectors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelVector {
+    /// The constant's name in `sotto_crypto::labels`.
+    pub name: String,
+    /// The label as ASCII.
+    pub ascii: String,
+    /// The label as hex.
+    pub hex: String,
+}
+
+/// Everything about one message, from the sender's side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageVector {
+    /// Index in the script.
+    pub index: usize,
+    /// Who sent it.
+    pub sender: Party,
+    /// The sender's ratchet private key (DHs) when sending.
+    pub ratchet_private_key: String,
+    /// The matching public key, as in the header.
+    pub ratchet_public_key: String,
+    /// PN.
+    pub previous_chain_length: u32,
+    /// N.
+    pub message_number: u32,
+    /// The 40-byte clear header.
+    pub header: String,
+    /// The sender's root key when sending.
+    pub root_key: String,
+    /// The chain key the message key came from.
+    pub chain_key: String,
+    /// HMAC-SHA256(chain key, 0x01).
+    pub message_key: String,
+    /// ENCRYPT's AEAD key.
+    pub aead_key: String,
+    /// ENCRYPT's nonce.
+    pub nonce: String,
+    /// The body AEAD's full associated data.
+    pub associated_data: String,
+    /// Header encryption only: the chain's header key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_key: Option<String>,
+    /// Header encryption only: the 16-byte header salt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_salt: Option<String>,
+    /// Header encryption only: the header AEAD key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_aead_key: Option<String>,
+    /// Header encryption only: the header AEAD nonce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_nonce: Option<String>,
+    /// Header encryption only: the header AEAD's associated data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_associated_data: Option<String>,
+    /// The plaintext.
+    pub plaintext: String,
+    /// The message as it travels.
+    pub message: String,
+}
+
+/// A party's pickle at the end of the script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickleVector {
+    /// Whose session.
+    pub party: Party,
+    /// The pickle key.
+    pub pickle_key: String,
+    /// The plaintext state inside the pickle.
+    pub state: String,
+    /// The encrypted pickle (its salt is the party's last random draw).
+    pub pickle: String,
+}
+
+/// One vector file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatchetVectors {
+    /// What the file is.
+    pub description: String,
+    /// `standard` or `header-encrypted`.
+    pub session_kind: String,
+    /// The session's skip limit.
+    pub max_skip: u32,
+    /// The session's stored-key limit.
+    pub max_stored_skipped: u32,
+    /// Every label, ASCII and hex.
+    pub labels: Vec<LabelVector>,
+    /// The 32-byte secret both sessions start from.
+    pub shared_secret: String,
+    /// The session associated data.
+    pub associated_data: String,
+    /// Bob's first ratchet key pair (his signed prekey): private key.
+    pub bob_initial_ratchet_private_key: String,
+    /// Bob's first ratchet public key.
+    pub bob_initial_ratchet_public_key: String,
+    /// Every byte string alice's generator produced, in order.
+    pub alice_random_draws: Vec<String>,
+    /// Every byte string bob's generator produced, in order (the first is his prekey).
+    pub bob_random_draws: Vec<String>,
+    /// The script.
+    pub events: Vec<Event>,
+    /// The messages, by index.
+    pub messages: Vec<MessageVector>,
+    /// Both parties' pickles after the script.
+    pub pickles: Vec<PickleVector>,
+}
+
+/// Errors while generating vectors (each means the implementation is broken).
+#[derive(Debug, thiserror::Error)]
+pub enum VectorError {
+    /// A session operation failed during the script.
+    #[error("script step {step}: {what}")]
+    Script {
+        /// Index of the failing event.
+        step: usize,
+        /// What failed.
+        what: String,
+    },
+    /// Serialization failed.
+    #[error("serialization: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The shared secret of the vectors: bytes 0x00..0x1f.
+pub const SHARED_SECRET: [u8; 32] = {
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = i as u8;
+        i += 1;
+    }
+    out
+};
+/// The associated data of the vectors.
+pub const ASSOCIATED_DATA: &[u8] = b"Sotto/1 vectors: alice identity || bob identity";
+/// The pickle key of the vectors.
+pub const PICKLE_KEY: [u8; 32] = [0x70; 32];
+/// Seeds of the parties' generators (any seed works: the draws are in the file).
+pub const SEEDS: (u64, u64) = (0xa11ce, 0xb0b);
+
+/// The script: (sender, plaintext) for sends, or a delivery of an earlier message.
+enum Step {
+    Send(Party, Vec<u8>),
+    Deliver(usize),
+}
+
+fn script() -> Vec<Step> {
+    use Party::{Alice, Bob};
+    use Step::{Deliver, Send};
+    let text = |s: &str| s.as_bytes().to_vec();
+    vec![
+        Send(Alice, Vec::new()),      // 0: empty plaintext
+        Send(Alice, text("alice 1")), // 1
+        Send(Alice, text("alice 2")), // 2: delayed across a DH ratchet step
+        Deliver(1),                   // bob skips 0
+        Deliver(0),                   // out of order, from the skipped store
+        Send(Bob, text("bob 0")),     // 3: bob's first ratchet key
+        Send(Bob, text("bob 1")),     // 4
+        Deliver(4),                   // alice skips 3
+        Send(Alice, text("alice 3")), // 5: alice's DH step, PN = 3
+        Deliver(5),                   // bob stores the key of 2, then steps
+        Deliver(2),                   // the delayed message
+        Deliver(3),                   // alice's skipped store
+        Send(Bob, (0..1000u32).map(|i| (i % 256) as u8).collect()), // 6: 1000 bytes
+        Deliver(6),
+        Send(Alice, text("alice 4")), // 7
+        Send(Alice, text("alice 5")), // 8
+        Deliver(8),
+        Deliver(7),
+        Send(Bob, text("bob 3")), // 9
+        Send(Bob, text("bob 4")), // 10
+        Deliver(9),
+        Deliver(10),
+        Send(Alice, text("alice 6")), // 11
+        Deliver(11),
+        Send(Bob, text("bob 5")), // 12
+        Deliver(12),
+    ]
+}
+
+fn h(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+fn script_error(step: usize, what: impl core::fmt::Display) -> VectorError {
+    VectorError::Script {
+        step,
+        what: what.to_string(),
+    }
+}
+
+fn message_vector(
+    index: usize,
+    sender: Party,
+    plaintext: &[u8],
+    message: &Message,
+    trace: &StepTrace,
+) -> MessageVector {
+    let header = trace
+        .header
+        .map(|h| h.to_bytes().to_vec())
+        .unwrap_or_default();
+    let public = trace
+        .header
+        .map(|h| h.ratchet_key.to_bytes())
+        .unwrap_or_default();
+    MessageVector {
+        index,
+        sender,
+        ratchet_private_key: h(&trace.ratchet_private_key.unwrap_or_default()),
+        ratchet_public_key: h(&public),
+        previous_chain_length: trace.header.map_or(0, |h| h.previous_chain_length),
+        message_number: trace.header.map_or(0, |h| h.message_number),
+        header: h(&header),
+        root_key: h(&trace.root_key.unwrap_or_default()),
+        chain_key: h(&trace.chain_key.unwrap_or_default()),
+        message_key: h(&trace.message_key),
+        aead_key: h(&trace.aead_key),
+        nonce: h(&trace.nonce),
+        associated_data: h(&trace.associated_data),
+        header_key: trace.header_key.map(|k| h(&k)),
+        header_salt: trace.header_salt.map(|k| h(&k)),
+        header_aead_key: trace.header_aead_key.map(|k| h(&k)),
+        header_nonce: trace.header_nonce.map(|k| h(&k)),
+        header_associated_data: trace.header_associated_data.as_deref().map(h),
+        plaintext: h(plaintext),
+        message: h(message.as_bytes()),
+    }
+}
+
+/// Runs the script for one session kind and records everything.
+pub fn generate(kind: SessionKind) -> Result<RatchetVectors, VectorError> {
+    let config = match kind {
+        SessionKind::Standard => SessionConfig::standard(),
+        SessionKind::HeaderEncrypted => SessionConfig::header_encrypted(),
+    };
+    let mut alice_rng = RecordingRng::new(SEEDS.0);
+    let mut bob_rng = RecordingRng::new(SEEDS.1);
+    let bob_prekey = KeyPair::generate(&mut bob_rng);
+    let bob_public = *bob_prekey.public_key();
+    let bob_private = *bob_prekey.secret_key().expose();
+    let mut alice = Session::initiator(
+        SessionSecret::new(SHARED_SECRET),
+        ASSOCIATED_DATA,
+        &bob_public,
+        config,
+        &mut alice_rng,
+    )
+    .map_err(|e| script_error(0, e))?;
+    let mut bob = Session::responder(
+        SessionSecret::new(SHARED_SECRET),
+        ASSOCIATED_DATA,
+        bob_prekey,
+        config,
+    )
+    .map_err(|e| script_error(0, e))?;
+
+    let mut events = Vec::new();
+    let mut messages: Vec<(Party, Vec<u8>, Message)> = Vec::new();
+    let mut vectors = Vec::new();
+    for (step, action) in script().into_iter().enumerate() {
+        match action {
+            Step::Send(sender, plaintext) => {
+                let (session, rng) = match sender {
+                    Party::Alice => (&mut alice, &mut alice_rng),
+                    Party::Bob => (&mut bob, &mut bob_rng),
+                };
+                let (message, trace) = session
+                    .encrypt_with_trace(&plaintext, rng)
+                    .map_err(|e| script_error(step, e))?;
+                let index = messages.len();
+                vectors.push(message_vector(index, sender, &plaintext, &message, &trace));
+                events.push(Event::Send {
+                    sender,
+                    message: index,
+                });
+                messages.push((sender, plaintext, message));
+            }
+            Step::Deliver(index) => {
+                let (sender, plaintext, message) = messages
+                    .get(index)
+                    .ok_or_else(|| script_error(step, "no such message"))?;
+                let receiver = match sender {
+                    Party::Alice => &mut bob,
+                    Party::Bob => &mut alice,
+                };
+                let got = receiver
+                    .decrypt(message)
+                    .map_err(|e| script_error(step, e))?;
+                if &got != plaintext {
+                    return Err(script_error(step, "decrypted to a different plaintext"));
+                }
+                events.push(Event::Deliver { message: index });
+            }
+        }
+    }
+    let key = PickleKey::new(PICKLE_KEY);
+    let pickles = vec![
+        PickleVector {
+            party: Party::Alice,
+            pickle_key: h(&PICKLE_KEY),
+            state: h(&alice.pickle_state()),
+            pickle: h(&alice.pickle(&key, &mut alice_rng)),
+        },
+        PickleVector {
+            party: Party::Bob,
+            pickle_key: h(&PICKLE_KEY),
+            state: h(&bob.pickle_state()),
+            pickle: h(&bob.pickle(&key, &mut bob_rng)),
+        },
+    ];
+    let (kind_name, description) = match kind {
+        SessionKind::Standard => (
+            "standard",
+            "Sotto/1 Double Ratchet, standard kind: a scripted conversation with every intermediate value. See docs/protocol.md, chapter 'Double Ratchet'.",
+        ),
+        SessionKind::HeaderEncrypted => (
+            "header-encrypted",
+            "Sotto/1 Double Ratchet, header-encryption kind: a scripted conversation with every intermediate value. See docs/protocol.md, chapter 'Double Ratchet'.",
+        ),
+    };
+    Ok(RatchetVectors {
+        description: description.to_string(),
+        session_kind: kind_name.to_string(),
+        max_skip: config.max_skip(),
+        max_stored_skipped: config.max_stored_skipped(),
+        labels: labels::ALL
+            .iter()
+            .map(|(name, label)| LabelVector {
+                name: (*name).to_string(),
+                ascii: String::from_utf8_lossy(label).into_owned(),
+                hex: h(label),
+            })
+            .collect(),
+        shared_secret: h(&SHARED_SECRET),
+        associated_data: h(ASSOCIATED_DATA),
+        bob_initial_ratchet_private_key: h(&bob_private),
+        bob_initial_ratchet_public_key: h(bob_public.as_bytes()),
+        alice_random_draws: alice_rng.draws().iter().map(|d| h(d)).collect(),
+        bob_random_draws: bob_rng.draws().iter().map(|d| h(d)).collect(),
+        events,
+        messages: vectors,
+        pickles,
+    })
+}
+
+/// Every vector file as (file name under `docs/vectors/`, contents).
+pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
+    let mut out = Vec::new();
+    for (name, kind) in [
+        ("ratchet.json", SessionKind::Standard),
+        (
+            "ratchet-header-encryption.json",
+            SessionKind::HeaderEncrypted,
+        ),
+    ] {
+        let mut text = serde_json::to_string_pretty(&generate(kind)?)?;
+        text.push('\n');
+        out.push((name, text));
+    }
+    Ok(out)
+}
