@@ -150,6 +150,7 @@ impl fmt::Debug for Message {
 mod tests {
     use super::*;
 
+    /// RAT-01, RAT-02, RAT-03: exactly which inputs decode.
     #[test]
     fn acceptance_policy() {
         // RAT-01

@@ -51,6 +51,7 @@ fn ping_pong_and_out_of_order_in_both_kinds() {
 }
 
 #[test]
+/// RAT-07, RAT-08, RAT-10: replays and every single-byte tamper are refused, state unchanged.
 fn replay_and_tamper_leave_state_unchanged() {
     for config in kinds() {
         let (mut alice, mut bob, mut rng) = pair(config, 2);
@@ -80,6 +81,7 @@ fn replay_and_tamper_leave_state_unchanged() {
 }
 
 #[test]
+/// RAT-07 and RAT-12: a used key is gone.
 fn standard_replay_in_current_chain_is_duplicate() {
     let (mut alice, mut bob, mut rng) = pair(SessionConfig::standard(), 3);
     let m = alice.encrypt(b"x", &mut rng).unwrap();
@@ -88,6 +90,7 @@ fn standard_replay_in_current_chain_is_duplicate() {
 }
 
 #[test]
+/// RAT-06: the skip limit, exactly at and one past the limit.
 fn skip_limit_is_enforced_exactly() {
     for config in kinds() {
         let config = config.with_max_skip(3);
@@ -107,6 +110,7 @@ fn skip_limit_is_enforced_exactly() {
 }
 
 #[test]
+/// RAT-11: oldest skipped keys are evicted first; RAT-12: used ones are deleted.
 fn stored_skipped_keys_evict_oldest_first() {
     for config in kinds() {
         let config = config.with_max_stored_skipped(2);
@@ -126,6 +130,7 @@ fn stored_skipped_keys_evict_oldest_first() {
 }
 
 #[test]
+/// RAT-09 on the sending side.
 fn sending_counter_never_wraps() {
     for config in kinds() {
         let (mut alice, mut bob, mut rng) = pair(config, 6);
@@ -148,6 +153,7 @@ fn sending_counter_never_wraps() {
 }
 
 #[test]
+/// RAT-09 on the receiving side.
 fn receiving_counter_never_wraps() {
     let (mut alice, mut bob, mut rng) = pair(SessionConfig::standard(), 7);
     bob.decrypt(&alice.encrypt(b"a", &mut rng).unwrap())
@@ -163,6 +169,7 @@ fn receiving_counter_never_wraps() {
 }
 
 #[test]
+/// RAT-04 and RAT-14.
 fn wrong_kind_and_responder_first_send_are_refused() {
     let (mut alice, mut bob, mut rng) = pair(SessionConfig::standard(), 8);
     let (mut he_alice, _, mut rng2) = pair(SessionConfig::header_encrypted(), 8);
@@ -186,6 +193,7 @@ fn wrong_kind_and_responder_first_send_are_refused() {
 }
 
 #[test]
+/// RAT-13 and RAT-05 at session creation.
 fn constructor_checks() {
     let mut rng = StdRng::seed_from_u64(9);
     let key = KeyPair::generate(&mut rng);
@@ -223,6 +231,7 @@ fn constructor_checks() {
 }
 
 #[test]
+/// RAT-05 in a message header.
 fn low_order_ratchet_key_in_message_is_refused() {
     let (mut alice, mut bob, mut rng) = pair(SessionConfig::standard(), 10);
     let mut bytes = alice.encrypt(b"x", &mut rng).unwrap().into_bytes();
@@ -236,6 +245,7 @@ fn low_order_ratchet_key_in_message_is_refused() {
 }
 
 #[test]
+/// PKL-01, PKL-02, PKL-03.
 fn pickle_roundtrip_and_refusals() {
     for config in kinds() {
         let (mut alice, mut bob, mut rng) = pair(config, 11);
@@ -265,6 +275,17 @@ fn pickle_roundtrip_and_refusals() {
             Session::from_pickle(&KEY, &saved[..32]).unwrap_err(),
             PickleError::Truncated
         );
+        // PKL-05
+        let mut huge = vec![PICKLE_VERSION; MAX_PICKLE_LEN + 1];
+        assert_eq!(
+            Session::from_pickle(&KEY, &huge).unwrap_err(),
+            PickleError::TooLong
+        );
+        huge.truncate(MAX_PICKLE_LEN);
+        assert_eq!(
+            Session::from_pickle(&KEY, &huge).unwrap_err(),
+            PickleError::WrongKeyOrCorrupted
+        );
         for cut in [33, saved.len() - 1] {
             assert_eq!(
                 Session::from_pickle(&KEY, &saved[..cut]).unwrap_err(),
@@ -289,6 +310,7 @@ fn pickle_roundtrip_and_refusals() {
 }
 
 #[test]
+/// PKL-04.
 fn pickle_inner_state_is_strict() {
     let (alice, _, _) = pair(SessionConfig::standard(), 12);
     let state = alice.encode_state();
@@ -333,4 +355,19 @@ fn debug_output_is_redacted() {
     );
     let root = alice.root_key.expose();
     assert!(!shown.contains(&hex::encode(root)));
+}
+
+#[test]
+/// RAT-03 on the sending side: the plaintext limit.
+fn oversized_plaintext_is_refused() {
+    let (mut alice, _, mut rng) = pair(SessionConfig::standard(), 14);
+    let before = snapshot(&alice);
+    let big = vec![0u8; MAX_PLAINTEXT_LEN + 1];
+    assert_eq!(
+        alice.encrypt(&big, &mut rng).unwrap_err(),
+        EncryptError::PlaintextTooLong {
+            len: MAX_PLAINTEXT_LEN + 1
+        }
+    );
+    assert_eq!(snapshot(&alice), before);
 }

@@ -1,0 +1,99 @@
+//! docs/protocol.md agrees with the code: the label table lists exactly the label constants,
+//! and every validation ID appears in the implementation and in a test.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn protocol() -> String {
+    std::fs::read_to_string(root().join("docs/protocol.md")).unwrap()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn label_table_matches_the_constants() {
+    let doc = protocol();
+    let rows: Vec<(String, String, usize, String)> = doc
+        .lines()
+        .filter(|l| l.starts_with("| `") && l.contains("`Sotto/1 "))
+        .map(|l| {
+            let cells: Vec<&str> = l
+                .split('|')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            let strip = |c: &str| c.trim_matches('`').to_string();
+            (
+                strip(cells[0]),
+                strip(cells[1]),
+                cells[2].parse().unwrap(),
+                strip(cells[3]),
+            )
+        })
+        .collect();
+    let constants = sotto_crypto::labels::ALL;
+    assert_eq!(
+        rows.len(),
+        constants.len(),
+        "label rows in docs/protocol.md"
+    );
+    for ((name, ascii, len, hex), (const_name, bytes)) in rows.iter().zip(constants) {
+        assert_eq!(name, const_name);
+        assert_eq!(ascii.as_bytes(), *bytes, "{name}: ASCII");
+        assert_eq!(*len, bytes.len(), "{name}: length");
+        assert_eq!(hex, &hex::encode(bytes), "{name}: hex");
+    }
+}
+
+#[test]
+fn validation_ids_appear_in_code_and_tests() {
+    let doc = protocol();
+    let ids: Vec<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(' ').next())
+        .filter(|id| id.starts_with("RAT-") || id.starts_with("PKL-"))
+        .map(str::to_string)
+        .collect();
+    assert!(ids.len() >= 19, "validation ID table: {ids:?}");
+
+    let mut sources = Vec::new();
+    rust_files(&root().join("crates/sotto-ratchet/src"), &mut sources);
+    let mut implementation = String::new();
+    let mut tests = String::new();
+    for path in &sources {
+        let text = std::fs::read_to_string(path).unwrap();
+        match text.split_once("#[cfg(test)]") {
+            _ if path.ends_with("tests.rs") => tests.push_str(&text),
+            Some((code, test_part)) => {
+                implementation.push_str(code);
+                tests.push_str(test_part);
+            }
+            None => implementation.push_str(&text),
+        }
+    }
+    let mut test_files = Vec::new();
+    rust_files(&root().join("tests/tests"), &mut test_files);
+    for path in &test_files {
+        tests.push_str(&std::fs::read_to_string(path).unwrap());
+    }
+    for id in &ids {
+        assert!(
+            implementation.contains(id.as_str()),
+            "{id} does not appear in sotto-ratchet's code"
+        );
+        assert!(tests.contains(id.as_str()), "{id} is not named by any test");
+    }
+}
