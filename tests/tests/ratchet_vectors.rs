@@ -51,12 +51,12 @@ fn vector_files_match_the_generator() {
 type BeforeDelivery<'a> = &'a mut dyn FnMut(&mut Session, &Message, &[u8]);
 
 /// Replays a vector file through the public API with the recorded random draws, checking
-/// every message byte, every plaintext and every intermediate value; returns both sessions
-/// and the unused draws.
+/// every message byte, every plaintext and every intermediate value; checks the pickles at
+/// start and end and that every random draw was used; returns both sessions.
 fn replay(
     v: &RatchetVectors,
     before_delivery: BeforeDelivery<'_>,
-) -> (Session, Session, ScriptedRng, ScriptedRng) {
+) -> (Session, Session) {
     let config = match v.session_kind.as_str() {
         "standard" => SessionConfig::standard(),
         "header-encrypted" => SessionConfig::header_encrypted(),
@@ -86,6 +86,7 @@ fn replay(
     )
     .unwrap();
     let mut bob = Session::responder(secret, &ad, bob_prekey, config).unwrap();
+    check_pickles(v, "start", &alice, &bob, &mut alice_rng, &mut bob_rng);
     let mut sent: Vec<Option<Message>> = vec![None; v.messages.len()];
     for event in &v.events {
         match *event {
@@ -148,7 +149,47 @@ fn replay(
             }
         }
     }
-    (alice, bob, alice_rng, bob_rng)
+    check_pickles(v, "end", &alice, &bob, &mut alice_rng, &mut bob_rng);
+    assert_eq!(
+        alice_rng.remaining(),
+        0,
+        "every random draw of alice is used"
+    );
+    assert_eq!(bob_rng.remaining(), 0, "every random draw of bob is used");
+    (alice, bob)
+}
+
+/// Pickle stability: the same state and salt give exactly the committed bytes.
+fn check_pickles(
+    v: &RatchetVectors,
+    at: &str,
+    alice: &Session,
+    bob: &Session,
+    alice_rng: &mut ScriptedRng,
+    bob_rng: &mut ScriptedRng,
+) {
+    let mut seen = 0;
+    for pv in v.pickles.iter().filter(|p| p.at == at) {
+        let (session, rng) = match pv.party {
+            Party::Alice => (alice, &mut *alice_rng),
+            Party::Bob => (bob, &mut *bob_rng),
+        };
+        let key = PickleKey::new(unhex32(&pv.pickle_key));
+        assert_eq!(
+            hex::encode(session.pickle_state()),
+            pv.state,
+            "{at} state of {:?}",
+            pv.party
+        );
+        assert_eq!(
+            hex::encode(session.pickle(&key, rng)),
+            pv.pickle,
+            "{at} pickle of {:?}",
+            pv.party
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 2, "two pickles at {at}");
 }
 
 #[test]
@@ -156,6 +197,7 @@ fn vectors_replay_through_the_public_api() {
     for name in FILES {
         let v = load(name);
         assert!(v.messages.len() >= 12, "{name}: at least 12 messages");
+        assert_eq!(v.pickles.len(), 4, "{name}: pickles at start and end");
         assert!(
             v.messages.iter().any(|m| m.plaintext.is_empty()),
             "{name}: an empty plaintext"
@@ -164,24 +206,17 @@ fn vectors_replay_through_the_public_api() {
             v.messages.iter().any(|m| m.plaintext.len() == 2000),
             "{name}: a 1000-byte plaintext"
         );
-        let (alice, bob, mut alice_rng, mut bob_rng) = replay(&v, &mut |_, _, _| {});
-        // Pickle stability: the same state and salt give the same bytes, and the committed
-        // pickles restore into sessions that keep talking.
-        let key = PickleKey::new(unhex32(&v.pickles[0].pickle_key));
-        for (pv, session, rng) in [
-            (&v.pickles[0], &alice, &mut alice_rng),
-            (&v.pickles[1], &bob, &mut bob_rng),
-        ] {
-            assert_eq!(hex::encode(session.pickle_state()), pv.state);
-            assert_eq!(
-                hex::encode(session.pickle(&key, rng)),
-                pv.pickle,
-                "{name}: pickle bytes"
-            );
-            assert_eq!(rng.remaining(), 0, "{name}: every random draw is used");
-        }
-        let mut alice = Session::from_pickle(&key, &unhex(&v.pickles[0].pickle)).unwrap();
-        let mut bob = Session::from_pickle(&key, &unhex(&v.pickles[1].pickle)).unwrap();
+        let (replayed_alice, replayed_bob) = replay(&v, &mut |_, _, _| {});
+        // The committed end pickles restore into sessions that keep talking, and hold the
+        // skipped keys the script left.
+        let end: Vec<_> = v.pickles.iter().filter(|p| p.at == "end").collect();
+        let key = PickleKey::new(unhex32(&end[0].pickle_key));
+        let mut alice = Session::from_pickle(&key, &unhex(&end[0].pickle)).unwrap();
+        let mut bob = Session::from_pickle(&key, &unhex(&end[1].pickle)).unwrap();
+        assert_eq!(alice.skipped_key_count(), 1);
+        assert_eq!(bob.skipped_key_count(), 1);
+        assert_eq!(alice.pickle_state(), replayed_alice.pickle_state());
+        assert_eq!(bob.pickle_state(), replayed_bob.pickle_state());
         let mut rng = StdRng::seed_from_u64(5);
         let m = alice.encrypt(b"after restore", &mut rng).unwrap();
         assert_eq!(bob.decrypt(&m).unwrap(), b"after restore");

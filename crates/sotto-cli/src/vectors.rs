@@ -107,6 +107,8 @@ pub struct MessageVector {
 pub struct PickleVector {
     /// Whose session.
     pub party: Party,
+    /// `start` (right after the sessions were created) or `end` (after the script).
+    pub at: String,
     /// The pickle key.
     pub pickle_key: String,
     /// The plaintext state inside the pickle.
@@ -218,6 +220,20 @@ fn script() -> Vec<Step> {
         Deliver(11),
         Send(Bob, text("bob 5")), // 12
         Deliver(12),
+        Send(Alice, text("alice 7")), // 13: chain C1
+        Send(Alice, text("alice 8")), // 14
+        Deliver(14),                  // bob: new chain, stores the key of 13
+        Send(Bob, text("bob 6")),     // 15
+        Deliver(15),
+        Send(Alice, text("alice 9")),  // 16: chain C2, PN = 2
+        Send(Alice, text("alice 10")), // 17: never delivered, stays in bob's store
+        Send(Alice, text("alice 11")), // 18
+        Deliver(16),                   // bob: new chain, nothing left to skip in C1
+        Deliver(18),                   // bob: a gap inside the current chain (17)
+        Deliver(13),                   // bob: an older chain's stored key (C1)
+        Send(Bob, text("bob 7")),      // 19: never delivered, stays in alice's store
+        Send(Bob, text("bob 8")),      // 20
+        Deliver(20),                   // alice: new chain, stores the key of 19
     ]
 }
 
@@ -271,6 +287,21 @@ fn message_vector(
     }
 }
 
+fn pickle_vector(
+    party: Party,
+    at: &str,
+    session: &Session,
+    rng: &mut RecordingRng,
+) -> PickleVector {
+    PickleVector {
+        party,
+        at: at.to_string(),
+        pickle_key: h(&PICKLE_KEY),
+        state: h(&session.pickle_state()),
+        pickle: h(&session.pickle(&PickleKey::new(PICKLE_KEY), rng)),
+    }
+}
+
 /// Runs the script for one session kind and records everything.
 pub fn generate(kind: SessionKind) -> Result<RatchetVectors, VectorError> {
     let config = match kind {
@@ -298,6 +329,12 @@ pub fn generate(kind: SessionKind) -> Result<RatchetVectors, VectorError> {
     )
     .map_err(|e| script_error(0, e))?;
 
+    // Pickles of the two fresh sessions: the initiator holds a peer key but no receiving
+    // chain, the responder holds neither chain.
+    let mut pickles = vec![
+        pickle_vector(Party::Alice, "start", &alice, &mut alice_rng),
+        pickle_vector(Party::Bob, "start", &bob, &mut bob_rng),
+    ];
     let mut events = Vec::new();
     let mut messages: Vec<(Party, Vec<u8>, Message)> = Vec::new();
     let mut vectors = Vec::new();
@@ -337,21 +374,8 @@ pub fn generate(kind: SessionKind) -> Result<RatchetVectors, VectorError> {
             }
         }
     }
-    let key = PickleKey::new(PICKLE_KEY);
-    let pickles = vec![
-        PickleVector {
-            party: Party::Alice,
-            pickle_key: h(&PICKLE_KEY),
-            state: h(&alice.pickle_state()),
-            pickle: h(&alice.pickle(&key, &mut alice_rng)),
-        },
-        PickleVector {
-            party: Party::Bob,
-            pickle_key: h(&PICKLE_KEY),
-            state: h(&bob.pickle_state()),
-            pickle: h(&bob.pickle(&key, &mut bob_rng)),
-        },
-    ];
+    pickles.push(pickle_vector(Party::Alice, "end", &alice, &mut alice_rng));
+    pickles.push(pickle_vector(Party::Bob, "end", &bob, &mut bob_rng));
     let (kind_name, description) = match kind {
         SessionKind::Standard => (
             "standard",

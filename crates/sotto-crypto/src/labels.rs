@@ -1,4 +1,4 @@
-//! Every HKDF `info` string and HMAC label Sotto uses, in one place.
+//! Every HKDF `info` string and signature context Sotto uses, in one place.
 //!
 //! Each label is ASCII, at least 8 bytes long, starts with the protocol name and version
 //! (`Sotto/1 `) and is used for exactly one derivation. `docs/protocol.md` lists them in ASCII
@@ -17,6 +17,15 @@ pub const HEADER_KEYS: &[u8] = b"Sotto/1 header keys";
 /// Pickle encryption: pickle key and per-pickle salt to AEAD key and nonce.
 pub const PICKLE_KEYS: &[u8] = b"Sotto/1 pickle keys";
 
+/// X3DH: derives the 32-byte session secret from the DH outputs (no KEM).
+pub const HANDSHAKE_X3DH: &[u8] = b"Sotto/1 X3DH X25519 SHA-256";
+/// PQXDH: derives the 32-byte session secret from the DH outputs and the ML-KEM-768 secret.
+pub const HANDSHAKE_PQXDH: &[u8] = b"Sotto/1 PQXDH X25519 SHA-256 ML-KEM-768";
+/// Ed25519 signature context of a signed prekey.
+pub const SIGNED_PREKEY_SIGNATURE: &[u8] = b"Sotto/1 signed prekey";
+/// Ed25519 signature context of an ML-KEM prekey.
+pub const KEM_PREKEY_SIGNATURE: &[u8] = b"Sotto/1 ML-KEM prekey";
+
 /// All labels with their constant names, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, &[u8])] = &[
     ("RATCHET_ROOT", RATCHET_ROOT),
@@ -25,6 +34,10 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("MESSAGE_KEYS", MESSAGE_KEYS),
     ("HEADER_KEYS", HEADER_KEYS),
     ("PICKLE_KEYS", PICKLE_KEYS),
+    ("HANDSHAKE_X3DH", HANDSHAKE_X3DH),
+    ("HANDSHAKE_PQXDH", HANDSHAKE_PQXDH),
+    ("SIGNED_PREKEY_SIGNATURE", SIGNED_PREKEY_SIGNATURE),
+    ("KEM_PREKEY_SIGNATURE", KEM_PREKEY_SIGNATURE),
 ];
 
 #[cfg(test)]

@@ -30,6 +30,7 @@
 pub mod aead;
 pub mod ed25519;
 pub mod kdf;
+pub mod kem;
 pub mod labels;
 pub mod secret;
 pub mod x25519;

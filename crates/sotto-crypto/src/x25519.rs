@@ -159,6 +159,39 @@ impl fmt::Debug for KeyPair {
     }
 }
 
+/// A single-use private key, for the initiator's ephemeral key in session setup. It cannot be
+/// cloned or serialized, and [`EphemeralSecret::agree`] consumes it, so it cannot be reused.
+pub struct EphemeralSecret(KeyPair);
+
+impl EphemeralSecret {
+    /// Draws 32 bytes from `rng`, as [`SecretKey::generate`] does.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        Self(KeyPair::generate(rng))
+    }
+
+    /// The public key.
+    pub const fn public_key(&self) -> &PublicKey {
+        self.0.public_key()
+    }
+
+    /// X25519 with each of `peers`, in order, then wipes the secret. Any all-zero output is
+    /// an error.
+    pub fn agree(self, peers: &[&PublicKey]) -> Result<Vec<SharedSecret>, DhError> {
+        peers
+            .iter()
+            .map(|peer| self.0.diffie_hellman(peer))
+            .collect()
+    }
+}
+
+impl fmt::Debug for EphemeralSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("x25519::EphemeralSecret")
+            .field("public", self.0.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,5 +255,24 @@ mod tests {
         assert!(!shown.contains("4242"), "{shown}");
         let shared = pair.diffie_hellman(&pair.public_key().clone()).unwrap();
         assert_eq!(format!("{shared:?}"), "x25519::SharedSecret(..)");
+    }
+
+    #[test]
+    fn ephemeral_agrees_once_with_many() {
+        let mut rng = rand::rng();
+        let a = KeyPair::generate(&mut rng);
+        let b = KeyPair::generate(&mut rng);
+        let e = EphemeralSecret::generate(&mut rng);
+        let e_pub = *e.public_key();
+        assert!(format!("{e:?}").ends_with(".. }"));
+        let out = e.agree(&[a.public_key(), b.public_key()]).unwrap();
+        assert_eq!(out[0], a.diffie_hellman(&e_pub).unwrap());
+        assert_eq!(out[1], b.diffie_hellman(&e_pub).unwrap());
+        let e = EphemeralSecret::generate(&mut rng);
+        assert_eq!(
+            e.agree(&[a.public_key(), &PublicKey::from_bytes([0; 32])])
+                .unwrap_err(),
+            DhError::NonContributory
+        );
     }
 }

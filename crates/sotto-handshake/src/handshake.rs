@@ -1,0 +1,272 @@
+//! X3DH and PQXDH: the initiator's and the responder's side.
+//!
+//! Algorithm (both sides compute the same values; `a` is the initiator, `b` the responder):
+//!
+//! 1. DH1 = DH(IK_a, SPK_b), DH2 = DH(EK_a, IK_b), DH3 = DH(EK_a, SPK_b) and, if a one-time
+//!    prekey is used, DH4 = DH(EK_a, OPK_b), as X3DH section 3.3 orders them.
+//! 2. PQXDH only: (CT, SS) = ML-KEM-768.Encaps(PQPK_b).
+//! 3. SK = HKDF-SHA256(salt = 32 zero bytes, ikm = 0xFF x 32 || DH1 || DH2 || DH3 [|| DH4]
+//!    [|| SS], info = HANDSHAKE_X3DH or HANDSHAKE_PQXDH), 32 bytes.
+//! 4. AD = identity_a[64] || identity_b[64].
+//! 5. The ratchet session starts from SK and AD with SPK_b as the responder's first ratchet
+//!    key pair; the initiator's first ratchet message travels inside the initial message.
+
+use sotto_crypto::CryptoRng;
+use sotto_crypto::x25519::EphemeralSecret;
+use sotto_ratchet::{Session, SessionConfig, SessionSecret};
+
+use crate::HandshakeError;
+use crate::bundle::VerifiedBundle;
+use crate::identity::{DeviceIdentity, DeviceIdentityKey};
+use crate::initial_message::{InitialMessage, KemEncapsulation};
+use crate::prekeys::PostQuantum;
+use crate::secret::{associated_data, session_secret};
+use crate::store::{PrekeyStore, UsedPrekeys};
+use crate::trace::HandshakeTrace;
+
+/// Which key agreement a session was set up with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Classic X3DH: the bundle offered no ML-KEM prekey.
+    X3dh,
+    /// Hybrid PQXDH with ML-KEM-768.
+    Pqxdh,
+}
+
+/// Options of session setup, shared by both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HandshakeConfig {
+    /// The ratchet session's configuration (kind and limits); both sides must use the same.
+    pub session: SessionConfig,
+    /// Refuse classic X3DH (HS-06).
+    pub require_post_quantum: bool,
+}
+
+impl HandshakeConfig {
+    /// Requires PQXDH.
+    #[must_use]
+    pub const fn post_quantum_only(mut self) -> Self {
+        self.require_post_quantum = true;
+        self
+    }
+}
+
+/// The initiator's result.
+#[must_use = "the session and the initial message are the point of the handshake"]
+#[derive(Debug)]
+pub struct Initiation {
+    /// The initiator's ratchet session.
+    pub session: Session,
+    /// The message to send to the responder.
+    pub message: InitialMessage,
+    /// The key agreement used.
+    pub mode: Mode,
+}
+
+/// The responder's result.
+#[must_use = "the session and the plaintext are the point of the handshake"]
+#[derive(Debug)]
+pub struct Response {
+    /// The responder's ratchet session.
+    pub session: Session,
+    /// The first message's plaintext.
+    pub plaintext: Vec<u8>,
+    /// The initiator device's identity, which the caller must check against the device lists
+    /// it trusts.
+    pub initiator: DeviceIdentityKey,
+    /// The key agreement used.
+    pub mode: Mode,
+}
+
+fn dh_error(_: sotto_crypto::x25519::DhError) -> HandshakeError {
+    HandshakeError::NonContributory
+}
+
+/// The initiator's side: verifies nothing more (the bundle is already a [`VerifiedBundle`]),
+/// agrees on SK, creates the session and encrypts `first_plaintext`.
+///
+/// Draws from `rng`, in order: the ephemeral key (32 bytes), the ML-KEM message `m` (32 bytes,
+/// PQXDH only), then what [`Session::initiator`] and [`Session::encrypt`] draw.
+pub fn initiate<R: CryptoRng + ?Sized>(
+    identity: &DeviceIdentity,
+    bundle: &VerifiedBundle,
+    first_plaintext: &[u8],
+    config: &HandshakeConfig,
+    rng: &mut R,
+) -> Result<Initiation, HandshakeError> {
+    initiate_traced(identity, bundle, first_plaintext, config, rng, None)
+}
+
+pub(crate) fn initiate_traced<R: CryptoRng + ?Sized>(
+    identity: &DeviceIdentity,
+    bundle: &VerifiedBundle,
+    first_plaintext: &[u8],
+    config: &HandshakeConfig,
+    rng: &mut R,
+    mut trace: Option<&mut HandshakeTrace>,
+) -> Result<Initiation, HandshakeError> {
+    let b = bundle.bundle();
+    if config.require_post_quantum && b.kem_prekey.is_none() {
+        return Err(HandshakeError::PostQuantumRequired);
+    }
+    let spk = &b.signed_prekey.public_key;
+    let ephemeral = EphemeralSecret::generate(rng);
+    let ephemeral_key = *ephemeral.public_key();
+    if let Some(t) = trace.as_deref_mut() {
+        t.ephemeral_key = Some(ephemeral_key);
+    }
+    let mut dhs = vec![
+        identity
+            .agreement_key()
+            .diffie_hellman(spk)
+            .map_err(dh_error)?,
+    ];
+    let mut peers = vec![&b.identity.agreement, spk];
+    if let Some(opk) = &b.one_time_prekey {
+        peers.push(&opk.public_key);
+    }
+    dhs.extend(ephemeral.agree(&peers).map_err(dh_error)?);
+    let encapsulation = b.kem_prekey.as_ref().map(|k| {
+        let (ciphertext, shared) = k.public_key.encapsulate(rng);
+        (
+            KemEncapsulation {
+                kind: k.kind,
+                id: k.id,
+                ciphertext,
+            },
+            shared,
+        )
+    });
+    let sk = session_secret(&dhs, encapsulation.as_ref().map(|(_, ss)| ss));
+    let ad = associated_data(&identity.public(), &b.identity);
+    if let Some(t) = trace {
+        t.record(&dhs, encapsulation.as_ref().map(|(_, ss)| ss), &sk, &ad);
+    }
+    let mut session = Session::initiator(
+        SessionSecret::from_secret(sk),
+        &ad,
+        spk,
+        config.session,
+        rng,
+    )
+    .map_err(HandshakeError::Session)?;
+    let message = session
+        .encrypt(first_plaintext, rng)
+        .map_err(HandshakeError::Encryption)?;
+    let mode = if encapsulation.is_some() {
+        Mode::Pqxdh
+    } else {
+        Mode::X3dh
+    };
+    Ok(Initiation {
+        session,
+        message: InitialMessage {
+            initiator: identity.public(),
+            ephemeral_key,
+            signed_prekey_id: b.signed_prekey.id,
+            one_time_prekey_id: b.one_time_prekey.map(|o| o.id),
+            kem: encapsulation.map(|(e, _)| e),
+            message,
+        },
+        mode,
+    })
+}
+
+/// The responder's side: looks the prekeys up, derives SK, decrypts the first message and
+/// only then deletes the one-time prekeys it used. On any error the store is unchanged.
+pub fn respond<S: PrekeyStore + ?Sized>(
+    store: &mut S,
+    message: &InitialMessage,
+    config: &HandshakeConfig,
+) -> Result<Response, HandshakeError> {
+    respond_traced(store, message, config, None)
+}
+
+pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
+    store: &mut S,
+    message: &InitialMessage,
+    config: &HandshakeConfig,
+    trace: Option<&mut HandshakeTrace>,
+) -> Result<Response, HandshakeError> {
+    if config.require_post_quantum && message.kem.is_none() {
+        return Err(HandshakeError::PostQuantumRequired);
+    }
+    if store.has_seen(message.signed_prekey_id, &message.ephemeral_key) {
+        return Err(HandshakeError::Replayed);
+    }
+    let spk = store.signed_prekey(message.signed_prekey_id).ok_or(
+        HandshakeError::UnknownSignedPrekey(message.signed_prekey_id),
+    )?;
+    if spk.public.post_quantum == PostQuantum::Offered && message.kem.is_none() {
+        return Err(HandshakeError::Downgrade);
+    }
+    let identity = store.identity();
+    let ek = &message.ephemeral_key;
+    let mut dhs = vec![
+        spk.key_pair
+            .diffie_hellman(&message.initiator.agreement)
+            .map_err(dh_error)?,
+        identity
+            .agreement_key()
+            .diffie_hellman(ek)
+            .map_err(dh_error)?,
+        spk.key_pair.diffie_hellman(ek).map_err(dh_error)?,
+    ];
+    if let Some(id) = message.one_time_prekey_id {
+        let opk = store
+            .one_time_prekey(id)
+            .ok_or(HandshakeError::UnknownOneTimePrekey(id))?;
+        dhs.push(opk.diffie_hellman(ek).map_err(dh_error)?);
+    }
+    let kem_secret = match &message.kem {
+        Some(k) => {
+            let pair = store
+                .kem_prekey(k.kind, k.id)
+                .ok_or(HandshakeError::UnknownKemPrekey(k.id))?;
+            Some(pair.key_pair.decapsulate(&k.ciphertext))
+        }
+        None => None,
+    };
+    let sk = session_secret(&dhs, kem_secret.as_ref());
+    let ad = associated_data(&message.initiator, &identity.public());
+    if let Some(t) = trace {
+        t.record(&dhs, kem_secret.as_ref(), &sk, &ad);
+    }
+    let mut session = Session::responder(
+        SessionSecret::from_secret(sk),
+        &ad,
+        spk.key_pair.clone(),
+        config.session,
+    )
+    .map_err(HandshakeError::Session)?;
+    let plaintext = session
+        .decrypt(&message.message)
+        .map_err(HandshakeError::Decryption)?;
+    store
+        .consume(&UsedPrekeys {
+            signed_prekey_id: message.signed_prekey_id,
+            ephemeral_key: message.ephemeral_key,
+            one_time_prekey_id: message.one_time_prekey_id,
+            kem_prekey: message.kem.as_ref().map(|k| (k.kind, k.id)),
+        })
+        .map_err(|_| HandshakeError::Store)?;
+    let mode = if message.kem.is_some() {
+        Mode::Pqxdh
+    } else {
+        Mode::X3dh
+    };
+    Ok(Response {
+        session,
+        plaintext,
+        initiator: message.initiator,
+        mode,
+    })
+}
+
+/// When two devices initiated sessions to each other at the same time, both keep the session
+/// initiated by the device whose 64-byte identity encoding is smaller (byte-wise); the other
+/// session is kept for receiving only until its in-flight messages are in. Returns `true` if
+/// the session *we* initiated is the one to keep.
+pub fn keep_own_initiation(ours: &DeviceIdentityKey, theirs: &DeviceIdentityKey) -> bool {
+    ours.to_bytes() < theirs.to_bytes()
+}

@@ -1,0 +1,91 @@
+//! A device's long-term identity: an Ed25519 signing key and an X25519 identity key.
+
+use core::fmt;
+
+use sotto_crypto::CryptoRng;
+use sotto_crypto::ed25519::{SigningKey, VerifyingKey};
+use sotto_crypto::x25519::{self, KeyPair};
+
+use crate::DecodeError;
+
+/// Length of an encoded [`DeviceIdentityKey`].
+pub const DEVICE_IDENTITY_KEY_LEN: usize = 64;
+
+/// A device's identity key pairs: the Ed25519 key signs its prekeys, the X25519 key takes part
+/// in X3DH (DH1 and DH2).
+#[derive(Clone)]
+pub struct DeviceIdentity {
+    signing: SigningKey,
+    agreement: KeyPair,
+}
+
+impl DeviceIdentity {
+    /// Generates both key pairs: 32 bytes for the Ed25519 seed, then 32 for the X25519 key.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let signing = SigningKey::generate(rng);
+        let agreement = KeyPair::generate(rng);
+        Self { signing, agreement }
+    }
+
+    /// Rebuilds an identity from its two private keys.
+    pub const fn from_keys(signing: SigningKey, agreement: KeyPair) -> Self {
+        Self { signing, agreement }
+    }
+
+    /// The Ed25519 signing key.
+    pub const fn signing_key(&self) -> &SigningKey {
+        &self.signing
+    }
+
+    /// The X25519 identity key pair.
+    pub const fn agreement_key(&self) -> &KeyPair {
+        &self.agreement
+    }
+
+    /// The public identity.
+    pub fn public(&self) -> DeviceIdentityKey {
+        DeviceIdentityKey {
+            signing: self.signing.verifying_key(),
+            agreement: *self.agreement.public_key(),
+        }
+    }
+}
+
+impl fmt::Debug for DeviceIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceIdentity")
+            .field("public", &self.public())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A device's public identity: `signing_key[32] || identity_key[32]` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceIdentityKey {
+    /// Ed25519 public key.
+    pub signing: VerifyingKey,
+    /// X25519 public identity key.
+    pub agreement: x25519::PublicKey,
+}
+
+impl DeviceIdentityKey {
+    /// The 64-byte encoding.
+    pub fn to_bytes(&self) -> [u8; DEVICE_IDENTITY_KEY_LEN] {
+        let mut out = [0u8; DEVICE_IDENTITY_KEY_LEN];
+        out[..32].copy_from_slice(&self.signing.to_bytes());
+        out[32..].copy_from_slice(self.agreement.as_bytes());
+        out
+    }
+
+    /// Decodes 64 bytes; the Ed25519 half must be a valid point (HS-03).
+    pub fn from_bytes(bytes: &[u8; DEVICE_IDENTITY_KEY_LEN]) -> Result<Self, DecodeError> {
+        let mut signing = [0u8; 32];
+        signing.copy_from_slice(&bytes[..32]);
+        let mut agreement = [0u8; 32];
+        agreement.copy_from_slice(&bytes[32..]);
+        Ok(Self {
+            signing: VerifyingKey::from_bytes(&signing).map_err(|_| DecodeError::InvalidKey)?,
+            agreement: x25519::PublicKey::from_bytes(agreement),
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! The initiator's first message: what the responder needs to derive the same secret, and the
+//! first ratchet message.
+//!
+//! ```text
+//! initial = 0x01 || flags[1] || initiator_identity[64] || ephemeral_key[32] || spk_id u32be
+//!           || [opk_id u32be]                                  if flags & 0x01
+//!           || [kem_kind[1] || kem_id u32be || kem_ciphertext[1088]]   if flags & 0x02
+//!           || ratchet_message                                  (the rest)
+//! ```
+//!
+//! Flags other than `0x01` (one-time prekey used) and `0x02` (PQXDH) must be zero.
+
+use sotto_crypto::kem;
+use sotto_crypto::x25519;
+use sotto_ratchet::Message;
+
+use crate::DecodeError;
+use crate::codec::{Reader, version};
+use crate::identity::DeviceIdentityKey;
+use crate::prekeys::KemPrekeyKind;
+
+/// Version byte of an initial message.
+pub const INITIAL_MESSAGE_VERSION: u8 = 0x01;
+const FLAG_ONE_TIME: u8 = 0x01;
+const FLAG_KEM: u8 = 0x02;
+
+/// Which ML-KEM prekey the initiator encapsulated to, and the ciphertext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KemEncapsulation {
+    /// The prekey's kind.
+    pub kind: KemPrekeyKind,
+    /// The prekey's id.
+    pub id: u32,
+    /// The ML-KEM-768 ciphertext.
+    pub ciphertext: kem::Ciphertext,
+}
+
+/// The initiator's first message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitialMessage {
+    /// The initiator device's identity.
+    pub initiator: DeviceIdentityKey,
+    /// The initiator's ephemeral X25519 key (EK).
+    pub ephemeral_key: x25519::PublicKey,
+    /// Id of the responder's signed prekey.
+    pub signed_prekey_id: u32,
+    /// Id of the responder's one-time prekey, if one was used.
+    pub one_time_prekey_id: Option<u32>,
+    /// The ML-KEM encapsulation, in PQXDH.
+    pub kem: Option<KemEncapsulation>,
+    /// The first ratchet message.
+    pub message: Message,
+}
+
+impl InitialMessage {
+    /// The wire encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let body = self.message.as_bytes();
+        let mut out =
+            Vec::with_capacity(1 + 1 + 64 + 32 + 4 + 4 + 5 + kem::CIPHERTEXT_LEN + body.len());
+        out.push(INITIAL_MESSAGE_VERSION);
+        let mut flags = 0u8;
+        if self.one_time_prekey_id.is_some() {
+            flags |= FLAG_ONE_TIME;
+        }
+        if self.kem.is_some() {
+            flags |= FLAG_KEM;
+        }
+        out.push(flags);
+        out.extend_from_slice(&self.initiator.to_bytes());
+        out.extend_from_slice(self.ephemeral_key.as_bytes());
+        out.extend_from_slice(&self.signed_prekey_id.to_be_bytes());
+        if let Some(id) = self.one_time_prekey_id {
+            out.extend_from_slice(&id.to_be_bytes());
+        }
+        if let Some(k) = &self.kem {
+            out.push(k.kind.to_byte());
+            out.extend_from_slice(&k.id.to_be_bytes());
+            out.extend_from_slice(k.ciphertext.as_bytes());
+        }
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// Strict decoding (HS-01, HS-02, HS-03); the ratchet message is decoded by
+    /// [`Message::from_bytes`] and must take exactly the rest of the input.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(version(bytes, INITIAL_MESSAGE_VERSION)?);
+        let flags = r.u8()?;
+        if flags & !(FLAG_ONE_TIME | FLAG_KEM) != 0 {
+            return Err(DecodeError::InvalidFlag);
+        }
+        let initiator = DeviceIdentityKey::from_bytes(&r.array()?)?;
+        let ephemeral_key = x25519::PublicKey::from_bytes(r.array()?);
+        let signed_prekey_id = r.u32()?;
+        let one_time_prekey_id = if flags & FLAG_ONE_TIME != 0 {
+            Some(r.u32()?)
+        } else {
+            None
+        };
+        let kem = if flags & FLAG_KEM != 0 {
+            let kind = KemPrekeyKind::from_byte(r.u8()?).ok_or(DecodeError::InvalidFlag)?;
+            let id = r.u32()?;
+            let ciphertext = kem::Ciphertext::from_slice(r.take(kem::CIPHERTEXT_LEN)?)
+                .ok_or(DecodeError::Truncated)?;
+            Some(KemEncapsulation {
+                kind,
+                id,
+                ciphertext,
+            })
+        } else {
+            None
+        };
+        let message = Message::from_bytes(r.rest()).map_err(DecodeError::RatchetMessage)?;
+        Ok(Self {
+            initiator,
+            ephemeral_key,
+            signed_prekey_id,
+            one_time_prekey_id,
+            kem,
+            message,
+        })
+    }
+}

@@ -1,0 +1,248 @@
+//! Prekeys: the signed prekey, one-time prekeys and ML-KEM-768 prekeys, with the exact bytes
+//! their Ed25519 signatures cover.
+
+use core::fmt;
+
+use sotto_crypto::ed25519::{Signature, SigningKey, VerifyingKey};
+use sotto_crypto::kem;
+use sotto_crypto::labels::{KEM_PREKEY_SIGNATURE, SIGNED_PREKEY_SIGNATURE};
+use sotto_crypto::x25519::{self, KeyPair};
+
+/// Version byte inside every signed prekey message.
+pub const PREKEY_SIGNATURE_VERSION: u8 = 0x01;
+
+/// Whether a device publishes ML-KEM prekeys; signed into its signed prekey so that a relay
+/// cannot strip the ML-KEM prekey from a bundle unnoticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PostQuantum {
+    /// The device publishes no ML-KEM prekeys: classic X3DH only. Byte `0x00`.
+    Absent,
+    /// Every bundle of this device carries an ML-KEM prekey. Byte `0x01`.
+    Offered,
+}
+
+impl PostQuantum {
+    pub(crate) const fn to_byte(self) -> u8 {
+        match self {
+            Self::Absent => 0x00,
+            Self::Offered => 0x01,
+        }
+    }
+
+    pub(crate) const fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            0x00 => Some(Self::Absent),
+            0x01 => Some(Self::Offered),
+            _ => None,
+        }
+    }
+}
+
+/// The public part of a signed prekey, as published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedPrekey {
+    /// Identifier chosen by the device.
+    pub id: u32,
+    /// Creation time, seconds since the Unix epoch.
+    pub timestamp: u64,
+    /// Whether the device publishes ML-KEM prekeys.
+    pub post_quantum: PostQuantum,
+    /// The X25519 public key.
+    pub public_key: x25519::PublicKey,
+    /// Ed25519 signature over [`SignedPrekey::signed_bytes`].
+    pub signature: Signature,
+}
+
+impl SignedPrekey {
+    /// Length of the signed message.
+    pub const SIGNED_LEN: usize = SIGNED_PREKEY_SIGNATURE.len() + 1 + 32 + 4 + 8 + 1 + 32;
+
+    /// `SIGNED_PREKEY_SIGNATURE || 0x01 || identity_key[32] || u32be(id) || u64be(timestamp)
+    /// || post_quantum[1] || public_key[32]`.
+    pub fn signed_bytes(
+        identity_key: &x25519::PublicKey,
+        id: u32,
+        timestamp: u64,
+        post_quantum: PostQuantum,
+        public_key: &x25519::PublicKey,
+    ) -> Vec<u8> {
+        let mut m = Vec::with_capacity(Self::SIGNED_LEN);
+        m.extend_from_slice(SIGNED_PREKEY_SIGNATURE);
+        m.push(PREKEY_SIGNATURE_VERSION);
+        m.extend_from_slice(identity_key.as_bytes());
+        m.extend_from_slice(&id.to_be_bytes());
+        m.extend_from_slice(&timestamp.to_be_bytes());
+        m.push(post_quantum.to_byte());
+        m.extend_from_slice(public_key.as_bytes());
+        m
+    }
+
+    pub(crate) fn verify(&self, signing: &VerifyingKey, identity_key: &x25519::PublicKey) -> bool {
+        let m = Self::signed_bytes(
+            identity_key,
+            self.id,
+            self.timestamp,
+            self.post_quantum,
+            &self.public_key,
+        );
+        signing.verify(&m, &self.signature).is_ok()
+    }
+}
+
+/// A signed prekey with its private key, as the device keeps it.
+#[derive(Clone)]
+pub struct SignedPrekeyPair {
+    /// The published part.
+    pub public: SignedPrekey,
+    /// The key pair (it becomes the responder's first ratchet key pair).
+    pub key_pair: KeyPair,
+}
+
+impl SignedPrekeyPair {
+    /// Signs a new signed prekey with the device's signing key.
+    pub fn sign(
+        signing: &SigningKey,
+        identity_key: &x25519::PublicKey,
+        id: u32,
+        timestamp: u64,
+        post_quantum: PostQuantum,
+        key_pair: KeyPair,
+    ) -> Self {
+        let m = SignedPrekey::signed_bytes(
+            identity_key,
+            id,
+            timestamp,
+            post_quantum,
+            key_pair.public_key(),
+        );
+        let public = SignedPrekey {
+            id,
+            timestamp,
+            post_quantum,
+            public_key: *key_pair.public_key(),
+            signature: signing.sign(&m),
+        };
+        Self { public, key_pair }
+    }
+}
+
+impl fmt::Debug for SignedPrekeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedPrekeyPair")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A one-time prekey as published: unsigned (a forged one only costs the attacker the DH4
+/// contribution; DH1-DH3 still authenticate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OneTimePrekey {
+    /// Identifier chosen by the device.
+    pub id: u32,
+    /// The X25519 public key.
+    pub public_key: x25519::PublicKey,
+}
+
+/// Whether an ML-KEM prekey is used once or kept as the last resort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KemPrekeyKind {
+    /// Kept until replaced; used when the one-time ML-KEM prekeys run out. Byte `0x01`.
+    LastResort,
+    /// Deleted after one use. Byte `0x02`.
+    OneTime,
+}
+
+impl KemPrekeyKind {
+    pub(crate) const fn to_byte(self) -> u8 {
+        match self {
+            Self::LastResort => 0x01,
+            Self::OneTime => 0x02,
+        }
+    }
+
+    pub(crate) const fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            0x01 => Some(Self::LastResort),
+            0x02 => Some(Self::OneTime),
+            _ => None,
+        }
+    }
+}
+
+/// An ML-KEM-768 prekey as published, signed by the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KemPrekey {
+    /// Last resort or one-time.
+    pub kind: KemPrekeyKind,
+    /// Identifier chosen by the device (one id space per kind).
+    pub id: u32,
+    /// The encapsulation key.
+    pub public_key: kem::PublicKey,
+    /// Ed25519 signature over [`KemPrekey::signed_bytes`].
+    pub signature: Signature,
+}
+
+impl KemPrekey {
+    /// `KEM_PREKEY_SIGNATURE || 0x01 || identity_key[32] || kind[1] || u32be(id) ||
+    /// encapsulation_key[1184]`.
+    pub fn signed_bytes(
+        identity_key: &x25519::PublicKey,
+        kind: KemPrekeyKind,
+        id: u32,
+        public_key: &kem::PublicKey,
+    ) -> Vec<u8> {
+        let mut m =
+            Vec::with_capacity(KEM_PREKEY_SIGNATURE.len() + 38 + kem::ENCAPSULATION_KEY_LEN);
+        m.extend_from_slice(KEM_PREKEY_SIGNATURE);
+        m.push(PREKEY_SIGNATURE_VERSION);
+        m.extend_from_slice(identity_key.as_bytes());
+        m.push(kind.to_byte());
+        m.extend_from_slice(&id.to_be_bytes());
+        m.extend_from_slice(public_key.as_bytes());
+        m
+    }
+
+    pub(crate) fn verify(&self, signing: &VerifyingKey, identity_key: &x25519::PublicKey) -> bool {
+        let m = Self::signed_bytes(identity_key, self.kind, self.id, &self.public_key);
+        signing.verify(&m, &self.signature).is_ok()
+    }
+}
+
+/// An ML-KEM prekey with its decapsulation key, as the device keeps it.
+#[derive(Clone)]
+pub struct KemPrekeyPair {
+    /// The published part.
+    pub public: KemPrekey,
+    /// The decapsulation key.
+    pub key_pair: kem::DecapsulationKeyPair,
+}
+
+impl KemPrekeyPair {
+    /// Signs a new ML-KEM prekey with the device's signing key.
+    pub fn sign(
+        signing: &SigningKey,
+        identity_key: &x25519::PublicKey,
+        kind: KemPrekeyKind,
+        id: u32,
+        key_pair: kem::DecapsulationKeyPair,
+    ) -> Self {
+        let m = KemPrekey::signed_bytes(identity_key, kind, id, key_pair.public_key());
+        let public = KemPrekey {
+            kind,
+            id,
+            public_key: key_pair.public_key().clone(),
+            signature: signing.sign(&m),
+        };
+        Self { public, key_pair }
+    }
+}
+
+impl fmt::Debug for KemPrekeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KemPrekeyPair")
+            .field("kind", &self.public.kind)
+            .field("id", &self.public.id)
+            .finish_non_exhaustive()
+    }
+}

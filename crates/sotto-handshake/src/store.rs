@@ -1,0 +1,360 @@
+//! Where a device keeps its prekeys: the [`PrekeyStore`] trait and an in-memory reference
+//! implementation with rotation and replenishment.
+//!
+//! ## Policy (the defaults of [`PrekeyPolicy`])
+//!
+//! - **Signed prekey**: rotated by the caller (typically weekly) with
+//!   [`InMemoryPrekeyStore::rotate_signed_prekey`]. The previous one stays usable for a grace
+//!   period (default 7 days) so that initial messages built from an older bundle still
+//!   arrive; [`InMemoryPrekeyStore::prune`] deletes it, and the record of initial messages
+//!   seen under it, afterwards.
+//! - **One-time prekeys** (X25519): the device keeps up to 100 on the relay. When the relay
+//!   reports fewer than 25 left, the device calls [`InMemoryPrekeyStore::replenish`] and
+//!   uploads the new ones. When none are left, bundles carry none and X3DH runs without DH4.
+//! - **ML-KEM prekeys**: a signed last-resort key that is never deleted by use, plus up to 20
+//!   one-time keys replenished the same way. A bundle carries a one-time ML-KEM prekey while
+//!   any are left and falls back to the last-resort one.
+//! - **Replays**: every accepted (signed prekey id, ephemeral key) pair is recorded until its
+//!   signed prekey is pruned, so a replayed initial message is refused (HS-09) even when it
+//!   used no one-time prekey.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sotto_crypto::CryptoRng;
+use sotto_crypto::kem::DecapsulationKeyPair;
+use sotto_crypto::x25519::{KeyPair, PublicKey};
+
+use crate::StoreError;
+use crate::bundle::PrekeyBundle;
+use crate::identity::{DeviceIdentity, DeviceIdentityKey};
+use crate::prekeys::{
+    KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, PostQuantum, SignedPrekey,
+    SignedPrekeyPair,
+};
+
+/// The prekeys an initial message used; [`PrekeyStore::consume`] deletes the one-time ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedPrekeys {
+    /// The signed prekey id.
+    pub signed_prekey_id: u32,
+    /// The initiator's ephemeral key, recorded against replays.
+    pub ephemeral_key: PublicKey,
+    /// The one-time prekey, if any.
+    pub one_time_prekey_id: Option<u32>,
+    /// The ML-KEM prekey, if any.
+    pub kem_prekey: Option<(KemPrekeyKind, u32)>,
+}
+
+/// What the responder's side of session setup needs from storage. Lookups do not change
+/// anything; [`PrekeyStore::consume`] is called once, after the first message decrypted.
+pub trait PrekeyStore {
+    /// The device's identity keys.
+    fn identity(&self) -> &DeviceIdentity;
+    /// A signed prekey that may still be used (current, or previous within its grace period).
+    fn signed_prekey(&self, id: u32) -> Option<&SignedPrekeyPair>;
+    /// An unused one-time prekey.
+    fn one_time_prekey(&self, id: u32) -> Option<&KeyPair>;
+    /// An ML-KEM prekey of `kind` (one-time ones only while unused).
+    fn kem_prekey(&self, kind: KemPrekeyKind, id: u32) -> Option<&KemPrekeyPair>;
+    /// Whether an initial message with this ephemeral key under this signed prekey was
+    /// already accepted.
+    fn has_seen(&self, signed_prekey_id: u32, ephemeral_key: &PublicKey) -> bool;
+    /// Deletes the one-time prekeys in `used` and records the ephemeral key. Must be atomic:
+    /// on error nothing is changed.
+    fn consume(&mut self, used: &UsedPrekeys) -> Result<(), StoreError>;
+}
+
+/// Prekey counts and lifetimes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrekeyPolicy {
+    /// Whether the device publishes ML-KEM prekeys (PQXDH).
+    pub post_quantum: PostQuantum,
+    /// One-time X25519 prekeys to keep published.
+    pub one_time_prekeys: u32,
+    /// Replenish when fewer than this many are left on the relay.
+    pub replenish_below: u32,
+    /// One-time ML-KEM prekeys to keep published.
+    pub kem_one_time_prekeys: u32,
+    /// Seconds a replaced signed prekey stays usable.
+    pub signed_prekey_grace: u64,
+}
+
+impl Default for PrekeyPolicy {
+    fn default() -> Self {
+        Self {
+            post_quantum: PostQuantum::Offered,
+            one_time_prekeys: 100,
+            replenish_below: 25,
+            kem_one_time_prekeys: 20,
+            signed_prekey_grace: 7 * 24 * 3600,
+        }
+    }
+}
+
+/// Everything a device publishes to the relay. The relay hands out bundles with
+/// [`PublishedPrekeys::take_bundle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedPrekeys {
+    /// The device's identity.
+    pub identity: DeviceIdentityKey,
+    /// The current signed prekey.
+    pub signed_prekey: SignedPrekey,
+    /// Unused one-time prekeys.
+    pub one_time: Vec<OneTimePrekey>,
+    /// The last-resort ML-KEM prekey.
+    pub kem_last_resort: Option<KemPrekey>,
+    /// Unused one-time ML-KEM prekeys.
+    pub kem_one_time: Vec<KemPrekey>,
+}
+
+impl PublishedPrekeys {
+    /// A bundle as a relay hands it out: takes one one-time prekey and one one-time ML-KEM
+    /// prekey off the list, falling back to the last-resort ML-KEM prekey.
+    pub fn take_bundle(&mut self) -> PrekeyBundle {
+        let one_time_prekey = if self.one_time.is_empty() {
+            None
+        } else {
+            Some(self.one_time.remove(0))
+        };
+        let kem_prekey = if self.kem_one_time.is_empty() {
+            self.kem_last_resort.clone()
+        } else {
+            Some(self.kem_one_time.remove(0))
+        };
+        PrekeyBundle {
+            identity: self.identity,
+            signed_prekey: self.signed_prekey,
+            one_time_prekey,
+            kem_prekey,
+        }
+    }
+}
+
+/// The reference [`PrekeyStore`], in memory.
+#[derive(Debug, Clone)]
+pub struct InMemoryPrekeyStore {
+    identity: DeviceIdentity,
+    policy: PrekeyPolicy,
+    /// Current signed prekey last; earlier ones with the time they stop being accepted.
+    signed: Vec<(SignedPrekeyPair, Option<u64>)>,
+    one_time: BTreeMap<u32, KeyPair>,
+    kem_last_resort: Option<KemPrekeyPair>,
+    kem_one_time: BTreeMap<u32, KemPrekeyPair>,
+    seen: BTreeSet<(u32, [u8; 32])>,
+    next_id: u32,
+}
+
+impl InMemoryPrekeyStore {
+    /// A store with a fresh signed prekey (created at `now`), a last-resort ML-KEM prekey if
+    /// the policy publishes them, and the one-time prekeys of the policy.
+    ///
+    /// Draws from `rng`, in order: the signed prekey (32 bytes), the last-resort ML-KEM seed
+    /// (64 bytes), then [`Self::replenish`]'s draws.
+    pub fn new<R: CryptoRng + ?Sized>(
+        identity: DeviceIdentity,
+        policy: PrekeyPolicy,
+        now: u64,
+        rng: &mut R,
+    ) -> Self {
+        let mut store = Self {
+            identity,
+            policy,
+            signed: Vec::new(),
+            one_time: BTreeMap::new(),
+            kem_last_resort: None,
+            kem_one_time: BTreeMap::new(),
+            seen: BTreeSet::new(),
+            next_id: 1,
+        };
+        store.push_signed_prekey(now, rng);
+        if policy.post_quantum == PostQuantum::Offered {
+            let id = store.allocate_id();
+            let pair = DecapsulationKeyPair::generate(rng);
+            store.kem_last_resort = Some(KemPrekeyPair::sign(
+                store.identity.signing_key(),
+                store.identity.agreement_key().public_key(),
+                KemPrekeyKind::LastResort,
+                id,
+                pair,
+            ));
+        }
+        drop(store.replenish(rng));
+        store
+    }
+
+    fn allocate_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+        id
+    }
+
+    fn push_signed_prekey<R: CryptoRng + ?Sized>(&mut self, now: u64, rng: &mut R) {
+        let id = self.allocate_id();
+        let pair = SignedPrekeyPair::sign(
+            self.identity.signing_key(),
+            self.identity.agreement_key().public_key(),
+            id,
+            now,
+            self.policy.post_quantum,
+            KeyPair::generate(rng),
+        );
+        self.signed.push((pair, None));
+    }
+
+    /// Replaces the signed prekey; the previous one stays usable until `now` plus the grace
+    /// period.
+    pub fn rotate_signed_prekey<R: CryptoRng + ?Sized>(&mut self, now: u64, rng: &mut R) {
+        let retire_at = now.saturating_add(self.policy.signed_prekey_grace);
+        if let Some((_, retire)) = self.signed.last_mut() {
+            *retire = Some(retire_at);
+        }
+        self.push_signed_prekey(now, rng);
+    }
+
+    /// Deletes signed prekeys whose grace period has ended, with their replay records.
+    pub fn prune(&mut self, now: u64) {
+        let expired: Vec<u32> = self
+            .signed
+            .iter()
+            .filter(|(_, retire)| retire.is_some_and(|t| t <= now))
+            .map(|(pair, _)| pair.public.id)
+            .collect();
+        self.signed
+            .retain(|(pair, _)| !expired.contains(&pair.public.id));
+        self.seen.retain(|(id, _)| !expired.contains(id));
+    }
+
+    /// Tops the one-time prekeys up to the policy's counts and returns the new public parts
+    /// for upload. Draws 32 bytes per X25519 prekey, then 64 per ML-KEM prekey.
+    pub fn replenish<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+    ) -> (Vec<OneTimePrekey>, Vec<KemPrekey>) {
+        let mut new_x25519 = Vec::new();
+        while self.one_time.len() < self.policy.one_time_prekeys as usize {
+            let id = self.allocate_id();
+            let pair = KeyPair::generate(rng);
+            new_x25519.push(OneTimePrekey {
+                id,
+                public_key: *pair.public_key(),
+            });
+            self.one_time.insert(id, pair);
+        }
+        let mut new_kem = Vec::new();
+        if self.policy.post_quantum == PostQuantum::Offered {
+            while self.kem_one_time.len() < self.policy.kem_one_time_prekeys as usize {
+                let id = self.allocate_id();
+                let pair = KemPrekeyPair::sign(
+                    self.identity.signing_key(),
+                    self.identity.agreement_key().public_key(),
+                    KemPrekeyKind::OneTime,
+                    id,
+                    DecapsulationKeyPair::generate(rng),
+                );
+                new_kem.push(pair.public.clone());
+                self.kem_one_time.insert(id, pair);
+            }
+        }
+        (new_x25519, new_kem)
+    }
+
+    /// Whether the relay's count calls for [`Self::replenish`].
+    pub fn needs_replenish(&self, published_left: u32) -> bool {
+        published_left < self.policy.replenish_below
+    }
+
+    /// The current signed prekey.
+    pub fn current_signed_prekey(&self) -> Option<&SignedPrekey> {
+        self.signed.last().map(|(pair, _)| &pair.public)
+    }
+
+    /// Unused one-time X25519 prekeys held.
+    pub fn one_time_prekey_count(&self) -> usize {
+        self.one_time.len()
+    }
+
+    /// Unused one-time ML-KEM prekeys held.
+    pub fn kem_one_time_prekey_count(&self) -> usize {
+        self.kem_one_time.len()
+    }
+
+    /// Everything to publish.
+    pub fn published(&self) -> Option<PublishedPrekeys> {
+        Some(PublishedPrekeys {
+            identity: self.identity.public(),
+            signed_prekey: *self.current_signed_prekey()?,
+            one_time: self
+                .one_time
+                .iter()
+                .map(|(id, k)| OneTimePrekey {
+                    id: *id,
+                    public_key: *k.public_key(),
+                })
+                .collect(),
+            kem_last_resort: self.kem_last_resort.as_ref().map(|k| k.public.clone()),
+            kem_one_time: self
+                .kem_one_time
+                .values()
+                .map(|k| k.public.clone())
+                .collect(),
+        })
+    }
+}
+
+impl PrekeyStore for InMemoryPrekeyStore {
+    fn identity(&self) -> &DeviceIdentity {
+        &self.identity
+    }
+
+    fn signed_prekey(&self, id: u32) -> Option<&SignedPrekeyPair> {
+        self.signed
+            .iter()
+            .map(|(pair, _)| pair)
+            .find(|pair| pair.public.id == id)
+    }
+
+    fn one_time_prekey(&self, id: u32) -> Option<&KeyPair> {
+        self.one_time.get(&id)
+    }
+
+    fn kem_prekey(&self, kind: KemPrekeyKind, id: u32) -> Option<&KemPrekeyPair> {
+        match kind {
+            KemPrekeyKind::OneTime => self.kem_one_time.get(&id),
+            KemPrekeyKind::LastResort => {
+                self.kem_last_resort.as_ref().filter(|k| k.public.id == id)
+            }
+        }
+    }
+
+    fn has_seen(&self, signed_prekey_id: u32, ephemeral_key: &PublicKey) -> bool {
+        self.seen
+            .contains(&(signed_prekey_id, ephemeral_key.to_bytes()))
+    }
+
+    fn consume(&mut self, used: &UsedPrekeys) -> Result<(), StoreError> {
+        // Check everything first, then change: the call is atomic.
+        let one_time_ok = used
+            .one_time_prekey_id
+            .is_none_or(|id| self.one_time.contains_key(&id));
+        let kem_ok = match used.kem_prekey {
+            Some((KemPrekeyKind::OneTime, id)) => self.kem_one_time.contains_key(&id),
+            Some((KemPrekeyKind::LastResort, id)) => self
+                .kem_last_resort
+                .as_ref()
+                .is_some_and(|k| k.public.id == id),
+            None => true,
+        };
+        if !one_time_ok || !kem_ok {
+            return Err(StoreError);
+        }
+        if let Some(id) = used.one_time_prekey_id {
+            drop(self.one_time.remove(&id));
+        }
+        if let Some((KemPrekeyKind::OneTime, id)) = used.kem_prekey {
+            drop(self.kem_one_time.remove(&id));
+        }
+        self.seen
+            .insert((used.signed_prekey_id, used.ephemeral_key.to_bytes()));
+        Ok(())
+    }
+}
