@@ -74,3 +74,6 @@ pub use prekeys::{
     SignedPrekey, SignedPrekeyPair,
 };
 pub use store::{InMemoryPrekeyStore, PrekeyPolicy, PrekeyStore, PublishedPrekeys, UsedPrekeys};
+
+#[cfg(test)]
+mod tests;

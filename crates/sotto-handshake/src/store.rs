@@ -278,6 +278,11 @@ impl InMemoryPrekeyStore {
         self.kem_one_time.len()
     }
 
+    /// Initial messages recorded against replays.
+    pub fn seen_count(&self) -> usize {
+        self.seen.len()
+    }
+
     /// Everything to publish.
     pub fn published(&self) -> Option<PublishedPrekeys> {
         Some(PublishedPrekeys {

@@ -1,0 +1,349 @@
+//! Unit tests of session setup: both modes, every refusal, the store left unchanged.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sotto_crypto::x25519;
+
+use crate::store::PrekeyStore;
+use crate::*;
+
+const NOW: u64 = 1_764_000_000;
+
+fn policy(post_quantum: PostQuantum, one_time: u32, kem_one_time: u32) -> PrekeyPolicy {
+    PrekeyPolicy {
+        post_quantum,
+        one_time_prekeys: one_time,
+        kem_one_time_prekeys: kem_one_time,
+        ..PrekeyPolicy::default()
+    }
+}
+
+struct World {
+    rng: StdRng,
+    alice: DeviceIdentity,
+    bob: InMemoryPrekeyStore,
+    published: PublishedPrekeys,
+}
+
+fn world(seed: u64, p: PrekeyPolicy) -> World {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let alice = DeviceIdentity::generate(&mut rng);
+    let bob = InMemoryPrekeyStore::new(DeviceIdentity::generate(&mut rng), p, NOW, &mut rng);
+    let published = bob.published().unwrap();
+    World {
+        rng,
+        alice,
+        bob,
+        published,
+    }
+}
+
+/// What must not change when a handshake is refused.
+fn store_state(s: &InMemoryPrekeyStore) -> String {
+    let p = s.published().unwrap();
+    format!(
+        "{:?} {:?} {:?} {:?}",
+        p.one_time.iter().map(|k| k.id).collect::<Vec<_>>(),
+        p.kem_one_time.iter().map(|k| k.id).collect::<Vec<_>>(),
+        s.signed_prekey(p.signed_prekey.id).map(|k| k.public.id),
+        s.seen_count(),
+    )
+}
+
+fn config() -> HandshakeConfig {
+    HandshakeConfig::default()
+}
+
+#[test]
+fn both_modes_with_and_without_one_time_prekeys() {
+    for (pq, one_time, mode) in [
+        (PostQuantum::Offered, 3, Mode::Pqxdh),
+        (PostQuantum::Offered, 0, Mode::Pqxdh),
+        (PostQuantum::Absent, 3, Mode::X3dh),
+        (PostQuantum::Absent, 0, Mode::X3dh),
+    ] {
+        let mut w = world(1, policy(pq, one_time, 1));
+        let bundle = w.published.take_bundle();
+        assert_eq!(bundle.one_time_prekey.is_some(), one_time > 0);
+        let wire = bundle.to_bytes();
+        let bundle = PrekeyBundle::from_bytes(&wire).unwrap().verify().unwrap();
+        let mut sent = initiate(&w.alice, &bundle, b"first", &config(), &mut w.rng).unwrap();
+        assert_eq!(sent.mode, mode);
+        let initial = InitialMessage::from_bytes(&sent.message.to_bytes()).unwrap();
+        assert_eq!(initial, sent.message);
+        let mut got = respond(&mut w.bob, &initial, &config()).unwrap();
+        assert_eq!(got.mode, mode);
+        assert_eq!(got.plaintext, b"first");
+        assert_eq!(got.initiator, w.alice.public());
+        let reply = got.session.encrypt(b"reply", &mut w.rng).unwrap();
+        assert_eq!(sent.session.decrypt(&reply).unwrap(), b"reply");
+        if one_time > 0 {
+            assert_eq!(
+                w.bob.one_time_prekey_count(),
+                2,
+                "the used one-time prekey is deleted"
+            );
+        }
+    }
+}
+
+#[test]
+/// HS-09: a replayed initial message is refused, with or without a one-time prekey.
+fn replays_are_refused() {
+    for one_time in [2, 0] {
+        let mut w = world(2, policy(PostQuantum::Offered, one_time, 0));
+        let bundle = w.published.take_bundle().verify().unwrap();
+        let sent = initiate(&w.alice, &bundle, b"x", &config(), &mut w.rng).unwrap();
+        respond(&mut w.bob, &sent.message, &config()).unwrap();
+        let before = store_state(&w.bob);
+        assert_eq!(
+            respond(&mut w.bob, &sent.message, &config()).unwrap_err(),
+            HandshakeError::Replayed
+        );
+        assert_eq!(store_state(&w.bob), before);
+    }
+}
+
+#[test]
+/// HS-04, HS-05: signatures and the signed post-quantum flag.
+fn bundle_verification_and_downgrade() {
+    let mut w = world(3, policy(PostQuantum::Offered, 1, 1));
+    let good = w.published.take_bundle();
+    assert!(good.clone().verify().is_ok());
+
+    let mut stripped = good.clone();
+    stripped.kem_prekey = None;
+    assert_eq!(
+        stripped.clone().verify().unwrap_err(),
+        BundleError::Downgrade
+    );
+    // Clearing the flag as well breaks the signed prekey's signature.
+    stripped.signed_prekey.post_quantum = PostQuantum::Absent;
+    assert_eq!(
+        stripped.verify().unwrap_err(),
+        BundleError::SignedPrekeySignature
+    );
+
+    let mut forged_kem = good.clone();
+    if let Some(k) = forged_kem.kem_prekey.as_mut() {
+        k.id ^= 1;
+    }
+    assert_eq!(
+        forged_kem.verify().unwrap_err(),
+        BundleError::KemPrekeySignature
+    );
+
+    // A KEM prekey signed by the device but offered under a classic signed prekey.
+    let mut classic = world(33, policy(PostQuantum::Absent, 1, 0));
+    let mut mixed = classic.published.take_bundle();
+    mixed.kem_prekey = good.kem_prekey.clone();
+    assert_eq!(
+        mixed.verify().unwrap_err(),
+        BundleError::UnexpectedKemPrekey
+    );
+
+    // Another device's signed prekey under this identity.
+    let mut swapped = good;
+    swapped.signed_prekey = classic.published.signed_prekey;
+    assert_eq!(
+        swapped.verify().unwrap_err(),
+        BundleError::SignedPrekeySignature
+    );
+}
+
+#[test]
+/// HS-05 on the responder's side, HS-06 on both.
+fn post_quantum_policies() {
+    let mut w = world(4, policy(PostQuantum::Offered, 1, 1));
+    let bundle = w.published.take_bundle().verify().unwrap();
+    let sent = initiate(&w.alice, &bundle, b"x", &config(), &mut w.rng).unwrap();
+    let mut downgraded = sent.message.clone();
+    downgraded.kem = None;
+    let before = store_state(&w.bob);
+    assert_eq!(
+        respond(&mut w.bob, &downgraded, &config()).unwrap_err(),
+        HandshakeError::Downgrade
+    );
+    assert_eq!(store_state(&w.bob), before);
+
+    let mut c = world(5, policy(PostQuantum::Absent, 1, 0));
+    let classic = c.published.take_bundle().verify().unwrap();
+    let strict = config().post_quantum_only();
+    assert_eq!(
+        initiate(&c.alice, &classic, b"x", &strict, &mut c.rng).unwrap_err(),
+        HandshakeError::PostQuantumRequired
+    );
+    let sent = initiate(&c.alice, &classic, b"x", &config(), &mut c.rng).unwrap();
+    assert_eq!(
+        respond(&mut c.bob, &sent.message, &strict).unwrap_err(),
+        HandshakeError::PostQuantumRequired
+    );
+    assert!(respond(&mut c.bob, &sent.message, &config()).is_ok());
+}
+
+#[test]
+/// HS-01, HS-02, HS-03, HS-07, HS-08, HS-10: every byte of an initial message is bound to the
+/// session; any change is refused and the store is unchanged.
+fn every_byte_of_the_initial_message_matters() {
+    let mut w = world(6, policy(PostQuantum::Offered, 1, 1));
+    let bundle = w.published.take_bundle().verify().unwrap();
+    let sent = initiate(&w.alice, &bundle, b"tamper me", &config(), &mut w.rng).unwrap();
+    let wire = sent.message.to_bytes();
+    let before = store_state(&w.bob);
+    for i in 0..wire.len() {
+        let mut bad = wire.clone();
+        bad[i] ^= 0x01;
+        if let Ok(message) = InitialMessage::from_bytes(&bad) {
+            assert!(
+                respond(&mut w.bob, &message, &config()).is_err(),
+                "byte {i} accepted"
+            );
+        }
+        assert_eq!(store_state(&w.bob), before, "byte {i} changed the store");
+    }
+    for cut in 0..wire.len() {
+        if let Ok(message) = InitialMessage::from_bytes(&wire[..cut]) {
+            assert!(
+                respond(&mut w.bob, &message, &config()).is_err(),
+                "truncation {cut} accepted"
+            );
+        }
+    }
+    // The untouched message still works afterwards.
+    assert_eq!(
+        respond(&mut w.bob, &sent.message, &config())
+            .unwrap()
+            .plaintext,
+        b"tamper me"
+    );
+}
+
+#[test]
+/// HS-07: a small-order ephemeral key is refused.
+fn non_contributory_ephemeral_key() {
+    let mut w = world(7, policy(PostQuantum::Offered, 1, 1));
+    let bundle = w.published.take_bundle().verify().unwrap();
+    let mut sent = initiate(&w.alice, &bundle, b"x", &config(), &mut w.rng).unwrap();
+    sent.message.ephemeral_key = x25519::PublicKey::from_bytes([0; 32]);
+    assert_eq!(
+        respond(&mut w.bob, &sent.message, &config()).unwrap_err(),
+        HandshakeError::NonContributory
+    );
+}
+
+#[test]
+/// HS-08: unknown prekey ids.
+fn unknown_prekeys() {
+    let mut w = world(8, policy(PostQuantum::Offered, 1, 1));
+    let bundle = w.published.take_bundle().verify().unwrap();
+    let sent = initiate(&w.alice, &bundle, b"x", &config(), &mut w.rng).unwrap();
+    let mut m = sent.message.clone();
+    m.signed_prekey_id = 999;
+    assert_eq!(
+        respond(&mut w.bob, &m, &config()).unwrap_err(),
+        HandshakeError::UnknownSignedPrekey(999)
+    );
+    let mut m = sent.message.clone();
+    m.one_time_prekey_id = Some(999);
+    assert_eq!(
+        respond(&mut w.bob, &m, &config()).unwrap_err(),
+        HandshakeError::UnknownOneTimePrekey(999)
+    );
+    let mut m = sent.message.clone();
+    if let Some(k) = m.kem.as_mut() {
+        k.id = 999;
+    }
+    assert_eq!(
+        respond(&mut w.bob, &m, &config()).unwrap_err(),
+        HandshakeError::UnknownKemPrekey(999)
+    );
+}
+
+#[test]
+fn exhaustion_falls_back_to_the_last_resort_key() {
+    let mut w = world(9, policy(PostQuantum::Offered, 2, 1));
+    let mut modes = Vec::new();
+    for i in 0..4 {
+        let bundle = w.published.take_bundle();
+        modes.push((
+            bundle.one_time_prekey.is_some(),
+            bundle.kem_prekey.as_ref().map(|k| k.kind),
+        ));
+        let bundle = bundle.verify().unwrap();
+        let alice = DeviceIdentity::generate(&mut w.rng);
+        let sent = initiate(&alice, &bundle, &[i], &config(), &mut w.rng).unwrap();
+        assert_eq!(
+            respond(&mut w.bob, &sent.message, &config())
+                .unwrap()
+                .plaintext,
+            [i]
+        );
+    }
+    assert_eq!(
+        modes,
+        [
+            (true, Some(KemPrekeyKind::OneTime)),
+            (true, Some(KemPrekeyKind::LastResort)),
+            (false, Some(KemPrekeyKind::LastResort)),
+            (false, Some(KemPrekeyKind::LastResort)),
+        ]
+    );
+    assert_eq!(w.bob.one_time_prekey_count(), 0);
+    assert!(w.bob.needs_replenish(0));
+    let (new_x25519, new_kem) = w.bob.replenish(&mut w.rng);
+    assert_eq!((new_x25519.len(), new_kem.len()), (2, 1));
+}
+
+#[test]
+fn rotation_keeps_the_previous_signed_prekey_for_the_grace_period() {
+    let mut w = world(10, policy(PostQuantum::Offered, 2, 0));
+    let old_bundle = w.published.take_bundle().verify().unwrap();
+    let grace = PrekeyPolicy::default().signed_prekey_grace;
+    w.bob.rotate_signed_prekey(NOW + 10, &mut w.rng);
+    let sent = initiate(&w.alice, &old_bundle, b"in flight", &config(), &mut w.rng).unwrap();
+    let late = initiate(&w.alice, &old_bundle, b"too late", &config(), &mut w.rng).unwrap();
+    w.bob.prune(NOW + 10 + grace - 1);
+    assert_eq!(
+        respond(&mut w.bob, &sent.message, &config())
+            .unwrap()
+            .plaintext,
+        b"in flight"
+    );
+    w.bob.prune(NOW + 10 + grace);
+    assert_eq!(
+        respond(&mut w.bob, &late.message, &config()).unwrap_err(),
+        HandshakeError::UnknownSignedPrekey(old_bundle.bundle().signed_prekey.id)
+    );
+    let new_bundle = w.bob.published().unwrap().take_bundle().verify().unwrap();
+    assert_ne!(
+        new_bundle.bundle().signed_prekey.id,
+        old_bundle.bundle().signed_prekey.id
+    );
+    let sent = initiate(&w.alice, &new_bundle, b"new", &config(), &mut w.rng).unwrap();
+    assert!(respond(&mut w.bob, &sent.message, &config()).is_ok());
+}
+
+#[test]
+fn simultaneous_initiation_tie_break_is_consistent() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for _ in 0..20 {
+        let a = DeviceIdentity::generate(&mut rng).public();
+        let b = DeviceIdentity::generate(&mut rng).public();
+        assert_ne!(keep_own_initiation(&a, &b), keep_own_initiation(&b, &a));
+    }
+}
+
+#[test]
+fn debug_output_is_redacted() {
+    let w = world(12, policy(PostQuantum::Offered, 1, 1));
+    let shown = format!("{:?} {:?}", w.alice, w.bob);
+    assert!(
+        shown.contains("DeviceIdentity { public: DeviceIdentityKey"),
+        "{shown}"
+    );
+    let seed = hex::encode(w.alice.signing_key().expose_seed());
+    let x = hex::encode(w.alice.agreement_key().secret_key().expose());
+    assert!(!shown.contains(&seed) && !shown.contains(&x));
+    let spk = w.bob.signed_prekey(w.published.signed_prekey.id).unwrap();
+    assert!(!format!("{spk:?}").contains(&hex::encode(spk.key_pair.secret_key().expose())));
+}
