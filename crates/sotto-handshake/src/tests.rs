@@ -94,7 +94,7 @@ fn replays_are_refused() {
         let mut w = world(2, policy(PostQuantum::Offered, one_time, 0));
         let bundle = w.published.take_bundle().verify().unwrap();
         let sent = initiate(&w.alice, &bundle, b"x", &config(), &mut w.rng).unwrap();
-        respond(&mut w.bob, &sent.message, &config()).unwrap();
+        let _accepted = respond(&mut w.bob, &sent.message, &config()).unwrap();
         let before = store_state(&w.bob);
         assert_eq!(
             respond(&mut w.bob, &sent.message, &config()).unwrap_err(),
