@@ -13,7 +13,8 @@
 //! ```
 //!
 //! Decoding is strict: an unknown version byte (RAT-01), an input shorter than the smallest
-//! message of its kind (RAT-02) and one longer than [`MAX_MESSAGE_LEN`] (RAT-03) are refused.
+//! message of its kind (RAT-02) and one longer than the largest message of its kind (RAT-03:
+//! [`MAX_PLAINTEXT_LEN`] plus the kind's overhead) are refused.
 //! The ciphertext takes the rest of the input, so there is no trailing data to refuse.
 
 use core::fmt;
@@ -34,7 +35,8 @@ pub const MAX_PLAINTEXT_LEN: usize = 1 << 24;
 pub const STANDARD_OVERHEAD: usize = 1 + HEADER_LEN + TAG_LEN;
 /// Bytes a header-encryption message adds: version, salt, encrypted header, tag.
 pub const HEADER_ENCRYPTED_OVERHEAD: usize = 1 + HEADER_SALT_LEN + ENCRYPTED_HEADER_LEN + TAG_LEN;
-/// Largest encoded message.
+/// Largest encoded message of either kind (a header-encryption message with the largest
+/// plaintext); a standard message is at most [`MAX_PLAINTEXT_LEN`] + [`STANDARD_OVERHEAD`].
 pub const MAX_MESSAGE_LEN: usize = MAX_PLAINTEXT_LEN + HEADER_ENCRYPTED_OVERHEAD;
 
 /// An encoded ratchet message, known to be well-formed.
@@ -61,10 +63,11 @@ impl Message {
                 min,
             });
         }
-        if bytes.len() > MAX_MESSAGE_LEN {
+        let max = MAX_PLAINTEXT_LEN + min;
+        if bytes.len() > max {
             return Err(DecodeError::TooLong {
                 len: bytes.len(),
-                max: MAX_MESSAGE_LEN,
+                max,
             });
         }
         Ok(Self {
@@ -185,7 +188,17 @@ mod tests {
         assert!(ok.header().is_none());
         assert!(ok.encrypted_header().is_some());
         // RAT-03
-        let big = vec![VERSION_STANDARD; MAX_MESSAGE_LEN + 1];
+        let max_standard = MAX_PLAINTEXT_LEN + STANDARD_OVERHEAD;
+        let big = vec![VERSION_STANDARD; max_standard + 1];
+        assert_eq!(
+            Message::from_bytes(&big),
+            Err(DecodeError::TooLong {
+                len: max_standard + 1,
+                max: max_standard
+            })
+        );
+        assert!(Message::from_bytes(&big[..max_standard]).is_ok());
+        let big = vec![VERSION_HEADER_ENCRYPTED; MAX_MESSAGE_LEN + 1];
         assert_eq!(
             Message::from_bytes(&big),
             Err(DecodeError::TooLong {

@@ -178,7 +178,7 @@ impl Session {
             _ => return Err(PickleError::Malformed),
         };
         let receiving = read_chain(&mut r, he)?;
-        if receiving.is_some() && peer_ratchet_key.is_none() {
+        if (receiving.is_some() || sending.is_some()) && peer_ratchet_key.is_none() {
             return Err(PickleError::Malformed);
         }
         let next_header_keys = if he {

@@ -613,6 +613,10 @@ impl Session {
             && let Some(hk) = &chain.header_key
             && let Some(header) = hk.open(salt, &ad, encrypted)
         {
+            // The header key names the chain; its ratchet key must be the chain's (RAT-08).
+            if self.peer_ratchet_key != Some(header.ratchet_key) {
+                return Err(DecryptError::Authentication);
+            }
             let n = header.message_number;
             if n >= chain.n {
                 return Ok((header, Source::Current, None));

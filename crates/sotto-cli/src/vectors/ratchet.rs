@@ -1,27 +1,13 @@
 //! Test vectors for the Double Ratchet: a scripted two-party conversation with every
 //! intermediate value, for both session kinds.
-//!
-//! `sotto vectors` writes them to `docs/vectors/`; `tests/tests/ratchet_vectors.rs` checks
-//! that the files are exactly what this module produces and replays them through the public
-//! API.
 
 use serde::{Deserialize, Serialize};
-use sotto_crypto::labels;
 use sotto_crypto::x25519::KeyPair;
 use sotto_ratchet::hazmat::StepTrace;
 use sotto_ratchet::{Message, PickleKey, Session, SessionConfig, SessionKind, SessionSecret};
 
+use super::{LabelVector, Party, VectorError, h, script_error};
 use crate::rng::RecordingRng;
-
-/// The two parties of the scripted conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Party {
-    /// The initiator.
-    Alice,
-    /// The responder.
-    Bob,
-}
 
 /// One step of the script.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,17 +25,6 @@ pub enum Event {
         /// Index into `messages`.
         message: usize,
     },
-}
-
-/// A label as listed in the vectors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LabelVector {
-    /// The constant's name in `sotto_crypto::labels`.
-    pub name: String,
-    /// The label as ASCII.
-    pub ascii: String,
-    /// The label as hex.
-    pub hex: String,
 }
 
 /// Everything about one message, from the sender's side.
@@ -150,22 +125,6 @@ pub struct RatchetVectors {
     pub pickles: Vec<PickleVector>,
 }
 
-/// Errors while generating vectors (each means the implementation is broken).
-#[derive(Debug, thiserror::Error)]
-pub enum VectorError {
-    /// A session operation failed during the script.
-    #[error("script step {step}: {what}")]
-    Script {
-        /// Index of the failing event.
-        step: usize,
-        /// What failed.
-        what: String,
-    },
-    /// Serialization failed.
-    #[error("serialization: {0}")]
-    Json(#[from] serde_json::Error),
-}
-
 /// The shared secret of the vectors: bytes 0x00..0x1f.
 pub const SHARED_SECRET: [u8; 32] = {
     let mut out = [0u8; 32];
@@ -235,17 +194,6 @@ fn script() -> Vec<Step> {
         Send(Bob, text("bob 8")),      // 20
         Deliver(20),                   // alice: new chain, stores the key of 19
     ]
-}
-
-fn h(bytes: &[u8]) -> String {
-    hex::encode(bytes)
-}
-
-fn script_error(step: usize, what: impl core::fmt::Display) -> VectorError {
-    VectorError::Script {
-        step,
-        what: what.to_string(),
-    }
 }
 
 fn message_vector(
@@ -391,14 +339,7 @@ pub fn generate(kind: SessionKind) -> Result<RatchetVectors, VectorError> {
         session_kind: kind_name.to_string(),
         max_skip: config.max_skip(),
         max_stored_skipped: config.max_stored_skipped(),
-        labels: labels::ALL
-            .iter()
-            .map(|(name, label)| LabelVector {
-                name: (*name).to_string(),
-                ascii: String::from_utf8_lossy(label).into_owned(),
-                hex: h(label),
-            })
-            .collect(),
+        labels: super::label_vectors(),
         shared_secret: h(&SHARED_SECRET),
         associated_data: h(ASSOCIATED_DATA),
         bob_initial_ratchet_private_key: h(&bob_private),
@@ -409,21 +350,4 @@ pub fn generate(kind: SessionKind) -> Result<RatchetVectors, VectorError> {
         messages: vectors,
         pickles,
     })
-}
-
-/// Every vector file as (file name under `docs/vectors/`, contents).
-pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
-    let mut out = Vec::new();
-    for (name, kind) in [
-        ("ratchet.json", SessionKind::Standard),
-        (
-            "ratchet-header-encryption.json",
-            SessionKind::HeaderEncrypted,
-        ),
-    ] {
-        let mut text = serde_json::to_string_pretty(&generate(kind)?)?;
-        text.push('\n');
-        out.push((name, text));
-    }
-    Ok(out)
 }
