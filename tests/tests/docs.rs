@@ -64,13 +64,14 @@ fn validation_ids_appear_in_code_and_tests() {
         .lines()
         .filter_map(|l| l.strip_prefix("| "))
         .filter_map(|l| l.split(' ').next())
-        .filter(|id| id.starts_with("RAT-") || id.starts_with("PKL-"))
+        .filter(|id| id.starts_with("RAT-") || id.starts_with("PKL-") || id.starts_with("HS-"))
         .map(str::to_string)
         .collect();
-    assert!(ids.len() >= 19, "validation ID table: {ids:?}");
+    assert!(ids.len() >= 29, "validation ID table: {ids:?}");
 
     let mut sources = Vec::new();
     rust_files(&root().join("crates/sotto-ratchet/src"), &mut sources);
+    rust_files(&root().join("crates/sotto-handshake/src"), &mut sources);
     let mut implementation = String::new();
     let mut tests = String::new();
     for path in &sources {
