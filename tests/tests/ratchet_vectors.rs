@@ -53,10 +53,7 @@ type BeforeDelivery<'a> = &'a mut dyn FnMut(&mut Session, &Message, &[u8]);
 /// Replays a vector file through the public API with the recorded random draws, checking
 /// every message byte, every plaintext and every intermediate value; checks the pickles at
 /// start and end and that every random draw was used; returns both sessions.
-fn replay(
-    v: &RatchetVectors,
-    before_delivery: BeforeDelivery<'_>,
-) -> (Session, Session) {
+fn replay(v: &RatchetVectors, before_delivery: BeforeDelivery<'_>) -> (Session, Session) {
     let config = match v.session_kind.as_str() {
         "standard" => SessionConfig::standard(),
         "header-encrypted" => SessionConfig::header_encrypted(),
