@@ -2,14 +2,17 @@
 //!
 //! Every message is printed as it crosses the wire; at the end a table sets what the two
 //! parties read beside what an observer holding the whole transcript (a relay, or anyone who
-//! compels it) holds. Until session setup (X3DH/PQXDH) and the relay exist, the parties start
-//! from a shared secret drawn at random here, and "the wire" is a vector in memory.
+//! compels it) holds. Sessions start with PQXDH from a published prekey bundle. Until the
+//! relay exists, "the wire" is memory.
 
 use std::io::Write;
 
 use sotto_crypto::CryptoRng;
-use sotto_crypto::x25519::KeyPair;
-use sotto_ratchet::{Message, Session, SessionConfig, SessionKind, SessionSecret};
+use sotto_handshake::{
+    DeviceIdentity, HandshakeConfig, InMemoryPrekeyStore, InitialMessage, PrekeyBundle,
+    PrekeyPolicy, initiate, respond,
+};
+use sotto_ratchet::{Message, SessionConfig, SessionKind};
 
 /// The demo failed: a session operation or the output stream.
 #[derive(Debug, thiserror::Error)]
@@ -81,26 +84,62 @@ fn run_kind<R: CryptoRng + ?Sized>(
         SessionKind::Standard => SessionConfig::standard(),
         SessionKind::HeaderEncrypted => SessionConfig::header_encrypted(),
     };
-    let mut secret = [0u8; 32];
-    rng.fill_bytes(&mut secret);
-    let ad = b"alice-device-1 bob-device-1";
-    let bob_prekey = KeyPair::generate(rng);
-    let mut alice = Session::initiator(
-        SessionSecret::new(secret),
-        ad,
-        bob_prekey.public_key(),
-        config,
+    let handshake = HandshakeConfig {
+        session: config,
+        require_post_quantum: true,
+    };
+    let alice_device = DeviceIdentity::generate(rng);
+    let now = 1_764_000_000;
+    let mut bob_store = InMemoryPrekeyStore::new(
+        DeviceIdentity::generate(rng),
+        PrekeyPolicy::default(),
+        now,
         rng,
-    )
-    .map_err(session_error)?;
-    let mut bob = Session::responder(SessionSecret::new(secret), ad, bob_prekey, config)
+    );
+    let published = bob_store
+        .published()
+        .ok_or_else(|| session_error("no signed prekey"))?;
+    let bundle_bytes = published.clone().take_bundle().to_bytes();
+    let bundle = PrekeyBundle::from_bytes(&bundle_bytes)
+        .map_err(session_error)?
+        .verify()
         .map_err(session_error)?;
-    secret.fill(0);
 
     writeln!(out, "\n== {kind:?} session ==")?;
-    let mut rows = Vec::new();
+    writeln!(
+        out,
+        "the relay hands alice bob's {} B prekey bundle (signed prekey, one-time prekey, signed ML-KEM-768 prekey)",
+        bundle_bytes.len()
+    )?;
+    let first = SCRIPT[0].1.as_bytes();
+    let sent = initiate(&alice_device, &bundle, first, &handshake, rng).map_err(session_error)?;
+    let initial_bytes = sent.message.to_bytes();
+    let initial = InitialMessage::from_bytes(&initial_bytes).map_err(session_error)?;
+    let got = respond(&mut bob_store, &initial, &handshake).map_err(session_error)?;
+    writeln!(
+        out,
+        "alice -> bob  {:>4} B initial message ({:?}: 4 X25519 agreements + ML-KEM-768) carrying message 0",
+        initial_bytes.len(),
+        sent.mode
+    )?;
+    if got.plaintext != first {
+        return Err(DemoError::Session(
+            "the first message decrypted wrongly".into(),
+        ));
+    }
+    let mut alice = sent.session;
+    let mut bob = got.session;
+    let mut rows = vec![Row {
+        from: "alice",
+        to: "bob",
+        read: SCRIPT[0].1.to_string(),
+        observed: format!(
+            "{} B initial message: alice's identity keys in the clear",
+            initial_bytes.len()
+        ),
+    }];
     let mut held_back: Option<(Message, usize)> = None;
-    for (i, (from_alice, text)) in SCRIPT.iter().enumerate() {
+    for (i, (from_alice, text)) in SCRIPT.iter().enumerate().skip(1) {
         let (sender, receiver, from, to) = if *from_alice {
             (&mut alice, &mut bob, "alice", "bob")
         } else {
@@ -173,12 +212,11 @@ fn run_kind<R: CryptoRng + ?Sized>(
 pub fn run<R: CryptoRng + ?Sized>(rng: &mut R, out: &mut dyn Write) -> Result<(), DemoError> {
     writeln!(
         out,
-        "Sotto demo: one conversation, two devices, the Double Ratchet in both session kinds."
+        "Sotto demo: one conversation between two devices: PQXDH session setup, then the Double Ratchet, in both session kinds."
     )?;
     writeln!(
         out,
-        "Session setup (X3DH/PQXDH) and the relay are not built yet: the devices start from a\n\
-         shared secret drawn here, and the wire is in memory. Everything else is the real protocol."
+        "The relay is not built yet, so the wire is memory; everything else is the real protocol."
     )?;
     run_kind(SessionKind::Standard, rng, out)?;
     run_kind(SessionKind::HeaderEncrypted, rng, out)?;
