@@ -148,13 +148,13 @@ fn every_byte_of_every_initial_message_is_bound() {
         let wire = unhex(&c.initial_message);
         let before = store_state(&store);
         let config = HandshakeConfig::default();
-        for i in 0..wire.len() {
+        for (i, mask) in (0..wire.len()).flat_map(|i| [(i, 0x01u8), (i, 0x80)]) {
             let mut bad = wire.clone();
-            bad[i] ^= 0x01;
+            bad[i] ^= mask;
             if let Ok(m) = InitialMessage::from_bytes(&bad) {
                 assert!(
                     respond(&mut store, &m, &config).is_err(),
-                    "{}: byte {i} accepted",
+                    "{}: byte {i} ^ {mask:#x} accepted",
                     c.name
                 );
             }
@@ -192,9 +192,9 @@ fn every_byte_of_every_bundle_is_bound() {
         let mut rng = rand::rng();
         let before = store_state(&store);
         let mut stages = [0usize; 3];
-        for i in 0..wire.len() {
+        for (i, mask) in (0..wire.len()).flat_map(|i| [(i, 0x01u8), (i, 0x80)]) {
             let mut bad = wire.clone();
-            bad[i] ^= 0x01;
+            bad[i] ^= mask;
             let Ok(bundle) = PrekeyBundle::from_bytes(&bad) else {
                 stages[0] += 1;
                 continue;
@@ -206,14 +206,14 @@ fn every_byte_of_every_bundle_is_bound() {
             if let Ok(sent) = initiate(&alice, &verified, b"x", &config, &mut rng) {
                 assert!(
                     respond(&mut store, &sent.message, &config).is_err(),
-                    "{}: bundle byte {i} accepted",
+                    "{}: bundle byte {i} ^ {mask:#x} accepted",
                     c.name
                 );
             }
             stages[2] += 1;
             assert_eq!(store_state(&store), before);
         }
-        assert_eq!(stages.iter().sum::<usize>(), wire.len());
+        assert_eq!(stages.iter().sum::<usize>(), 2 * wire.len());
         assert!(stages[1] > 0, "{}: signatures caught changes", c.name);
     }
 }

@@ -34,6 +34,19 @@ impl PublicKey {
         Self(bytes)
     }
 
+    /// Whether the encoding is canonical: the u-coordinate is below p = 2^255 - 19 (so the
+    /// top bit, which RFC 7748 masks, is clear). Non-canonical encodings give the same
+    /// Diffie-Hellman results as their canonical twin, so protocols that compare or record
+    /// public keys refuse them.
+    pub fn is_canonical(&self) -> bool {
+        let b = &self.0;
+        if b[31] & 0x80 != 0 {
+            return false;
+        }
+        // Values from p to 2^255 - 1: last byte 0x7f, bytes 1..=30 all 0xff, first >= 0xed.
+        !(b[31] == 0x7f && b[1..31].iter().all(|&x| x == 0xff) && b[0] >= 0xed)
+    }
+
     /// The raw 32 bytes.
     pub const fn as_bytes(&self) -> &[u8; KEY_LEN] {
         &self.0
@@ -222,6 +235,31 @@ mod tests {
             &hex32("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
         );
         assert_eq!(k, b.diffie_hellman(&a.public_key()).unwrap());
+    }
+
+    #[test]
+    fn canonical_encodings() {
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        assert!(!PublicKey::from_bytes(p).is_canonical(), "p itself");
+        p[0] = 0xec;
+        assert!(PublicKey::from_bytes(p).is_canonical(), "p - 1");
+        let mut top = [0u8; 32];
+        top[0] = 9;
+        assert!(PublicKey::from_bytes(top).is_canonical());
+        top[31] = 0x80;
+        assert!(!PublicKey::from_bytes(top).is_canonical(), "top bit set");
+        // The masked twin gives the same shared secret: why protocols refuse it.
+        let mut rng = rand::rng();
+        let a = KeyPair::generate(&mut rng);
+        let b = KeyPair::generate(&mut rng);
+        let mut twin = b.public_key().to_bytes();
+        twin[31] |= 0x80;
+        assert_eq!(
+            a.diffie_hellman(b.public_key()).unwrap(),
+            a.diffie_hellman(&PublicKey::from_bytes(twin)).unwrap()
+        );
     }
 
     #[test]

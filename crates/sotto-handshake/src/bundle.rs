@@ -13,7 +13,6 @@
 
 use sotto_crypto::ed25519::Signature;
 use sotto_crypto::kem;
-use sotto_crypto::x25519;
 
 use crate::codec::{Reader, version};
 use crate::identity::{DEVICE_IDENTITY_KEY_LEN, DeviceIdentityKey};
@@ -80,7 +79,7 @@ impl PrekeyBundle {
         let id = r.u32()?;
         let timestamp = r.u64()?;
         let post_quantum = PostQuantum::from_byte(r.u8()?).ok_or(DecodeError::InvalidFlag)?;
-        let public_key = x25519::PublicKey::from_bytes(r.array()?);
+        let public_key = r.x25519()?;
         let signature = Signature::from_bytes(r.array()?);
         let signed_prekey = SignedPrekey {
             id,
@@ -92,7 +91,7 @@ impl PrekeyBundle {
         let one_time_prekey = if r.present()? {
             Some(OneTimePrekey {
                 id: r.u32()?,
-                public_key: x25519::PublicKey::from_bytes(r.array()?),
+                public_key: r.x25519()?,
             })
         } else {
             None

@@ -26,6 +26,16 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// An X25519 public key in canonical encoding (HS-03).
+    pub(crate) fn x25519(&mut self) -> Result<sotto_crypto::x25519::PublicKey, DecodeError> {
+        let key = sotto_crypto::x25519::PublicKey::from_bytes(self.array()?);
+        if key.is_canonical() {
+            Ok(key)
+        } else {
+            Err(DecodeError::InvalidKey)
+        }
+    }
+
     pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(self.array::<1>()?[0])
     }

@@ -16,7 +16,8 @@ pub enum DecodeError {
     /// HS-03: a presence byte, flag or kind byte has a value that is not defined.
     #[error("invalid flag or kind byte")]
     InvalidFlag,
-    /// HS-03: an Ed25519 key is not a valid point, or an ML-KEM key fails validation.
+    /// HS-03: an Ed25519 key is not a valid point, an X25519 key is not canonical (u >= p),
+    /// or an ML-KEM key fails validation.
     #[error("invalid public key encoding")]
     InvalidKey,
     /// HS-02: the embedded ratchet message does not decode.
@@ -49,10 +50,10 @@ pub enum HandshakeError {
     /// HS-06: the caller requires post-quantum session setup and the bundle offers none.
     #[error("the bundle offers no post-quantum prekey and one is required")]
     PostQuantumRequired,
-    /// HS-05: the signed prekey used promises ML-KEM prekeys, but the initial message has no
-    /// encapsulation: a downgrade to classic X3DH.
-    #[error("initial message without ML-KEM to a post-quantum signed prekey (downgrade)")]
-    Downgrade,
+    /// HS-05: the initial message's use of ML-KEM does not match the signed prekey's
+    /// post-quantum flag (without ML-KEM to a post-quantum signed prekey: a downgrade).
+    #[error("ML-KEM use does not match the signed prekey's post-quantum flag")]
+    PostQuantumMismatch,
     /// HS-07: an X25519 output was all zero (a small-order key).
     #[error("non-contributory key agreement")]
     NonContributory,

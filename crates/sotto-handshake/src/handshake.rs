@@ -71,8 +71,9 @@ pub struct Response {
     pub session: Session,
     /// The first message's plaintext.
     pub plaintext: Vec<u8>,
-    /// The initiator device's identity, which the caller must check against the device lists
-    /// it trusts.
+    /// The initiator device's identity. Session setup proves only its X25519 half (through
+    /// DH1); the caller must compare all 64 bytes with a device list it trusts, which binds the
+    /// Ed25519 half to it.
     pub initiator: DeviceIdentityKey,
     /// The key agreement used.
     pub mode: Mode,
@@ -197,8 +198,8 @@ pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
     let spk = store.signed_prekey(message.signed_prekey_id).ok_or(
         HandshakeError::UnknownSignedPrekey(message.signed_prekey_id),
     )?;
-    if spk.public.post_quantum == PostQuantum::Offered && message.kem.is_none() {
-        return Err(HandshakeError::Downgrade);
+    if (spk.public.post_quantum == PostQuantum::Offered) != message.kem.is_some() {
+        return Err(HandshakeError::PostQuantumMismatch);
     }
     let identity = store.identity();
     let ek = &message.ephemeral_key;

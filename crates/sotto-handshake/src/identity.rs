@@ -77,15 +77,20 @@ impl DeviceIdentityKey {
         out
     }
 
-    /// Decodes 64 bytes; the Ed25519 half must be a valid point (HS-03).
+    /// Decodes 64 bytes; the Ed25519 half must be a valid point and the X25519 half
+    /// canonical (HS-03).
     pub fn from_bytes(bytes: &[u8; DEVICE_IDENTITY_KEY_LEN]) -> Result<Self, DecodeError> {
         let mut signing = [0u8; 32];
         signing.copy_from_slice(&bytes[..32]);
         let mut agreement = [0u8; 32];
         agreement.copy_from_slice(&bytes[32..]);
+        let agreement = x25519::PublicKey::from_bytes(agreement);
+        if !agreement.is_canonical() {
+            return Err(DecodeError::InvalidKey);
+        }
         Ok(Self {
             signing: VerifyingKey::from_bytes(&signing).map_err(|_| DecodeError::InvalidKey)?,
-            agreement: x25519::PublicKey::from_bytes(agreement),
+            agreement,
         })
     }
 }

@@ -91,7 +91,7 @@ impl InitialMessage {
             return Err(DecodeError::InvalidFlag);
         }
         let initiator = DeviceIdentityKey::from_bytes(&r.array()?)?;
-        let ephemeral_key = x25519::PublicKey::from_bytes(r.array()?);
+        let ephemeral_key = r.x25519()?;
         let signed_prekey_id = r.u32()?;
         let one_time_prekey_id = if flags & FLAG_ONE_TIME != 0 {
             Some(r.u32()?)

@@ -101,6 +101,14 @@ fn replays_are_refused() {
             HandshakeError::Replayed
         );
         assert_eq!(store_state(&w.bob), before);
+        // The ephemeral key's non-canonical twin (top bit set) gives the same DH outputs; it
+        // is refused at decoding, so a replay cannot slip past the record (HS-03).
+        let mut wire = sent.message.to_bytes();
+        wire[66 + 31] |= 0x80;
+        assert_eq!(
+            InitialMessage::from_bytes(&wire).unwrap_err(),
+            DecodeError::InvalidKey
+        );
     }
 }
 
@@ -162,7 +170,7 @@ fn post_quantum_policies() {
     let before = store_state(&w.bob);
     assert_eq!(
         respond(&mut w.bob, &downgraded, &config()).unwrap_err(),
-        HandshakeError::Downgrade
+        HandshakeError::PostQuantumMismatch
     );
     assert_eq!(store_state(&w.bob), before);
 
