@@ -1,6 +1,9 @@
 //! docs/vectors/handshake.json: replayed through the public API, and every byte of every
 //! bundle and initial message tampered with.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use sotto_cli::rng::ScriptedRng;
 use sotto_cli::vectors::handshake::{HandshakeCase, HandshakeVectors, NOW};
 use sotto_handshake::hazmat::{initiate_with_trace, respond_with_trace};
