@@ -5,6 +5,7 @@
 //! appends the tag to the ciphertext; the in-place functions keep it detached so callers can
 //! write straight into their output buffer.
 
+use chacha20poly1305::aead::inout::InOutBuf;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 
@@ -57,6 +58,45 @@ pub fn open_in_place(
         .map_err(|_| AeadError)
 }
 
+/// Encrypts `plaintext` into `out`, which must have the same length, and returns the tag.
+/// Reads the input once and writes the output once: no intermediate copy.
+pub fn seal_to(
+    key: &SecretBytes<KEY_LEN>,
+    nonce: &[u8; NONCE_LEN],
+    associated_data: &[u8],
+    plaintext: &[u8],
+    out: &mut [u8],
+) -> Result<[u8; TAG_LEN], AeadError> {
+    let buffer = InOutBuf::new(plaintext, out).map_err(|_| AeadError)?;
+    let cipher = ChaCha20Poly1305::new(key.expose().into());
+    cipher
+        .encrypt_inout_detached(&Nonce::from(*nonce), associated_data, buffer)
+        .map(Into::into)
+        .map_err(|_| AeadError)
+}
+
+/// Checks `tag` over `ciphertext` and decrypts it into `out`, which must have the same
+/// length. On failure `out` is not written.
+pub fn open_to(
+    key: &SecretBytes<KEY_LEN>,
+    nonce: &[u8; NONCE_LEN],
+    associated_data: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8; TAG_LEN],
+    out: &mut [u8],
+) -> Result<(), AeadError> {
+    let buffer = InOutBuf::new(ciphertext, out).map_err(|_| AeadError)?;
+    let cipher = ChaCha20Poly1305::new(key.expose().into());
+    cipher
+        .decrypt_inout_detached(
+            &Nonce::from(*nonce),
+            associated_data,
+            buffer,
+            &Tag::from(*tag),
+        )
+        .map_err(|_| AeadError)
+}
+
 /// Encrypts `plaintext`, returning ciphertext with the 16-byte tag appended.
 pub fn seal(
     key: &SecretBytes<KEY_LEN>,
@@ -64,10 +104,13 @@ pub fn seal(
     associated_data: &[u8],
     plaintext: &[u8],
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
-    out.extend_from_slice(plaintext);
-    let tag = seal_in_place(key, nonce, associated_data, &mut out);
-    out.extend_from_slice(&tag);
+    // A zeroed allocation (calloc: fresh zero pages for large buffers), then one pass.
+    let mut out = vec![0u8; plaintext.len() + TAG_LEN];
+    let (body, tag_out) = out.split_at_mut(plaintext.len());
+    // The lengths match by construction; seal_to cannot fail here.
+    if let Ok(tag) = seal_to(key, nonce, associated_data, plaintext, body) {
+        tag_out.copy_from_slice(&tag);
+    }
     out
 }
 
@@ -84,8 +127,8 @@ pub fn open(
         .ok_or(AeadError)?;
     let (ciphertext, tag) = ciphertext_and_tag.split_at(split);
     let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| AeadError)?;
-    let mut out = ciphertext.to_vec();
-    open_in_place(key, nonce, associated_data, &mut out, &tag)?;
+    let mut out = vec![0u8; ciphertext.len()];
+    open_to(key, nonce, associated_data, ciphertext, &tag, &mut out)?;
     Ok(out)
 }
 
@@ -137,5 +180,24 @@ mod tests {
         assert_eq!(body, ct[..5]);
         open_in_place(&key, &nonce, b"ad", &mut body, &tag).unwrap();
         assert_eq!(body, b"hello");
+        // The one-pass forms agree with the in-place ones and refuse length mismatches.
+        let mut out = [0u8; 5];
+        open_to(&key, &nonce, b"ad", &ct[..5], &tag, &mut out).unwrap();
+        assert_eq!(&out, b"hello");
+        let mut short = [0u8; 4];
+        assert_eq!(
+            open_to(&key, &nonce, b"ad", &ct[..5], &tag, &mut short),
+            Err(AeadError)
+        );
+        assert_eq!(
+            seal_to(&key, &nonce, b"ad", b"hello", &mut short),
+            Err(AeadError)
+        );
+        let mut sealed = [0u8; 5];
+        assert_eq!(
+            seal_to(&key, &nonce, b"ad", b"hello", &mut sealed).unwrap(),
+            tag
+        );
+        assert_eq!(sealed, ct[..5]);
     }
 }

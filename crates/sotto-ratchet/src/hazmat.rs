@@ -17,7 +17,7 @@ impl Session {
         rng: &mut R,
     ) -> Result<(Message, StepTrace), EncryptError> {
         let mut trace = StepTrace::default();
-        let message = self.encrypt_traced(plaintext, rng, Some(&mut trace))?;
+        let message = self.encrypt_traced(plaintext, rng, Vec::new(), Some(&mut trace))?;
         Ok((message, trace))
     }
 
@@ -27,7 +27,8 @@ impl Session {
         message: &Message,
     ) -> Result<(Vec<u8>, StepTrace), DecryptError> {
         let mut trace = StepTrace::default();
-        let plaintext = self.decrypt_traced(message, Some(&mut trace))?;
+        let mut plaintext = Vec::new();
+        self.decrypt_traced(message, &mut plaintext, Some(&mut trace))?;
         Ok((plaintext, trace))
     }
 }

@@ -30,19 +30,50 @@ impl MessageKey {
         (key, nonce)
     }
 
-    /// Encrypts `buffer` in place, returning the tag.
-    pub(crate) fn seal(&self, associated_data: &[u8], buffer: &mut [u8]) -> [u8; TAG_LEN] {
+    /// Encrypts `plaintext` into `out` (same length) in one pass, returning the tag.
+    pub(crate) fn seal_to(
+        &self,
+        associated_data: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], AeadError> {
         let (key, nonce) = self.aead_key_and_nonce();
-        aead::seal_in_place(&key, &nonce, associated_data, buffer)
+        aead::seal_to(&key, &nonce, associated_data, plaintext, out)
     }
 
-    /// Decrypts ciphertext-with-tag into a new plaintext vector.
-    pub(crate) fn open(
+    /// Checks and decrypts ciphertext-with-tag into `out`, reusing its allocation when it is
+    /// large enough. On failure `out` is cleared.
+    pub(crate) fn open_into(
         &self,
         associated_data: &[u8],
         ciphertext_and_tag: &[u8],
-    ) -> Result<Vec<u8>, AeadError> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), AeadError> {
         let (key, nonce) = self.aead_key_and_nonce();
-        aead::open(&key, &nonce, associated_data, ciphertext_and_tag)
+        let split = ciphertext_and_tag
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or(AeadError)?;
+        let (ciphertext, tag) = ciphertext_and_tag.split_at(split);
+        let mut tag_bytes = [0u8; TAG_LEN];
+        tag_bytes.copy_from_slice(tag);
+        size_buffer(out, ciphertext.len());
+        let result = aead::open_to(&key, &nonce, associated_data, ciphertext, &tag_bytes, out);
+        if result.is_err() {
+            out.clear();
+        }
+        result
+    }
+}
+
+/// Makes `buffer` exactly `len` bytes long. A buffer with enough capacity keeps its bytes (the
+/// caller overwrites them all), so a reused buffer costs no pass over memory; otherwise a new
+/// zeroed allocation (calloc) replaces it.
+pub(crate) fn size_buffer(buffer: &mut Vec<u8>, len: usize) {
+    if buffer.capacity() >= len {
+        buffer.truncate(len);
+        buffer.resize(len, 0);
+    } else {
+        *buffer = vec![0u8; len];
     }
 }

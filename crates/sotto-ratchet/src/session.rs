@@ -19,6 +19,7 @@
 
 use core::fmt;
 
+use sotto_crypto::aead::TAG_LEN;
 use sotto_crypto::x25519::{KeyPair, PublicKey, SharedSecret};
 use sotto_crypto::{CryptoRng, SecretBytes};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -27,6 +28,7 @@ use crate::chain_key::ChainKey;
 use crate::header::Header;
 use crate::header_key::{HEADER_SALT_LEN, HeaderKey};
 use crate::message::{MAX_PLAINTEXT_LEN, VERSION_HEADER_ENCRYPTED, VERSION_STANDARD};
+use crate::message_key::size_buffer;
 use crate::root_key::{RootKey, secret32};
 use crate::skipped_keys::{SkippedKey, SkippedKeys};
 use crate::trace::StepTrace;
@@ -314,13 +316,27 @@ impl Session {
         plaintext: &[u8],
         rng: &mut R,
     ) -> Result<Message, EncryptError> {
-        self.encrypt_traced(plaintext, rng, None)
+        self.encrypt_traced(plaintext, rng, Vec::new(), None)
+    }
+
+    /// [`Session::encrypt`], building the message in `buffer` (for example the bytes of a
+    /// message already sent, from [`Message::into_bytes`]) so that its allocation is reused:
+    /// for large messages this saves an allocation and the page faults of fresh memory. The
+    /// buffer's contents are ignored; on error it is dropped.
+    pub fn encrypt_with_buffer<R: CryptoRng + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        rng: &mut R,
+        buffer: Vec<u8>,
+    ) -> Result<Message, EncryptError> {
+        self.encrypt_traced(plaintext, rng, buffer, None)
     }
 
     pub(crate) fn encrypt_traced<R: CryptoRng + ?Sized>(
         &mut self,
         plaintext: &[u8],
         rng: &mut R,
+        buffer: Vec<u8>,
         trace: Option<&mut StepTrace>,
     ) -> Result<Message, EncryptError> {
         if plaintext.len() > MAX_PLAINTEXT_LEN {
@@ -347,7 +363,15 @@ impl Session {
             previous_chain_length: self.previous_chain_length,
             message_number: chain.n,
         };
-        let mut bytes;
+        // One zeroed allocation for the whole message (calloc: no separate pass for large
+        // messages), the prefix written into it, then the body in one pass from the plaintext.
+        let overhead = match salt {
+            Some(_) => crate::HEADER_ENCRYPTED_OVERHEAD,
+            None => crate::STANDARD_OVERHEAD,
+        };
+        let mut bytes = buffer;
+        size_buffer(&mut bytes, overhead + plaintext.len());
+        let prefix_len = overhead - TAG_LEN;
         let mut header_ad = None;
         match (&chain.header_key, salt) {
             (Some(header_key), Some(salt)) => {
@@ -355,26 +379,29 @@ impl Session {
                 ad.extend_from_slice(&self.ad_prefix);
                 ad.push(VERSION_HEADER_ENCRYPTED);
                 ad.extend_from_slice(&salt);
-                let encrypted_header = header_key.seal(&salt, &ad, &header);
-                bytes = Vec::with_capacity(crate::HEADER_ENCRYPTED_OVERHEAD + plaintext.len());
-                bytes.push(VERSION_HEADER_ENCRYPTED);
-                bytes.extend_from_slice(&salt);
-                bytes.extend_from_slice(&encrypted_header);
+                bytes[0] = VERSION_HEADER_ENCRYPTED;
+                bytes[1..1 + HEADER_SALT_LEN].copy_from_slice(&salt);
+                bytes[1 + HEADER_SALT_LEN..prefix_len]
+                    .copy_from_slice(&header_key.seal(&salt, &ad, &header));
                 header_ad = Some(ad);
             }
             _ => {
-                bytes = Vec::with_capacity(crate::STANDARD_OVERHEAD + plaintext.len());
-                bytes.push(VERSION_STANDARD);
-                bytes.extend_from_slice(&header.to_bytes());
+                bytes[0] = VERSION_STANDARD;
+                bytes[1..prefix_len].copy_from_slice(&header.to_bytes());
             }
         }
-        let prefix_len = bytes.len();
         let mut ad = Vec::with_capacity(self.ad_prefix.len() + prefix_len);
         ad.extend_from_slice(&self.ad_prefix);
-        ad.extend_from_slice(&bytes);
-        bytes.extend_from_slice(plaintext);
-        let tag = message_key.seal(&ad, &mut bytes[prefix_len..]);
-        bytes.extend_from_slice(&tag);
+        ad.extend_from_slice(&bytes[..prefix_len]);
+        let (body, tag_out) = bytes[prefix_len..].split_at_mut(plaintext.len());
+        // The lengths match by construction, so sealing cannot fail; if it did, nothing has
+        // changed yet.
+        let tag = message_key.seal_to(&ad, plaintext, body).map_err(|_| {
+            EncryptError::PlaintextTooLong {
+                len: plaintext.len(),
+            }
+        })?;
+        tag_out.copy_from_slice(&tag);
 
         if let Some(trace) = trace {
             trace.record(&self.root_key, &chain.chain_key, &message_key, ad, header);
@@ -416,14 +443,32 @@ impl Session {
 
     /// Decrypts `message`. On any error the session is exactly as it was (RAT-10).
     pub fn decrypt(&mut self, message: &Message) -> Result<Vec<u8>, DecryptError> {
-        self.decrypt_traced(message, None)
+        let mut plaintext = Vec::new();
+        self.decrypt_traced(message, &mut plaintext, None)?;
+        Ok(plaintext)
+    }
+
+    /// [`Session::decrypt`] into a caller-supplied buffer, whose allocation is reused when it
+    /// is large enough: for large messages this saves an allocation and the page faults of
+    /// fresh memory per message. On error the session is unchanged and `plaintext` is empty.
+    pub fn decrypt_into(
+        &mut self,
+        message: &Message,
+        plaintext: &mut Vec<u8>,
+    ) -> Result<(), DecryptError> {
+        let result = self.decrypt_traced(message, plaintext, None);
+        if result.is_err() {
+            plaintext.clear();
+        }
+        result
     }
 
     pub(crate) fn decrypt_traced(
         &mut self,
         message: &Message,
+        out: &mut Vec<u8>,
         trace: Option<&mut StepTrace>,
-    ) -> Result<Vec<u8>, DecryptError> {
+    ) -> Result<(), DecryptError> {
         if message.kind() != self.config.kind() {
             return Err(DecryptError::WrongKind {
                 expected: self.config.kind(),
@@ -448,15 +493,15 @@ impl Session {
         match source {
             Source::Skipped(index) => {
                 let entry = self.skipped.get(index).ok_or(DecryptError::Duplicate)?;
-                let plaintext = entry
+                entry
                     .message_key
-                    .open(&ad, message.body())
+                    .open_into(&ad, message.body(), out)
                     .map_err(|_| DecryptError::Authentication)?;
                 if let Some(trace) = trace {
                     trace.record_key(&entry.message_key, ad, header);
                 }
                 self.skipped.remove(index);
-                Ok(plaintext)
+                Ok(())
             }
             Source::Current => {
                 let Some(chain) = self.receiving.as_ref() else {
@@ -476,8 +521,8 @@ impl Session {
                     &mut passed,
                 );
                 let (message_key, next_chain_key) = ck.step();
-                let plaintext = message_key
-                    .open(&ad, message.body())
+                message_key
+                    .open_into(&ad, message.body(), out)
                     .map_err(|_| DecryptError::Authentication)?;
                 if let Some(trace) = trace {
                     trace.record(&self.root_key, &ck, &message_key, ad, header);
@@ -488,7 +533,7 @@ impl Session {
                     chain.chain_key = next_chain_key;
                     chain.n = n + 1;
                 }
-                Ok(plaintext)
+                Ok(())
             }
             Source::New => {
                 let pn = header.previous_chain_length;
@@ -533,8 +578,8 @@ impl Session {
                     &mut passed,
                 );
                 let (message_key, next_chain_key) = ck.step();
-                let plaintext = message_key
-                    .open(&ad, message.body())
+                message_key
+                    .open_into(&ad, message.body(), out)
                     .map_err(|_| DecryptError::Authentication)?;
                 if let Some(trace) = trace {
                     trace.record(&root_key, &ck, &message_key, ad, header);
@@ -556,7 +601,7 @@ impl Session {
                 {
                     next.receiving = nhk;
                 }
-                Ok(plaintext)
+                Ok(())
             }
         }
     }

@@ -371,3 +371,37 @@ fn oversized_plaintext_is_refused() {
     );
     assert_eq!(snapshot(&alice), before);
 }
+
+#[test]
+/// RAT-10 for the buffer-reusing forms: a refused message leaves the session unchanged and
+/// the buffer empty; reused buffers give the same bytes as fresh ones.
+fn buffer_reusing_forms() {
+    for config in kinds() {
+        let (mut alice, mut bob, mut rng) = pair(config, 15);
+        let (mut alice2, mut bob2, mut rng2) = pair(config, 15);
+        let mut recycled = vec![0xAAu8; 5000];
+        let mut plaintext = vec![0x55u8; 7000];
+        for (i, len) in [0usize, 10, 4000, 3, 6000].into_iter().enumerate() {
+            let data: Vec<u8> = (0..len).map(|j| (i + j) as u8).collect();
+            let m = alice
+                .encrypt_with_buffer(&data, &mut rng, recycled)
+                .unwrap();
+            let fresh = alice2.encrypt(&data, &mut rng2).unwrap();
+            assert_eq!(m, fresh);
+            bob.decrypt_into(&m, &mut plaintext).unwrap();
+            assert_eq!(plaintext, data);
+            assert_eq!(bob2.decrypt(&fresh).unwrap(), data);
+            let mut bad = m.as_bytes().to_vec();
+            let last = bad.len() - 1;
+            bad[last] ^= 1;
+            let before = snapshot(&bob);
+            assert!(
+                bob.decrypt_into(&Message::from_bytes(&bad).unwrap(), &mut plaintext)
+                    .is_err()
+            );
+            assert!(plaintext.is_empty());
+            assert_eq!(snapshot(&bob), before);
+            recycled = m.into_bytes();
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! The primitive floor: each operation a ratchet step cannot avoid, called through
+//! `sotto-crypto` exactly as a ratchet calls it.
+//!
+//! | routine | what one run does |
+//! | --- | --- |
+//! | [`Keygen`] | `KeyPair::generate` (32 random bytes, one fixed-base scalar multiplication) |
+//! | [`Dh`] | `KeyPair::diffie_hellman` (one variable-base X25519, contributory check) |
+//! | [`Hmac`] | one `hmac_sha256(chain key, [0x01])`, key schedule included |
+//! | [`Hkdf44`] | `hkdf_sha256::<44>(None, message key, MESSAGE_KEYS)` (ENCRYPT's key and nonce) |
+//! | [`Hkdf64`] | `hkdf_sha256::<64>(Some(root key), DH output, RATCHET_ROOT)` (KDF_RK) |
+//! | [`Seal`] | `aead::seal_in_place` of `len` bytes |
+//! | [`Open`] | `aead::open_in_place` of `len` bytes (a fresh ciphertext per run, copied in untimed) |
+//!
+//! The AEAD routines authenticate [`AD_LEN`] bytes of associated data, the size of a session
+//! AD of two bytes and a standard 41-byte header; ChaCha20-Poly1305's cost for that is a
+//! handful of Poly1305 blocks.
+
+use std::hint::black_box;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sotto_crypto::SecretBytes;
+use sotto_crypto::aead::{self, TAG_LEN};
+use sotto_crypto::kdf::{hkdf_sha256, hmac_sha256};
+use sotto_crypto::labels;
+use sotto_crypto::x25519::{KeyPair, PublicKey};
+
+use crate::BenchError;
+use crate::timing::Routine;
+
+/// Associated data length used by the AEAD floor: a 2-byte session AD plus a 41-byte header
+/// (version, ratchet public key, previous-chain length, message number).
+pub const AD_LEN: usize = 2 + 41;
+
+/// X25519 key generation.
+#[derive(Debug)]
+pub struct Keygen {
+    rng: StdRng,
+}
+
+impl Keygen {
+    /// A key generator with a seeded RNG (the same generator type Sotto's rows use).
+    pub fn new(seed: u64) -> Self {
+        Self {
+            rng: StdRng::seed_from_u64(seed),
+        }
+    }
+}
+
+impl Routine for Keygen {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let pair = KeyPair::generate(&mut self.rng);
+        black_box(pair.public_key());
+        Ok(())
+    }
+}
+
+/// One X25519 Diffie-Hellman.
+#[derive(Debug)]
+pub struct Dh {
+    ours: KeyPair,
+    theirs: PublicKey,
+}
+
+impl Dh {
+    /// Two fresh key pairs from a seeded RNG.
+    pub fn new(seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let ours = KeyPair::generate(&mut rng);
+        let theirs = *KeyPair::generate(&mut rng).public_key();
+        Self { ours, theirs }
+    }
+}
+
+impl Routine for Dh {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let shared = black_box(&self.ours).diffie_hellman(black_box(&self.theirs))?;
+        black_box(shared.expose());
+        Ok(())
+    }
+}
+
+/// One HMAC-SHA256 under a 32-byte key over one byte: half of KDF_CK.
+#[derive(Debug)]
+pub struct Hmac {
+    key: SecretBytes<32>,
+}
+
+impl Hmac {
+    /// A fixed 32-byte key.
+    pub fn new() -> Self {
+        Self {
+            key: SecretBytes::new([0x5a; 32]),
+        }
+    }
+}
+
+impl Default for Hmac {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Routine for Hmac {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let mac = hmac_sha256(black_box(self.key.expose()), black_box(&[0x01]));
+        black_box(mac.expose());
+        Ok(())
+    }
+}
+
+/// HKDF-SHA256 from a 32-byte message key to 44 bytes of AEAD key and nonce.
+#[derive(Debug)]
+pub struct Hkdf44 {
+    message_key: SecretBytes<32>,
+}
+
+impl Hkdf44 {
+    /// A fixed message key.
+    pub fn new() -> Self {
+        Self {
+            message_key: SecretBytes::new([0x11; 32]),
+        }
+    }
+}
+
+impl Default for Hkdf44 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Routine for Hkdf44 {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let okm = hkdf_sha256::<44>(
+            None,
+            black_box(self.message_key.expose()),
+            labels::MESSAGE_KEYS,
+        );
+        black_box(okm.expose());
+        Ok(())
+    }
+}
+
+/// KDF_RK: HKDF-SHA256 salted with the root key over a DH output, to 64 bytes.
+#[derive(Debug)]
+pub struct Hkdf64 {
+    root_key: SecretBytes<32>,
+    dh: SecretBytes<32>,
+}
+
+impl Hkdf64 {
+    /// Fixed root key and DH output.
+    pub fn new() -> Self {
+        Self {
+            root_key: SecretBytes::new([0x22; 32]),
+            dh: SecretBytes::new([0x33; 32]),
+        }
+    }
+}
+
+impl Default for Hkdf64 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Routine for Hkdf64 {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let okm = hkdf_sha256::<64>(
+            Some(black_box(self.root_key.expose())),
+            black_box(self.dh.expose()),
+            labels::RATCHET_ROOT,
+        );
+        black_box(okm.expose());
+        Ok(())
+    }
+}
+
+fn aead_inputs() -> (SecretBytes<32>, [u8; 12], [u8; AD_LEN]) {
+    (SecretBytes::new([0x44; 32]), [0x55; 12], [0x66; AD_LEN])
+}
+
+/// ChaCha20-Poly1305 encryption in place of `len` bytes (the buffer is re-encrypted each
+/// run; the cost does not depend on its contents).
+#[derive(Debug)]
+pub struct Seal {
+    key: SecretBytes<32>,
+    nonce: [u8; 12],
+    ad: [u8; AD_LEN],
+    buffer: Vec<u8>,
+}
+
+impl Seal {
+    /// A `len`-byte buffer.
+    pub fn new(len: usize) -> Self {
+        let (key, nonce, ad) = aead_inputs();
+        Self {
+            key,
+            nonce,
+            ad,
+            buffer: vec![0xa5; len],
+        }
+    }
+}
+
+impl Routine for Seal {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let tag = aead::seal_in_place(&self.key, &self.nonce, &self.ad, &mut self.buffer);
+        black_box(tag);
+        Ok(())
+    }
+}
+
+/// ChaCha20-Poly1305 decryption in place of `len` bytes. [`Routine::prepare`] lays out one
+/// copy of the ciphertext per run (untimed); each run opens the next copy.
+#[derive(Debug)]
+pub struct Open {
+    key: SecretBytes<32>,
+    nonce: [u8; 12],
+    ad: [u8; AD_LEN],
+    ciphertext: Vec<u8>,
+    tag: [u8; TAG_LEN],
+    batch: Vec<u8>,
+    next: usize,
+}
+
+impl Open {
+    /// Seals one `len`-byte plaintext whose copies the runs open.
+    pub fn new(len: usize) -> Self {
+        let (key, nonce, ad) = aead_inputs();
+        let mut ciphertext = vec![0xa5; len];
+        let tag = aead::seal_in_place(&key, &nonce, &ad, &mut ciphertext);
+        Self {
+            key,
+            nonce,
+            ad,
+            ciphertext,
+            tag,
+            batch: Vec::new(),
+            next: 0,
+        }
+    }
+}
+
+impl Routine for Open {
+    fn prepare(&mut self, iters: u64) -> Result<(), BenchError> {
+        let iters = usize::try_from(iters).map_err(|_| BenchError::NotPrepared)?;
+        self.batch.clear();
+        for _ in 0..iters {
+            self.batch.extend_from_slice(&self.ciphertext);
+        }
+        self.next = 0;
+        Ok(())
+    }
+
+    fn run(&mut self) -> Result<(), BenchError> {
+        let len = self.ciphertext.len();
+        let start = self.next;
+        self.next += len;
+        let buffer = self
+            .batch
+            .get_mut(start..start + len)
+            .ok_or(BenchError::NotPrepared)?;
+        aead::open_in_place(&self.key, &self.nonce, &self.ad, buffer, &self.tag)?;
+        black_box(buffer);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timing::time_batch;
+
+    #[test]
+    fn floor_routines_run() {
+        time_batch(&mut Keygen::new(1), 3).unwrap();
+        time_batch(&mut Dh::new(1), 3).unwrap();
+        time_batch(&mut Hmac::new(), 3).unwrap();
+        time_batch(&mut Hkdf44::new(), 3).unwrap();
+        time_batch(&mut Hkdf64::new(), 3).unwrap();
+        time_batch(&mut Seal::new(100), 3).unwrap();
+        let mut open = Open::new(100);
+        time_batch(&mut open, 3).unwrap();
+        // A run past the prepared batch is an error, not a panic or a stale open.
+        assert!(matches!(open.run(), Err(BenchError::NotPrepared)));
+        time_batch(&mut open, 2).unwrap();
+    }
+}
