@@ -1,0 +1,49 @@
+//! The bodies of the cargo-fuzz targets in `fuzz/fuzz_targets/`.
+//!
+//! Each target is one function here, so the fuzzer (`fuzz/`, which depends on this crate by
+//! path) and the corpus replay under `cargo test` (`tests/tests/corpus_replay.rs`) run exactly
+//! the same code. Every function must return normally on every input; a panic is a finding.
+//!
+//! | target | what it feeds | invariants |
+//! | --- | --- | --- |
+//! | [`message_decode`] | `Message::from_bytes` | no panic; an accepted input re-encodes to itself |
+//! | [`pickle_decode`] | `Session::from_pickle` (fixed key) | no panic; an accepted pickle re-pickles byte-identically |
+//! | [`decrypt_bytes`] | `decrypt` on a live responder of each kind | only a real, undelivered message decrypts, to its plaintext; any failure leaves the session unchanged |
+//! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
+//!
+//! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
+//! deterministic generator before and after ([`snapshot`]).
+//!
+//! Run a target with `RUSTC_BOOTSTRAP=1 cargo fuzz run TARGET` in `fuzz/`; regenerate the seed
+//! corpus with `SOTTO_WRITE_CORPUS=1 cargo test -p sotto-tests --test corpus_replay --
+//! --ignored`.
+
+// A fuzz harness reports a finding by panicking, so the workspace's bans on `panic!`,
+// `unwrap` and `expect` are lifted for this module (and only here).
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod decrypt_bytes;
+mod message_decode;
+mod model;
+mod pickle_decode;
+mod two_party;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sotto_ratchet::{PickleKey, Session};
+
+pub use decrypt_bytes::{KnownMessage, decrypt_bytes, known_messages};
+pub use message_decode::message_decode;
+pub use pickle_decode::pickle_decode;
+pub use two_party::{Op, Party, Profile, Stats, encode_ops, two_party};
+
+/// The pickle key every target uses.
+pub fn pickle_key() -> PickleKey {
+    PickleKey::new([0x5a; 32])
+}
+
+/// The session's pickle under [`pickle_key`] with a generator seeded with 0: equal snapshots
+/// mean equal states.
+pub fn snapshot(session: &Session) -> Vec<u8> {
+    session.pickle(&pickle_key(), &mut StdRng::seed_from_u64(0))
+}

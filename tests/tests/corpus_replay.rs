@@ -1,0 +1,622 @@
+//! Replays the committed fuzz corpus (`fuzz/corpus/<target>/`) through the same functions the
+//! cargo-fuzz targets call (`sotto_tests::fuzz_targets`), and generates its seeds.
+//!
+//! A missing or empty corpus directory fails, and so does a corpus whose seeds no longer reach
+//! past the first checks (for example after a wire or pickle format change): regenerate it
+//! with
+//!
+//! ```text
+//! SOTTO_WRITE_CORPUS=1 cargo test -p sotto-tests --test corpus_replay -- --ignored
+//! ```
+//!
+//! Generated seeds are named `seed-*`; the generator replaces those and leaves every other
+//! file (units found by the fuzzer, regression inputs) alone.
+
+// clippy.toml allows these inside #[test] functions only; the helpers below are test code too.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sotto_crypto::x25519::KeyPair;
+use sotto_ratchet::{Message, PickleKey, Session, SessionConfig, SessionSecret};
+use sotto_tests::fuzz_targets::{
+    self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
+};
+
+const TARGETS: [&str; 4] = [
+    "message_decode",
+    "pickle_decode",
+    "decrypt_bytes",
+    "two_party",
+];
+
+fn corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target)
+}
+
+/// Every file of a target's corpus, sorted by name; fails if there are none.
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = corpus_dir(target);
+    let entries = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("corpus directory {} is missing: {e}", dir.display()));
+    let mut files: Vec<(String, Vec<u8>)> = entries
+        .map(|entry| {
+            let path = entry.expect("read_dir").path();
+            let name = path
+                .file_name()
+                .expect("file name")
+                .to_string_lossy()
+                .into_owned();
+            (name, fs::read(&path).expect("read corpus file"))
+        })
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "corpus directory {} is empty",
+        dir.display()
+    );
+    files
+}
+
+/// Runs `body` on every file of `target`'s corpus and returns how many it accepted.
+fn replay(target: &str, mut body: impl FnMut(&[u8]) -> bool) -> usize {
+    let mut accepted = 0;
+    for (name, data) in corpus(target) {
+        // Printed before the run, so a failing input is named in the test output.
+        eprintln!("{target}: {name} ({} bytes)", data.len());
+        accepted += usize::from(body(&data));
+    }
+    accepted
+}
+
+const STALE: &str = "the seed corpus is stale: regenerate it with \
+    SOTTO_WRITE_CORPUS=1 cargo test -p sotto-tests --test corpus_replay -- --ignored";
+
+#[test]
+fn message_decode_corpus() {
+    let accepted = replay("message_decode", fuzz_targets::message_decode);
+    assert!(accepted > 0, "no seed decodes; {STALE}");
+}
+
+#[test]
+fn pickle_decode_corpus() {
+    let accepted = replay("pickle_decode", fuzz_targets::pickle_decode);
+    assert!(accepted > 0, "no seed is a valid pickle; {STALE}");
+}
+
+#[test]
+fn decrypt_bytes_corpus() {
+    let accepted = replay("decrypt_bytes", fuzz_targets::decrypt_bytes);
+    assert!(accepted > 0, "no seed decrypts; {STALE}");
+}
+
+#[test]
+fn two_party_corpus() {
+    let mut total = fuzz_targets::Stats::default();
+    let accepted = replay("two_party", |data| {
+        let stats = fuzz_targets::two_party(data);
+        eprintln!("  {stats:?}");
+        total.sent += stats.sent;
+        total.accepted += stats.accepted;
+        total.refused += stats.refused;
+        stats.accepted > 0
+    });
+    eprintln!("two_party total: {total:?}");
+    assert!(
+        accepted > 0 && total.refused > 0,
+        "seeds exercise too little ({total:?}); {STALE}"
+    );
+}
+
+#[test]
+fn every_target_has_a_corpus_directory() {
+    let fuzz_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/fuzz_targets");
+    let mut targets: Vec<String> = fs::read_dir(&fuzz_dir)
+        .expect("fuzz/fuzz_targets")
+        .map(|e| e.expect("read_dir").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
+        .collect();
+    targets.sort();
+    let mut expected: Vec<String> = TARGETS.iter().map(|t| t.to_string()).collect();
+    expected.sort();
+    assert_eq!(
+        targets, expected,
+        "fuzz targets and replayed corpora differ"
+    );
+    for target in TARGETS {
+        corpus(target);
+    }
+}
+
+/// Writes the generated seeds with `SOTTO_WRITE_CORPUS=1`; otherwise checks that the
+/// committed seeds are the ones the generator makes today.
+#[test]
+#[ignore = "generator: run with SOTTO_WRITE_CORPUS=1 to rewrite fuzz/corpus"]
+fn generate_seed_corpus() {
+    let write = std::env::var_os("SOTTO_WRITE_CORPUS").is_some_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for (target, seeds) in [
+        ("message_decode", message_seeds()),
+        ("pickle_decode", pickle_seeds()),
+        ("decrypt_bytes", decrypt_seeds()),
+        ("two_party", two_party_seeds()),
+    ] {
+        let dir = corpus_dir(target);
+        let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        if let Ok(entries) = fs::read_dir(&dir) {
+            for entry in entries {
+                let path = entry.expect("read_dir").path();
+                let name = path
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned();
+                if name.starts_with("seed-") {
+                    existing.insert(name, fs::read(&path).expect("read"));
+                }
+            }
+        }
+        for (name, data) in &seeds {
+            if existing.remove(name).as_ref() != Some(data) {
+                stale.push(format!("{target}/{name}"));
+                if write {
+                    fs::create_dir_all(&dir).expect("create corpus directory");
+                    fs::write(dir.join(name), data).expect("write seed");
+                }
+            }
+        }
+        for name in existing.keys() {
+            stale.push(format!("{target}/{name} (no longer generated)"));
+            if write {
+                fs::remove_file(dir.join(name)).expect("remove old seed");
+            }
+        }
+    }
+    if write {
+        eprintln!("rewrote {} seed files", stale.len());
+    } else {
+        assert!(stale.is_empty(), "{STALE}; differing: {stale:#?}");
+    }
+}
+
+type Seeds = BTreeMap<String, Vec<u8>>;
+
+fn add(seeds: &mut Seeds, name: &str, data: Vec<u8>) {
+    let previous = seeds.insert(format!("seed-{name}"), data);
+    assert!(previous.is_none(), "two seeds named {name}");
+}
+
+fn message_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    let known = known_messages();
+    for prefix in ["std-", "he-"] {
+        let mut of_kind = known.iter().filter(|m| m.name.starts_with(prefix));
+        let first = of_kind.next().expect("a message of each kind");
+        add(
+            &mut seeds,
+            &format!("valid-{}", first.name),
+            first.bytes.clone(),
+        );
+        let long = of_kind
+            .max_by_key(|m| m.bytes.len())
+            .expect("more than one");
+        add(
+            &mut seeds,
+            &format!("valid-{}", long.name),
+            long.bytes.clone(),
+        );
+        let mut short = first.bytes.clone();
+        short.pop();
+        add(&mut seeds, &format!("truncated-{}", first.name), short);
+    }
+    add(&mut seeds, "empty", Vec::new());
+    add(&mut seeds, "version-1-only", vec![0x01]);
+    add(&mut seeds, "version-2-only", vec![0x02]);
+    for v in [0x00u8, 0x03, 0xff] {
+        add(&mut seeds, &format!("unknown-version-{v:02x}"), vec![v; 64]);
+    }
+    // The smallest message of each kind, and one byte less.
+    for (name, version, min) in [("std", 0x01u8, 57usize), ("he", 0x02, 89)] {
+        let mut m = vec![0u8; min];
+        m[0] = version;
+        add(&mut seeds, &format!("{name}-minimum"), m.clone());
+        m.pop();
+        add(&mut seeds, &format!("{name}-minimum-less-one"), m);
+    }
+    seeds
+}
+
+/// Alice and Bob after a short conversation with a skipped message on each side.
+fn conversation(header_encrypted: bool) -> (Session, Session) {
+    let config = if header_encrypted {
+        SessionConfig::header_encrypted()
+    } else {
+        SessionConfig::default()
+    };
+    let mut rng = StdRng::seed_from_u64(0x9c41_e000 + u64::from(header_encrypted));
+    let bob_ratchet = KeyPair::generate(&mut rng);
+    let bob_public = *bob_ratchet.public_key();
+    let mut alice = Session::initiator(
+        SessionSecret::new([9; 32]),
+        b"seed",
+        &bob_public,
+        config,
+        &mut rng,
+    )
+    .expect("initiator");
+    let mut bob = Session::responder(SessionSecret::new([9; 32]), b"seed", bob_ratchet, config)
+        .expect("responder");
+    let a: Vec<Message> = (0..3)
+        .map(|i| alice.encrypt(&[i; 5], &mut rng).expect("encrypt"))
+        .collect();
+    bob.decrypt(&a[0]).expect("a0");
+    bob.decrypt(&a[2]).expect("a2");
+    let b: Vec<Message> = (0..2)
+        .map(|i| bob.encrypt(&[i; 7], &mut rng).expect("encrypt"))
+        .collect();
+    alice.decrypt(&b[1]).expect("b1");
+    let a3 = alice.encrypt(b"after", &mut rng).expect("encrypt");
+    bob.decrypt(&a3).expect("a3");
+    (alice, bob)
+}
+
+fn pickle_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    let key = pickle_key();
+    let mut valid = Vec::new();
+    for (kind, he) in [("std", false), ("he", true)] {
+        let config = if he {
+            SessionConfig::header_encrypted()
+        } else {
+            SessionConfig::default()
+        };
+        let mut rng = StdRng::seed_from_u64(0x9c41_f000 + u64::from(he));
+        let bob_ratchet = KeyPair::generate(&mut rng);
+        let bob_public = *bob_ratchet.public_key();
+        let fresh_alice = Session::initiator(
+            SessionSecret::new([3; 32]),
+            b"",
+            &bob_public,
+            config,
+            &mut rng,
+        )
+        .expect("initiator");
+        let fresh_bob = Session::responder(SessionSecret::new([3; 32]), b"", bob_ratchet, config)
+            .expect("responder");
+        add(
+            &mut seeds,
+            &format!("valid-{kind}-fresh-initiator"),
+            snapshot(&fresh_alice),
+        );
+        add(
+            &mut seeds,
+            &format!("valid-{kind}-fresh-responder"),
+            snapshot(&fresh_bob),
+        );
+        let (alice, bob) = conversation(he);
+        add(
+            &mut seeds,
+            &format!("valid-{kind}-alice-talking"),
+            snapshot(&alice),
+        );
+        let bob_pickle = snapshot(&bob);
+        add(
+            &mut seeds,
+            &format!("valid-{kind}-bob-talking"),
+            bob_pickle.clone(),
+        );
+        let other_nonce = bob.pickle(&key, &mut StdRng::seed_from_u64(77));
+        add(
+            &mut seeds,
+            &format!("valid-{kind}-bob-other-nonce"),
+            other_nonce,
+        );
+        let wrong_key = bob.pickle(&PickleKey::new([0xa5; 32]), &mut rng);
+        add(&mut seeds, &format!("{kind}-wrong-key"), wrong_key);
+        valid.push((kind, bob_pickle));
+    }
+    let (kind, pickle) = &valid[0];
+    add(&mut seeds, "empty", Vec::new());
+    add(&mut seeds, "version-only", pickle[..1].to_vec());
+    let mut wrong_version = pickle.clone();
+    wrong_version[0] = wrong_version[0].wrapping_add(1);
+    add(&mut seeds, &format!("{kind}-wrong-version"), wrong_version);
+    add(
+        &mut seeds,
+        &format!("{kind}-truncated-by-one"),
+        pickle[..pickle.len() - 1].to_vec(),
+    );
+    add(
+        &mut seeds,
+        &format!("{kind}-truncated-half"),
+        pickle[..pickle.len() / 2].to_vec(),
+    );
+    let mut extended = pickle.clone();
+    extended.push(0);
+    add(&mut seeds, &format!("{kind}-extended"), extended);
+    let mut flipped = pickle.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x01;
+    add(&mut seeds, &format!("{kind}-flipped-middle"), flipped);
+    seeds
+}
+
+fn decrypt_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    let known = known_messages();
+    for m in &known {
+        add(&mut seeds, &m.name, m.bytes.clone());
+    }
+    for prefix in ["std-", "he-"] {
+        let m = known
+            .iter()
+            .find(|m| m.name.starts_with(prefix) && m.pending)
+            .expect("a pending message of each kind");
+        let mut flipped = m.bytes.clone();
+        *flipped.last_mut().expect("non-empty") ^= 0x80;
+        add(&mut seeds, &format!("{}-tag-flipped", m.name), flipped);
+        let mut header = m.bytes.clone();
+        header[20] ^= 0x01;
+        add(&mut seeds, &format!("{}-header-flipped", m.name), header);
+        add(
+            &mut seeds,
+            &format!("{}-truncated", m.name),
+            m.bytes[..m.bytes.len() - 1].to_vec(),
+        );
+        let mut extended = m.bytes.clone();
+        extended.push(0);
+        add(&mut seeds, &format!("{}-extended", m.name), extended);
+    }
+    seeds
+}
+
+fn two_party_seeds() -> Seeds {
+    use Op::*;
+    use Party::{Alice, Bob};
+    let mut seeds = Seeds::new();
+    let ping_pong = [
+        Send { from: Bob, len: 3 }, // refused: Bob has not received yet
+        Send {
+            from: Alice,
+            len: 5,
+        },
+        DeliverOldest,
+        Send { from: Bob, len: 0 },
+        DeliverOldest,
+        Send {
+            from: Alice,
+            len: 47,
+        },
+        DeliverOldest,
+        SaveRestore { party: Alice },
+        SaveRestore { party: Bob },
+        Send { from: Bob, len: 9 },
+        DeliverOldest,
+    ];
+    let out_of_order = [
+        Send {
+            from: Alice,
+            len: 1,
+        },
+        Send {
+            from: Alice,
+            len: 2,
+        },
+        Send {
+            from: Alice,
+            len: 3,
+        },
+        Send {
+            from: Alice,
+            len: 4,
+        },
+        Deliver { index: 2 },
+        Deliver { index: 0 },
+        Send { from: Bob, len: 5 },
+        Send { from: Bob, len: 6 },
+        Deliver { index: 3 },
+        Send {
+            from: Alice,
+            len: 7,
+        },
+        Deliver { index: 3 },
+        SaveRestore { party: Bob },
+        Deliver { index: 0 },
+        Deliver { index: 1 },
+    ];
+    let adversary = [
+        Send {
+            from: Alice,
+            len: 8,
+        },
+        Tamper {
+            index: 0,
+            position: 0,
+            mask: 0x03,
+        },
+        Tamper {
+            index: 0,
+            position: 30,
+            mask: 0x01,
+        },
+        Tamper {
+            index: 0,
+            position: 255,
+            mask: 0x80,
+        },
+        Tamper {
+            index: 0,
+            position: 60,
+            mask: 0,
+        },
+        Reflect { index: 0 },
+        DeliverOldest,
+        Replay { index: 0 },
+        Send { from: Bob, len: 8 },
+        Send { from: Bob, len: 8 },
+        Drop { index: 0 },
+        Tamper {
+            index: 0,
+            position: 100,
+            mask: 0x40,
+        },
+        DeliverOldest,
+        Replay { index: 1 },
+        Send {
+            from: Alice,
+            len: 2,
+        },
+        Reflect { index: 0 },
+        SaveRestore { party: Alice },
+        Replay { index: 0 },
+    ];
+    // Alice runs far ahead in one chain, then Bob answers and Alice starts a new chain while
+    // the old one's messages are still arriving.
+    let mut chains = vec![
+        Send {
+            from: Alice,
+            len: 1
+        };
+        6
+    ];
+    chains.extend([
+        Deliver { index: 5 },
+        Deliver { index: 1 },
+        Send { from: Bob, len: 2 },
+        Deliver { index: 4 },
+        Send {
+            from: Alice,
+            len: 3,
+        },
+        Send {
+            from: Alice,
+            len: 3,
+        },
+        Deliver { index: 5 },
+        Deliver { index: 0 },
+        Send { from: Bob, len: 4 },
+        Deliver { index: 5 },
+        Send {
+            from: Alice,
+            len: 5,
+        },
+        Deliver { index: 5 },
+    ]);
+    // Tampered copies of a message whose key waits in the skipped store: the key must
+    // survive the refusals. Byte 60 is the tag of a standard message with a 4-byte
+    // plaintext, byte 92 that of a header-encryption one.
+    let skipped_tamper = [
+        Send {
+            from: Alice,
+            len: 4,
+        },
+        Send {
+            from: Alice,
+            len: 4,
+        },
+        Send {
+            from: Alice,
+            len: 4,
+        },
+        Deliver { index: Op::NEWEST },
+        Tamper {
+            index: 0,
+            position: 60,
+            mask: 0x10,
+        },
+        Tamper {
+            index: 0,
+            position: 92,
+            mask: 0x10,
+        },
+        Tamper {
+            index: 1,
+            position: 20,
+            mask: 0x01,
+        },
+        Deliver { index: 0 },
+        Replay { index: 1 },
+        Send { from: Bob, len: 1 },
+        Tamper {
+            index: 1,
+            position: 60,
+            mask: 0x10,
+        },
+        Tamper {
+            index: 1,
+            position: 92,
+            mask: 0x10,
+        },
+        Deliver { index: 1 },
+    ];
+    for (kind, he) in [("std", false), ("he", true)] {
+        add(
+            &mut seeds,
+            &format!("{kind}-skipped-tamper"),
+            encode_ops(he, Profile::Default, &skipped_tamper),
+        );
+        add(
+            &mut seeds,
+            &format!("{kind}-ping-pong"),
+            encode_ops(he, Profile::Default, &ping_pong),
+        );
+        add(
+            &mut seeds,
+            &format!("{kind}-out-of-order"),
+            encode_ops(he, Profile::Default, &out_of_order),
+        );
+        add(
+            &mut seeds,
+            &format!("{kind}-adversary"),
+            encode_ops(he, Profile::Default, &adversary),
+        );
+        for (name, profile) in [
+            ("default", Profile::Default),
+            ("small", Profile::Small),
+            ("evict-first", Profile::EvictFirst),
+            ("zero", Profile::Zero),
+        ] {
+            add(
+                &mut seeds,
+                &format!("{kind}-chains-{name}"),
+                encode_ops(he, profile, &chains),
+            );
+        }
+    }
+    // The default limits, exactly: message 2001 would skip 2001 keys and is refused; once it
+    // is dropped, message 2000 skips 2000 (the limit) and fills the store to its 2000 keys,
+    // and the final flush delivers all of them from the store.
+    let mut limit = vec![
+        Send {
+            from: Alice,
+            len: 0
+        };
+        2002
+    ];
+    limit.extend([
+        Deliver { index: Op::NEWEST },
+        Drop { index: Op::NEWEST },
+        Deliver { index: Op::NEWEST },
+        Send { from: Bob, len: 1 },
+        Deliver { index: Op::NEWEST },
+    ]);
+    add(
+        &mut seeds,
+        "std-default-limits",
+        encode_ops(false, Profile::Default, &limit),
+    );
+    add(
+        &mut seeds,
+        "he-default-limits",
+        encode_ops(true, Profile::Default, &limit),
+    );
+    seeds
+}
