@@ -27,7 +27,9 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 4] = [
+const TARGETS: [&str; 6] = [
+    "bundle_decode",
+    "initial_message",
     "message_decode",
     "pickle_decode",
     "decrypt_bytes",
@@ -98,6 +100,18 @@ fn decrypt_bytes_corpus() {
 }
 
 #[test]
+fn bundle_decode_corpus() {
+    let accepted = replay("bundle_decode", fuzz_targets::bundle_decode);
+    assert!(accepted > 0, "no seed decodes; {STALE}");
+}
+
+#[test]
+fn initial_message_corpus() {
+    let accepted = replay("initial_message", fuzz_targets::initial_message);
+    assert!(accepted > 0, "no seed is accepted; {STALE}");
+}
+
+#[test]
 fn two_party_corpus() {
     let mut total = fuzz_targets::Stats::default();
     let accepted = replay("two_party", |data| {
@@ -148,6 +162,8 @@ fn generate_seed_corpus() {
         ("pickle_decode", pickle_seeds()),
         ("decrypt_bytes", decrypt_seeds()),
         ("two_party", two_party_seeds()),
+        ("bundle_decode", bundle_seeds()),
+        ("initial_message", initial_message_seeds()),
     ] {
         let dir = corpus_dir(target);
         let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -618,5 +634,82 @@ fn two_party_seeds() -> Seeds {
         "he-default-limits",
         encode_ops(true, Profile::Default, &limit),
     );
+    seeds
+}
+
+/// Valid bundles of both modes, with and without optional parts, and damaged copies.
+fn bundle_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    let responder = fuzz_targets::responder();
+    for (i, bundle) in responder.bundles.iter().enumerate() {
+        add(&mut seeds, &format!("pqxdh-{i}"), bundle.clone());
+    }
+    let first = &responder.bundles[0];
+    let mut truncated = first.clone();
+    truncated.pop();
+    add(&mut seeds, "pqxdh-0-truncated", truncated);
+    let mut trailing = first.clone();
+    trailing.push(0);
+    add(&mut seeds, "pqxdh-0-trailing", trailing);
+    let mut forged = first.clone();
+    forged[100] ^= 1;
+    add(&mut seeds, "pqxdh-0-signature-flipped", forged);
+    let mut stripped = first[..first.len() - 1 - 4 - 1184 - 64 - 1].to_vec();
+    stripped.push(0);
+    add(&mut seeds, "pqxdh-0-kem-stripped", stripped);
+    // A classic device's bundle.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xc1a5);
+    let policy = sotto_handshake::PrekeyPolicy {
+        post_quantum: sotto_handshake::PostQuantum::Absent,
+        one_time_prekeys: 1,
+        ..sotto_handshake::PrekeyPolicy::default()
+    };
+    let store = sotto_handshake::InMemoryPrekeyStore::new(
+        sotto_handshake::DeviceIdentity::generate(&mut rng),
+        policy,
+        1_764_000_000,
+        &mut rng,
+    );
+    let mut published = store.published().expect("signed prekey");
+    add(
+        &mut seeds,
+        "x3dh-with-one-time-prekey",
+        published.take_bundle().to_bytes(),
+    );
+    add(
+        &mut seeds,
+        "x3dh-without-one-time-prekey",
+        published.take_bundle().to_bytes(),
+    );
+    add(&mut seeds, "empty", Vec::new());
+    add(&mut seeds, "version-only", vec![0x01]);
+    add(&mut seeds, "unknown-version", vec![0x02; 176]);
+    seeds
+}
+
+/// The valid initial messages of the fuzz responder, and damaged copies.
+fn initial_message_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    for (i, (bytes, _)) in fuzz_targets::responder().valid.iter().enumerate() {
+        add(&mut seeds, &format!("valid-{i}"), bytes.clone());
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        add(&mut seeds, &format!("valid-{i}-tag-flipped"), flipped);
+        let mut ephemeral = bytes.clone();
+        ephemeral[66] ^= 1;
+        add(
+            &mut seeds,
+            &format!("valid-{i}-ephemeral-flipped"),
+            ephemeral,
+        );
+        add(
+            &mut seeds,
+            &format!("valid-{i}-truncated"),
+            bytes[..bytes.len() / 2].to_vec(),
+        );
+    }
+    add(&mut seeds, "empty", Vec::new());
+    add(&mut seeds, "flags-only", vec![0x01, 0x03]);
     seeds
 }
