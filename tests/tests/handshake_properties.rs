@@ -22,19 +22,21 @@
 //!   id order, then none, and the one-time ML-KEM prekeys, then the last-resort one. The
 //!   initial messages arrive in random order, some twice: every first delivery is accepted
 //!   and uses up exactly the one-time prekeys its bundle carried (the counts drop by exactly
-//!   that); every second one is refused with [`HandshakeError::Replayed`] and leaves the store
-//!   unchanged. [`InMemoryPrekeyStore::replenish`] then restores the counts, and the next
-//!   bundle carries one-time prekeys again and is accepted.
+//!   that); every second one is refused with [`HandshakeError::Replayed`] (HS-09) and leaves
+//!   the store unchanged. [`InMemoryPrekeyStore::replenish`] then restores the counts, and
+//!   the next bundle carries one-time prekeys again and is accepted.
 //! - `signed_prekey_rotation` (7.7): initial messages are built from the responder's current
 //!   signed prekey while it rotates it, the clock advances and it prunes, all in random order
 //!   (grace periods of 0 to 12 seconds, clock steps of 0 to 8, so the boundary is hit). A
 //!   model predicts every outcome: a message built from signed prekey S is accepted iff S is
 //!   still held, that is, S is current or no prune ran at or after the end of its grace period
 //!   (the rotation that replaced it plus [`PrekeyPolicy::signed_prekey_grace`]); otherwise it
-//!   is refused with [`HandshakeError::UnknownSignedPrekey`] and the store is unchanged. A
-//!   replay is refused as [`HandshakeError::Replayed`] while S is held and as unknown once it
-//!   is pruned (its replay records go with it); the store's held signed prekeys and replay
-//!   record count are compared with the model after every prune.
+//!   is refused with [`HandshakeError::UnknownSignedPrekey`] (HS-08) and the store is
+//!   unchanged. A replay is refused as [`HandshakeError::Replayed`] while S is held and as
+//!   unknown once it is pruned (its replay records go with it); the store's held signed
+//!   prekeys and replay record count are compared with the model after every prune and every
+//!   delivery. The model reads "usable until r + grace" (`rotate_signed_prekey`, rotation at
+//!   r) as exclusive: a prune at exactly r + grace deletes the replaced signed prekey.
 //!
 //! Each property runs `PROPTEST_CASES` cases, [`DEFAULT_CASES`] when the variable is unset,
 //! and then asserts that the events it is about happened in at least 1% of the cases (for
@@ -61,8 +63,9 @@ use sotto_ratchet::{DecryptError, Message, Session, SessionConfig};
 
 /// Cases per property when `PROPTEST_CASES` is unset. A case runs 2 to 20 handshakes (about
 /// 1 ms each in a debug build for PQXDH, plus ML-KEM key generation for the stores), so the
-/// ratchet properties' 1000 would take minutes; 256 keeps the whole file near 10 s of wall
-/// time on two cores and still lets the 1% event checks below run.
+/// ratchet properties' 1000 would take over a minute (2000 take about 2 minutes); 256 keep the
+/// whole file at about 20 s of CPU time, under 20 s of wall time on two cores, and still let
+/// the 1% event checks below run.
 const DEFAULT_CASES: u32 = 256;
 /// Ratchet messages per `simultaneous_initiation` case, besides the two initial messages.
 const MAX_MESSAGES: usize = 20;
