@@ -1,5 +1,8 @@
 //! Criterion benchmarks: `floor/*`, `sotto/*` and `vodozemac/*`, one group each, built from
-//! the shared catalogue in `sotto_bench::case` and timed through `sotto_bench::timing`.
+//! the shared catalogue in `sotto_bench::case` and timed through `sotto_bench::timing`. The
+//! `sotto` and `vodozemac` groups include session setup (`sotto/setup_*`,
+//! `sotto/bundle_verify_*`, `vodozemac/setup_*`); their routines prepare per-run inputs
+//! (fresh initial messages, unused one-time keys) untimed, in `Routine::prepare`.
 //!
 //! `cargo bench -p sotto-bench` for full runs, `cargo bench -p sotto-bench -- --test` to run
 //! each routine once. Criterion's "time" is the benchmark thread's CPU time (see

@@ -28,9 +28,31 @@ pub enum BenchError {
     /// A Sotto pickle did not restore.
     #[error("Sotto pickle: {0}")]
     SottoPickle(#[from] sotto_ratchet::PickleError),
+    /// A floor Ed25519 key did not decode or a signature did not verify.
+    #[error("Ed25519: {0}")]
+    Signature(#[from] sotto_crypto::ed25519::SignatureError),
+    /// A floor ML-KEM encapsulation key did not decode.
+    #[error("ML-KEM: {0}")]
+    Kem(#[from] sotto_crypto::kem::KemError),
+    /// A prekey bundle or initial message did not decode from its own bytes.
+    #[error("handshake decode: {0}")]
+    HandshakeDecode(#[from] sotto_handshake::DecodeError),
+    /// A prekey bundle did not verify.
+    #[error("bundle: {0}")]
+    Bundle(#[from] sotto_handshake::BundleError),
+    /// Sotto's session setup failed on either side.
+    #[error("handshake: {0}")]
+    Handshake(#[from] sotto_handshake::HandshakeError),
+    /// A session setup ran in the other mode than the one measured (X3DH instead of PQXDH or
+    /// the reverse), or a bundle lacked the prekeys its scenario needs.
+    #[error("session setup scenario: {0}")]
+    SetupScenario(&'static str),
     /// Creating a vodozemac (Olm) session failed.
     #[error("vodozemac session: {0}")]
     OlmSession(#[from] vodozemac::olm::SessionCreationError),
+    /// A vodozemac pre-key message did not decode from its own bytes.
+    #[error("vodozemac decode: {0}")]
+    OlmDecode(#[from] vodozemac::DecodeError),
     /// vodozemac refused to encrypt.
     #[error("vodozemac encrypt: {0}")]
     OlmEncrypt(#[from] vodozemac::olm::EncryptionError),

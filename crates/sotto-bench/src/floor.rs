@@ -10,6 +10,18 @@
 //! | [`Hkdf64`] | `hkdf_sha256::<64>(Some(root key), DH output, RATCHET_ROOT)` (KDF_RK) |
 //! | [`Seal`] | `aead::seal_in_place` of `len` bytes |
 //! | [`Open`] | `aead::open_in_place` of `len` bytes (a fresh ciphertext per run, copied in untimed) |
+//! | [`HkdfSk`] | `hkdf_sha256::<32>(Some(32 zero bytes), 160-byte ikm, HANDSHAKE_X3DH)` (session setup's SK) |
+//! | [`Ed25519KeyDecode`] | `ed25519::VerifyingKey::from_bytes` (point decompression of an identity key) |
+//! | [`Ed25519Verify`] | `VerifyingKey::verify` (strict) over a `len`-byte message, key decoded beforehand |
+//! | [`KemKeyDecode`] | `kem::PublicKey::from_bytes` of 1184 bytes (FIPS 203 modulus check, H(ek)) |
+//! | [`KemEncaps`] | `kem::PublicKey::encapsulate` (ML-KEM-768, 32 bytes drawn) |
+//! | [`KemDecaps`] | `kem::DecapsulationKeyPair::decapsulate` (ML-KEM-768, implicit rejection) |
+//!
+//! The session-setup primitives take the sizes the handshake uses: Ed25519 verifies over the
+//! 99-byte signed-prekey message and the 1243-byte ML-KEM-prekey message
+//! ([`SPK_SIGNED_LEN`], [`KEM_SIGNED_LEN`]), and [`HkdfSk`] over the smallest input keying
+//! material of a handshake with a one-time prekey (F and four DH outputs: 160 bytes; PQXDH's
+//! 192 bytes take one SHA-256 block more), so the floor stays a lower bound.
 //!
 //! The AEAD routines authenticate [`AD_LEN`] bytes of associated data, the size of a session
 //! AD of two bytes and a standard 41-byte header; ChaCha20-Poly1305's cost for that is a
@@ -19,11 +31,12 @@ use std::hint::black_box;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sotto_crypto::SecretBytes;
 use sotto_crypto::aead::{self, TAG_LEN};
+use sotto_crypto::ed25519::{Signature, SigningKey, VerifyingKey};
 use sotto_crypto::kdf::{hkdf_sha256, hmac_sha256};
-use sotto_crypto::labels;
+use sotto_crypto::kem::{self, DecapsulationKeyPair};
 use sotto_crypto::x25519::{KeyPair, PublicKey};
+use sotto_crypto::{SecretBytes, labels};
 
 use crate::BenchError;
 use crate::timing::Routine;
@@ -31,6 +44,17 @@ use crate::timing::Routine;
 /// Associated data length used by the AEAD floor: a 2-byte session AD plus a 41-byte header
 /// (version, ratchet public key, previous-chain length, message number).
 pub const AD_LEN: usize = 2 + 41;
+
+/// Length of the message a signed prekey's signature covers (protocol section 7.1).
+pub const SPK_SIGNED_LEN: usize = sotto_handshake::SignedPrekey::SIGNED_LEN;
+
+/// Length of the message an ML-KEM prekey's signature covers: label, format version, X25519
+/// identity key, kind, id and the 1184-byte encapsulation key (protocol section 7.1).
+pub const KEM_SIGNED_LEN: usize =
+    labels::KEM_PREKEY_SIGNATURE.len() + 1 + 32 + 1 + 4 + kem::ENCAPSULATION_KEY_LEN;
+
+/// Input keying material of [`HkdfSk`]: F (32 bytes) and DH1..DH4.
+pub const SK_IKM_LEN: usize = 32 * 5;
 
 /// X25519 key generation.
 #[derive(Debug)]
@@ -177,6 +201,173 @@ impl Routine for Hkdf64 {
     }
 }
 
+/// Session setup's SK: HKDF-SHA256 with a 32-byte zero salt over [`SK_IKM_LEN`] bytes of
+/// input keying material, to 32 bytes.
+#[derive(Debug)]
+pub struct HkdfSk {
+    ikm: Vec<u8>,
+}
+
+impl HkdfSk {
+    /// Fixed input keying material.
+    pub fn new() -> Self {
+        Self {
+            ikm: vec![0x44; SK_IKM_LEN],
+        }
+    }
+}
+
+impl Default for HkdfSk {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Routine for HkdfSk {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let sk = hkdf_sha256::<32>(
+            Some(black_box(&[0u8; 32])),
+            black_box(&self.ikm),
+            labels::HANDSHAKE_X3DH,
+        );
+        black_box(sk.expose());
+        Ok(())
+    }
+}
+
+/// Decoding a 32-byte Ed25519 public key (point decompression), as every bundle and initial
+/// message needs for the identity it carries.
+#[derive(Debug)]
+pub struct Ed25519KeyDecode {
+    bytes: [u8; 32],
+}
+
+impl Ed25519KeyDecode {
+    /// The public key of a seeded signing key.
+    pub fn new(seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        Self {
+            bytes: SigningKey::generate(&mut rng).verifying_key().to_bytes(),
+        }
+    }
+}
+
+impl Routine for Ed25519KeyDecode {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let key = VerifyingKey::from_bytes(black_box(&self.bytes))?;
+        black_box(key);
+        Ok(())
+    }
+}
+
+/// Strict Ed25519 verification of a valid signature over a `len`-byte message.
+#[derive(Debug)]
+pub struct Ed25519Verify {
+    key: VerifyingKey,
+    message: Vec<u8>,
+    signature: Signature,
+}
+
+impl Ed25519Verify {
+    /// A seeded signing key's signature over `len` bytes.
+    pub fn new(seed: u64, len: usize) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let signing = SigningKey::generate(&mut rng);
+        let message = vec![0x77; len];
+        let signature = signing.sign(&message);
+        Self {
+            key: signing.verifying_key(),
+            message,
+            signature,
+        }
+    }
+}
+
+impl Routine for Ed25519Verify {
+    fn run(&mut self) -> Result<(), BenchError> {
+        black_box(&self.key).verify(black_box(&self.message), black_box(&self.signature))?;
+        Ok(())
+    }
+}
+
+/// Decoding and validating an ML-KEM-768 encapsulation key from its 1184 bytes.
+#[derive(Debug)]
+pub struct KemKeyDecode {
+    bytes: Vec<u8>,
+}
+
+impl KemKeyDecode {
+    /// The encapsulation key of a seeded key pair.
+    pub fn new(seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        Self {
+            bytes: DecapsulationKeyPair::generate(&mut rng)
+                .public_key()
+                .as_bytes()
+                .to_vec(),
+        }
+    }
+}
+
+impl Routine for KemKeyDecode {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let key = kem::PublicKey::from_bytes(black_box(&self.bytes))?;
+        black_box(key);
+        Ok(())
+    }
+}
+
+/// ML-KEM-768 encapsulation to a decoded key.
+#[derive(Debug)]
+pub struct KemEncaps {
+    key: kem::PublicKey,
+    rng: StdRng,
+}
+
+impl KemEncaps {
+    /// A seeded key pair's encapsulation key; the runs draw from the same seeded generator.
+    pub fn new(seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let key = DecapsulationKeyPair::generate(&mut rng)
+            .public_key()
+            .clone();
+        Self { key, rng }
+    }
+}
+
+impl Routine for KemEncaps {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let (ciphertext, shared) = black_box(&self.key).encapsulate(&mut self.rng);
+        black_box((ciphertext.as_bytes(), shared.expose()));
+        Ok(())
+    }
+}
+
+/// ML-KEM-768 decapsulation of a valid ciphertext.
+#[derive(Debug)]
+pub struct KemDecaps {
+    pair: DecapsulationKeyPair,
+    ciphertext: kem::Ciphertext,
+}
+
+impl KemDecaps {
+    /// A seeded key pair and one ciphertext to it.
+    pub fn new(seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let pair = DecapsulationKeyPair::generate(&mut rng);
+        let (ciphertext, _) = pair.public_key().encapsulate(&mut rng);
+        Self { pair, ciphertext }
+    }
+}
+
+impl Routine for KemDecaps {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let shared = black_box(&self.pair).decapsulate(black_box(&self.ciphertext));
+        black_box(shared.expose());
+        Ok(())
+    }
+}
+
 fn aead_inputs() -> (SecretBytes<32>, [u8; 12], [u8; AD_LEN]) {
     (SecretBytes::new([0x44; 32]), [0x55; 12], [0x66; AD_LEN])
 }
@@ -286,5 +477,29 @@ mod tests {
         // A run past the prepared batch is an error, not a panic or a stale open.
         assert!(matches!(open.run(), Err(BenchError::NotPrepared)));
         time_batch(&mut open, 2).unwrap();
+        time_batch(&mut HkdfSk::new(), 3).unwrap();
+        time_batch(&mut Ed25519KeyDecode::new(1), 3).unwrap();
+        time_batch(&mut Ed25519Verify::new(1, SPK_SIGNED_LEN), 3).unwrap();
+        time_batch(&mut Ed25519Verify::new(1, KEM_SIGNED_LEN), 3).unwrap();
+        time_batch(&mut KemKeyDecode::new(1), 3).unwrap();
+        time_batch(&mut KemEncaps::new(1), 3).unwrap();
+        time_batch(&mut KemDecaps::new(1), 3).unwrap();
+    }
+
+    #[test]
+    fn setup_floor_sizes_match_the_handshake() {
+        use sotto_handshake::{KemPrekey, KemPrekeyKind};
+        let mut rng = StdRng::seed_from_u64(2);
+        let pair = DecapsulationKeyPair::generate(&mut rng);
+        let identity = KeyPair::generate(&mut rng);
+        let signed = KemPrekey::signed_bytes(
+            identity.public_key(),
+            KemPrekeyKind::OneTime,
+            7,
+            pair.public_key(),
+        );
+        assert_eq!(signed.len(), KEM_SIGNED_LEN);
+        assert_eq!(KEM_SIGNED_LEN, 1243);
+        assert_eq!(SPK_SIGNED_LEN, 99);
     }
 }

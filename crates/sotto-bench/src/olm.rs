@@ -3,12 +3,22 @@
 //!
 //! Setup follows Olm: Bob publishes a one-time key, Alice creates an outbound session and
 //! sends a pre-key message, Bob creates the inbound session from it and replies. From then on
-//! both sides send normal messages, which is what every timed row measures.
+//! both sides send normal messages, which is what every conversation row measures.
+//!
+//! Session creation itself is timed by [`OlmOutbound`] (Alice's side, with the first
+//! encrypt, like Sotto's initiator) and [`OlmInbound`] (Bob's side, which decrypts the
+//! pre-key message, like Sotto's responder). Olm's 3DH has three DHs and no signature: Matrix
+//! clients check the one-time key's signature outside vodozemac, which is not timed here.
 
-use vodozemac::olm::{Account, OlmMessage, Session, SessionConfig};
+use std::hint::black_box;
+
+use vodozemac::Curve25519PublicKey;
+use vodozemac::olm::{Account, OlmMessage, PreKeyMessage, Session, SessionConfig};
 
 use crate::BenchError;
+use crate::case::SMALL;
 use crate::conversation::Duplex;
+use crate::timing::Routine;
 
 /// Alice's and Bob's Olm sessions, established in both directions.
 pub struct OlmPair {
@@ -98,6 +108,158 @@ pub fn wire_bytes(message: &OlmMessage) -> Vec<u8> {
     message.to_parts().1
 }
 
+/// Bob's unpublished one-time keys, marked as published.
+fn publish_one_time_keys(bob: &mut Account, count: usize) -> Vec<Curve25519PublicKey> {
+    bob.generate_one_time_keys(count);
+    let keys = bob.one_time_keys().into_values().collect();
+    bob.mark_keys_as_published();
+    keys
+}
+
+/// Alice's side of session creation: an outbound session and the pre-key message carrying
+/// `plaintext`, as wire bytes.
+fn prekey_message(
+    alice: &Account,
+    bob_identity: Curve25519PublicKey,
+    one_time_key: Curve25519PublicKey,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, BenchError> {
+    let mut session =
+        alice.create_outbound_session(SessionConfig::version_1(), bob_identity, one_time_key)?;
+    let message = session.encrypt(plaintext)?;
+    if !matches!(message, OlmMessage::PreKey(_)) {
+        return Err(BenchError::OlmMessageType);
+    }
+    Ok(wire_bytes(&message))
+}
+
+/// Wire bytes of the pre-key message that starts a session with a `len`-byte plaintext.
+pub fn prekey_message_len(len: usize) -> Result<usize, BenchError> {
+    let mut outbound = OlmOutbound::new()?;
+    outbound.plaintext = vec![0u8; len];
+    Ok(outbound.message()?.len())
+}
+
+/// Outbound session creation plus the first encrypt of [`SMALL`] bytes, to the same identity
+/// and one-time key every run (the initiator consumes nothing).
+pub struct OlmOutbound {
+    alice: Account,
+    bob_identity: Curve25519PublicKey,
+    one_time_key: Curve25519PublicKey,
+    plaintext: Vec<u8>,
+}
+
+impl std::fmt::Debug for OlmOutbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OlmOutbound(..)")
+    }
+}
+
+impl OlmOutbound {
+    /// Alice's account and one of Bob's one-time keys.
+    pub fn new() -> Result<Self, BenchError> {
+        let mut bob = Account::new();
+        let one_time_key = publish_one_time_keys(&mut bob, 1)
+            .pop()
+            .ok_or(BenchError::OlmNoOneTimeKey)?;
+        Ok(Self {
+            alice: Account::new(),
+            bob_identity: bob.curve25519_key(),
+            one_time_key,
+            plaintext: vec![0x42; SMALL],
+        })
+    }
+
+    fn message(&self) -> Result<Vec<u8>, BenchError> {
+        prekey_message(
+            &self.alice,
+            self.bob_identity,
+            self.one_time_key,
+            &self.plaintext,
+        )
+    }
+}
+
+impl Routine for OlmOutbound {
+    fn run(&mut self) -> Result<(), BenchError> {
+        black_box(self.message()?);
+        Ok(())
+    }
+}
+
+/// Inbound session creation from a pre-key message's bytes. Each run uses up one of Bob's
+/// one-time keys, so [`Routine::prepare`] (untimed) publishes one per run and has Alice build
+/// a pre-key message to each.
+pub struct OlmInbound {
+    alice: Account,
+    bob: Account,
+    messages: Vec<Vec<u8>>,
+    next: usize,
+}
+
+impl std::fmt::Debug for OlmInbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OlmInbound(..)")
+    }
+}
+
+impl OlmInbound {
+    /// Two fresh accounts.
+    pub fn new() -> Self {
+        Self {
+            alice: Account::new(),
+            bob: Account::new(),
+            messages: Vec::new(),
+            next: 0,
+        }
+    }
+}
+
+impl Default for OlmInbound {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Routine for OlmInbound {
+    fn prepare(&mut self, iters: u64) -> Result<(), BenchError> {
+        let iters = usize::try_from(iters).map_err(|_| BenchError::NotPrepared)?;
+        let keys = publish_one_time_keys(&mut self.bob, iters);
+        if keys.len() != iters {
+            return Err(BenchError::OlmNoOneTimeKey);
+        }
+        let bob_identity = self.bob.curve25519_key();
+        self.messages = keys
+            .into_iter()
+            .map(|key| prekey_message(&self.alice, bob_identity, key, &[0x42; SMALL]))
+            .collect::<Result<_, _>>()?;
+        self.next = 0;
+        Ok(())
+    }
+
+    fn run(&mut self) -> Result<(), BenchError> {
+        let bytes = self
+            .messages
+            .get(self.next)
+            .ok_or(BenchError::NotPrepared)?;
+        self.next += 1;
+        let message = PreKeyMessage::from_bytes(black_box(bytes))?;
+        let created = self.bob.create_inbound_session(
+            SessionConfig::version_1(),
+            self.alice.curve25519_key(),
+            &message,
+        )?;
+        if created.plaintext.len() != SMALL {
+            return Err(BenchError::Mismatch {
+                expected: SMALL,
+                got: created.plaintext.len(),
+            });
+        }
+        black_box(created.session);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +274,16 @@ mod tests {
         let message = pair.encrypt(true, &[0u8; 100]).unwrap();
         assert!(matches!(message, OlmMessage::Normal(_)));
         assert!(wire_bytes(&message).len() > 100);
+    }
+
+    #[test]
+    fn olm_setup_routines_run() {
+        use crate::timing::time_batch;
+        time_batch(&mut OlmOutbound::new().unwrap(), 3).unwrap();
+        let mut inbound = OlmInbound::new();
+        time_batch(&mut inbound, 3).unwrap();
+        assert!(matches!(inbound.run(), Err(BenchError::NotPrepared)));
+        time_batch(&mut inbound, 60).unwrap();
+        assert!(prekey_message_len(100).unwrap() > prekey_message_len(0).unwrap());
     }
 }

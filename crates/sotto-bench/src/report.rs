@@ -18,6 +18,8 @@
 //! above glibc malloc's mmap and trim thresholds with default tunables, so each message
 //! returns them to the kernel and faults them in again; [`Method::allocator_env`] records
 //! which tunables were in force.
+//!
+//! Session setup has its own table, floors and targets: [`crate::setup_report`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -27,6 +29,7 @@ use serde::Serialize;
 
 use crate::BenchError;
 use crate::case::{Case, Primitive, Row};
+use crate::setup_report::{self, SetupReport};
 use crate::sizes::Sizes;
 use crate::timing::{SamplerSettings, Stats, sample_interleaved};
 
@@ -216,6 +219,8 @@ pub struct Method {
     pub per_message: &'static str,
     /// The vodozemac configuration.
     pub vodozemac: &'static str,
+    /// What one session-setup sample is, on each implementation.
+    pub setup: &'static str,
     /// glibc malloc tunables set in the environment (empty: the defaults). They matter for
     /// `one_mib`: with the defaults, every 1 MiB message and plaintext buffer is returned to
     /// the kernel when freed and page-faulted in again by the next message.
@@ -235,6 +240,8 @@ fn allocator_env() -> Vec<String> {
 pub struct Report {
     /// The comparison rows.
     pub rows: Vec<RowReport>,
+    /// Session setup: each side against its floor and vodozemac, and the totals.
+    pub setup: Vec<SetupReport>,
     /// Every floor primitive by benchmark id.
     pub primitives: BTreeMap<String, PrimitiveReport>,
     /// Sizes (bytes), not timed.
@@ -272,6 +279,7 @@ impl Report {
             .collect();
         Self {
             rows,
+            setup: setup_report::setup_reports(m),
             primitives,
             sizes,
             method: Method {
@@ -280,6 +288,7 @@ impl Report {
                 batch_target_ms: settings.batch_target.as_secs_f64() * 1e3,
                 per_message: "one encrypt on the sender plus one decrypt on the receiver, in memory (no wire re-parse)",
                 vodozemac: "vodozemac 0.11 Olm, SessionConfig::version_1(), normal (non-pre-key) messages",
+                setup: setup_report::METHOD,
                 allocator_env: allocator_env(),
             },
         }
@@ -333,11 +342,12 @@ impl Report {
                 r.aead_throughput_fraction
             );
         }
+        setup_report::write_table(&mut out, &self.setup);
         let _ = writeln!(out, "\nprimitives (medians of this run):");
         for (name, p) in &self.primitives {
             let _ = write!(
                 out,
-                "  {name:<14} {:>12.0} ns  (IQR {:.0}..{:.0})",
+                "  {name:<20} {:>12.0} ns  (IQR {:.0}..{:.0})",
                 p.median_ns, p.q1_ns, p.q3_ns
             );
             if let Some(mbps) = p.mb_per_s {
@@ -357,7 +367,7 @@ impl Report {
         );
         let s = &self.sizes;
         let _ = writeln!(out, "\nsizes (bytes):");
-        let lines: [(&str, usize); 9] = [
+        let lines: [(&str, usize); 15] = [
             (
                 "sotto wire overhead, 100 B message",
                 s.sotto_wire_overhead_100,
@@ -393,6 +403,27 @@ impl Report {
             (
                 "vodozemac encrypted pickle after a 2000-message gap (base64)",
                 s.vodozemac_pickle_after_gap_2000,
+            ),
+            ("sotto X3DH bundle, one-time prekey", s.setup.bundle_x3dh),
+            (
+                "sotto X3DH bundle, no one-time prekey",
+                s.setup.bundle_x3dh_no_one_time,
+            ),
+            (
+                "sotto PQXDH bundle, one-time prekey + one-time ML-KEM prekey",
+                s.setup.bundle_pqxdh,
+            ),
+            (
+                "sotto X3DH initial message, 100 B first plaintext",
+                s.setup.initial_message_x3dh_100,
+            ),
+            (
+                "sotto PQXDH initial message, 100 B first plaintext",
+                s.setup.initial_message_pqxdh_100,
+            ),
+            (
+                "vodozemac Olm v1 pre-key message, 100 B plaintext",
+                s.vodozemac_prekey_message_100,
             ),
         ];
         for (label, value) in lines {
@@ -430,11 +461,12 @@ pub fn write_json(report: &Report, dir: &Path) -> Result<PathBuf, BenchError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::case::{MIB, SMALL};
 
-    fn fake(ns: impl Fn(Case) -> f64) -> Measurements {
+    /// Measurements in which every case's statistics are `ns(case)`.
+    pub(crate) fn fake(ns: impl Fn(Case) -> f64) -> Measurements {
         Measurements {
             stats: Case::all()
                 .into_iter()
@@ -466,6 +498,14 @@ mod tests {
             vodozemac_pickle_100_each_way: 6,
             vodozemac_pickle_100_each_way_raw: 7,
             vodozemac_pickle_after_gap_2000: 8,
+            setup: crate::setup::SetupSizes {
+                bundle_x3dh: 212,
+                bundle_x3dh_no_one_time: 176,
+                bundle_pqxdh: 1465,
+                initial_message_x3dh_100: 263,
+                initial_message_pqxdh_100: 1356,
+            },
+            vodozemac_prekey_message_100: 9,
         }
     }
 
@@ -522,6 +562,8 @@ mod tests {
         assert_eq!(rows[1]["meets_floor_target"], false);
         assert_eq!(rows[2]["meets_floor_target"], true);
         assert_eq!(json["sizes"]["sotto_skipped_key_count"], 2000);
+        assert_eq!(json["sizes"]["initial_message_pqxdh_100"], 1356);
+        assert_eq!(json["setup"].as_array().unwrap().len(), 8);
         assert!(json["primitives"]["aead_seal_1m"]["mb_per_s"].is_number());
         assert!(json["primitives"]["hmac"].get("mb_per_s").is_none());
         let table = report.table();

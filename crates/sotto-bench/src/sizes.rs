@@ -10,6 +10,12 @@
 //! | `vodozemac_pickle_100_each_way` | Alice's `session.pickle().encrypt(&[0; 32]).len()`, same conversation; base64 text |
 //! | `vodozemac_pickle_100_each_way_raw` | the same pickle base64-decoded, comparable to Sotto's binary pickle |
 //! | `vodozemac_pickle_after_gap_2000` | Bob's encrypted pickle after the 2001-message scenario (Olm keeps at most 40 skipped keys per chain) |
+//! | `bundle_x3dh` | an X3DH prekey bundle with a one-time prekey, as the relay hands it out |
+//! | `bundle_x3dh_no_one_time` | an X3DH bundle of a device whose one-time prekeys ran out |
+//! | `bundle_pqxdh` | a PQXDH bundle with a one-time prekey and a one-time ML-KEM prekey |
+//! | `initial_message_x3dh_100` | X3DH initial message (one-time prekey used), 100-byte first plaintext, standard session |
+//! | `initial_message_pqxdh_100` | the same in PQXDH |
+//! | `vodozemac_prekey_message_100` | Olm v1 pre-key message starting a session, 100-byte plaintext: wire bytes |
 //!
 //! Every scenario checks its own premise (skipped-key count, a pickle that restores and still
 //! decrypts) and fails with [`BenchError::Scenario`] if it does not hold.
@@ -21,6 +27,7 @@ use crate::BenchError;
 use crate::case::SMALL;
 use crate::conversation::Duplex;
 use crate::olm::{self, OlmPair};
+use crate::setup::{self, SetupSizes};
 use crate::sotto::SottoPair;
 
 /// Messages each way in the "no skipped keys" pickle scenario.
@@ -51,6 +58,11 @@ pub struct Sizes {
     pub vodozemac_pickle_100_each_way_raw: usize,
     /// vodozemac encrypted session pickle (base64 text) after a 2000-message gap.
     pub vodozemac_pickle_after_gap_2000: usize,
+    /// Sotto's bundles and initial messages (flattened into this object in JSON).
+    #[serde(flatten)]
+    pub setup: SetupSizes,
+    /// vodozemac (Olm v1) pre-key message with a 100-byte plaintext.
+    pub vodozemac_prekey_message_100: usize,
 }
 
 /// Message bytes minus plaintext bytes for a 100-byte plaintext on an established session.
@@ -182,6 +194,8 @@ pub fn measure() -> Result<Sizes, BenchError> {
         vodozemac_pickle_100_each_way,
         vodozemac_pickle_100_each_way_raw,
         vodozemac_pickle_after_gap_2000: vodozemac_pickle_after_gap()?,
+        setup: setup::sizes(SEED)?,
+        vodozemac_prekey_message_100: olm::prekey_message_len(SMALL)?,
     })
 }
 
@@ -203,5 +217,7 @@ mod tests {
         );
         assert!(sizes.sotto_pickle_2000_skipped > sizes.sotto_pickle_100_each_way);
         assert!(sizes.vodozemac_pickle_100_each_way > sizes.vodozemac_pickle_100_each_way_raw);
+        assert_eq!(sizes.setup.initial_message_pqxdh_100, 1356);
+        assert!(sizes.vodozemac_prekey_message_100 > SMALL + sizes.vodozemac_wire_overhead_100);
     }
 }

@@ -7,7 +7,7 @@
 use core::fmt;
 
 use ed25519_dalek::Signer;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::ZeroizeOnDrop;
 
 use crate::{CryptoRng, SecretBytes};
 
@@ -21,40 +21,40 @@ pub const SIGNATURE_LEN: usize = 64;
 #[error("Ed25519 signature or key is invalid")]
 pub struct SignatureError;
 
-/// An Ed25519 signing key; wiped on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct SigningKey(SecretBytes<32>);
+/// An Ed25519 signing key; wiped on drop. Its public key is computed once, when the key is
+/// created, so asking for it costs nothing.
+#[derive(Clone)]
+pub struct SigningKey(ed25519_dalek::SigningKey);
 
 impl SigningKey {
     /// Draws a 32-byte seed from `rng`.
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        Self(SecretBytes::random(rng))
+        Self::from_seed(SecretBytes::random(rng))
     }
 
-    /// A signing key from its 32-byte seed.
-    pub const fn from_seed(seed: SecretBytes<32>) -> Self {
-        Self(seed)
+    /// A signing key from its 32-byte seed (RFC 8032 section 5.1.5).
+    pub fn from_seed(seed: SecretBytes<32>) -> Self {
+        Self(ed25519_dalek::SigningKey::from_bytes(seed.expose()))
     }
 
     /// The 32-byte seed, for persisting the key. Handle it as the secret it is.
-    pub const fn expose_seed(&self) -> &[u8; 32] {
-        self.0.expose()
-    }
-
-    fn dalek(&self) -> ed25519_dalek::SigningKey {
-        ed25519_dalek::SigningKey::from_bytes(self.0.expose())
+    pub fn expose_seed(&self) -> &[u8; 32] {
+        self.0.as_bytes()
     }
 
     /// The public key.
     pub fn verifying_key(&self) -> VerifyingKey {
-        VerifyingKey(self.dalek().verifying_key())
+        VerifyingKey(self.0.verifying_key())
     }
 
     /// Signs `message` (pure Ed25519, deterministic).
     pub fn sign(&self, message: &[u8]) -> Signature {
-        Signature(self.dalek().sign(message).to_bytes())
+        Signature(self.0.sign(message).to_bytes())
     }
 }
+
+// ed25519-dalek's signing key wipes its seed on drop (its `zeroize` feature is enabled).
+impl ZeroizeOnDrop for SigningKey {}
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
