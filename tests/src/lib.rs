@@ -5,3 +5,4 @@
 //! package in `fuzz/` shares with them: the bodies of the fuzz targets.
 
 pub mod fuzz_targets;
+pub mod properties;

@@ -40,9 +40,7 @@ use std::cell::Cell;
 use std::collections::{HashSet, VecDeque};
 
 use proptest::prelude::*;
-use proptest::test_runner::{
-    Config as ProptestConfig, FileFailurePersistence, TestCaseError, TestCaseResult, TestRunner,
-};
+use proptest::test_runner::{TestCaseError, TestCaseResult};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sotto_crypto::x25519::KeyPair;
@@ -61,10 +59,7 @@ const KEY: PickleKey = PickleKey::new([0x5a; 32]);
 
 /// Cases per property: `PROPTEST_CASES` if set, else 1000.
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
+    sotto_tests::properties::cases(1000)
 }
 
 /// The session state, canonically: a pickle with a fixed salt.
@@ -666,26 +661,15 @@ fn run_case(config: SessionConfig, seed: u64, actions: &[Action], stats: &Stats)
 
 /// Runs the property for `config` and returns the statistics over all cases. A failure
 /// panics with proptest's minimal (shrunk) failing input, as `proptest!` does.
-#[expect(clippy::panic, reason = "a failed property fails its test")]
 fn check(config: SessionConfig) -> (u32, Stats) {
     let cases = cases();
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        source_file: Some(file!()),
-        // Next to this file: `SourceParallel` cannot place an integration test's file.
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-            "proptest-regressions",
-        ))),
-        ..ProptestConfig::default()
-    });
     let stats = Stats::default();
-    let result = runner.run(
+    sotto_tests::properties::run(
+        file!(),
+        cases,
         &scenario(!has_default_limits(&config)),
         |(seed, actions)| run_case(config, seed, &actions, &stats),
     );
-    if let Err(e) = result {
-        panic!("{e}\n{runner}");
-    }
     (cases, stats)
 }
 

@@ -223,6 +223,27 @@ fn skip_keys(
     ck
 }
 
+/// Takes the message key of chain key `ck`, opens the body into `out` and records the trace;
+/// returns the chain key that follows. Changes nothing in the session.
+fn open_body(
+    ck: &ChainKey,
+    root_key: &RootKey,
+    ad: Vec<u8>,
+    message: &Message,
+    header: Header,
+    out: &mut Vec<u8>,
+    trace: Option<&mut StepTrace>,
+) -> Result<ChainKey, DecryptError> {
+    let (message_key, next_chain_key) = ck.step();
+    message_key
+        .open_into(&ad, message.body(), out)
+        .map_err(|_| DecryptError::Authentication)?;
+    if let Some(trace) = trace {
+        trace.record(root_key, ck, &message_key, ad, header);
+    }
+    Ok(next_chain_key)
+}
+
 impl Session {
     /// Creates the initiator's session (Alice): generates its first ratchet key pair from
     /// `rng` and performs the first sending DH ratchet step against `their_ratchet_key`
@@ -520,13 +541,8 @@ impl Session {
                     chain.header_key.as_ref(),
                     &mut passed,
                 );
-                let (message_key, next_chain_key) = ck.step();
-                message_key
-                    .open_into(&ad, message.body(), out)
-                    .map_err(|_| DecryptError::Authentication)?;
-                if let Some(trace) = trace {
-                    trace.record(&self.root_key, &ck, &message_key, ad, header);
-                }
+                let next_chain_key =
+                    open_body(&ck, &self.root_key, ad, message, header, out, trace)?;
                 self.skipped
                     .extend(passed, self.config.max_stored_skipped());
                 if let Some(chain) = self.receiving.as_mut() {
@@ -577,13 +593,7 @@ impl Session {
                     new_header_key.as_ref(),
                     &mut passed,
                 );
-                let (message_key, next_chain_key) = ck.step();
-                message_key
-                    .open_into(&ad, message.body(), out)
-                    .map_err(|_| DecryptError::Authentication)?;
-                if let Some(trace) = trace {
-                    trace.record(&root_key, &ck, &message_key, ad, header);
-                }
+                let next_chain_key = open_body(&ck, &root_key, ad, message, header, out, trace)?;
                 // Commit.
                 self.skipped
                     .extend(passed, self.config.max_stored_skipped());

@@ -49,9 +49,7 @@ use std::cell::Cell;
 use std::collections::{BTreeSet, HashSet};
 
 use proptest::prelude::*;
-use proptest::test_runner::{
-    Config as ProptestConfig, FileFailurePersistence, TestCaseError, TestCaseResult, TestRunner,
-};
+use proptest::test_runner::{TestCaseError, TestCaseResult};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use sotto_handshake::{
@@ -78,10 +76,7 @@ const NOW: u64 = 1_764_000_000;
 
 /// Cases per property: `PROPTEST_CASES` if set, else [`DEFAULT_CASES`].
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_CASES)
+    sotto_tests::properties::cases(DEFAULT_CASES)
 }
 
 fn fail(msg: String) -> TestCaseError {
@@ -92,22 +87,11 @@ fn bump(counter: &Cell<u64>) {
     counter.set(counter.get() + 1);
 }
 
-/// Runs `test` on `cases()` values of `strategy`; a failure panics with proptest's minimal
-/// (shrunk) failing input, as `proptest!` does. Returns the number of cases.
+/// Runs `test` on `cases()` values of `strategy` (see [`sotto_tests::properties::run`]);
+/// returns the number of cases.
 fn check<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> TestCaseResult) -> u32 {
     let cases = cases();
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        source_file: Some(file!()),
-        // Next to this file: `SourceParallel` cannot place an integration test's file.
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-            "proptest-regressions",
-        ))),
-        ..ProptestConfig::default()
-    });
-    if let Err(e) = runner.run(&strategy, test) {
-        panic!("{e}\n{runner}");
-    }
+    sotto_tests::properties::run(file!(), cases, &strategy, test);
     cases
 }
 

@@ -1,0 +1,38 @@
+//! What the property tests in `tests/tests/` share: how many cases to run and a runner that
+//! reports proptest's shrunk failing input.
+
+use proptest::strategy::Strategy;
+use proptest::test_runner::{
+    Config as ProptestConfig, FileFailurePersistence, TestCaseResult, TestRunner,
+};
+
+/// The number of cases: `PROPTEST_CASES` if set, else `default`.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs `test` on `cases` values of `strategy`. A failure panics with proptest's minimal
+/// (shrunk) failing input, as `proptest!` does, and is persisted next to `source_file` (pass
+/// `file!()`), where proptest's default location cannot place an integration test.
+#[expect(clippy::panic, reason = "a failed property fails its test")]
+pub fn run<S: Strategy>(
+    source_file: &'static str,
+    cases: u32,
+    strategy: &S,
+    test: impl Fn(S::Value) -> TestCaseResult,
+) {
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        source_file: Some(source_file),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    });
+    if let Err(e) = runner.run(strategy, test) {
+        panic!("{e}\n{runner}");
+    }
+}
