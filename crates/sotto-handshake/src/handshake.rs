@@ -65,7 +65,6 @@ pub struct Initiation {
 
 /// The responder's result.
 #[must_use = "the session and the plaintext are the point of the handshake"]
-#[derive(Debug)]
 pub struct Response {
     /// The responder's ratchet session.
     pub session: Session,
@@ -77,6 +76,17 @@ pub struct Response {
     pub initiator: DeviceIdentityKey,
     /// The key agreement used.
     pub mode: Mode,
+}
+
+impl core::fmt::Debug for Response {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Response")
+            .field("session", &self.session)
+            .field("plaintext_len", &self.plaintext.len())
+            .field("initiator", &self.initiator)
+            .field("mode", &self.mode)
+            .finish()
+    }
 }
 
 fn dh_error(_: sotto_crypto::x25519::DhError) -> HandshakeError {

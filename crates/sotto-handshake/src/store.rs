@@ -130,8 +130,9 @@ impl PublishedPrekeys {
     }
 }
 
-/// The reference [`PrekeyStore`], in memory.
-#[derive(Debug, Clone)]
+/// The reference [`PrekeyStore`], in memory. Its `Debug` output shows public parts and ids
+/// only.
+#[derive(Clone)]
 pub struct InMemoryPrekeyStore {
     identity: DeviceIdentity,
     policy: PrekeyPolicy,
@@ -303,6 +304,23 @@ impl InMemoryPrekeyStore {
                 .map(|k| k.public.clone())
                 .collect(),
         })
+    }
+}
+
+impl core::fmt::Debug for InMemoryPrekeyStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let signed: Vec<(u32, Option<u64>)> =
+            self.signed.iter().map(|(pair, retire)| (pair.public.id, *retire)).collect();
+        f.debug_struct("InMemoryPrekeyStore")
+            .field("identity", &self.identity.public())
+            .field("policy", &self.policy)
+            .field("signed_prekeys", &signed)
+            .field("one_time_prekeys", &self.one_time.keys().collect::<Vec<_>>())
+            .field("kem_last_resort", &self.kem_last_resort.as_ref().map(|k| k.public.id))
+            .field("kem_one_time_prekeys", &self.kem_one_time.keys().collect::<Vec<_>>())
+            .field("seen", &self.seen.len())
+            .field("next_id", &self.next_id)
+            .finish()
     }
 }
 
