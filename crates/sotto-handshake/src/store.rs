@@ -309,15 +309,27 @@ impl InMemoryPrekeyStore {
 
 impl core::fmt::Debug for InMemoryPrekeyStore {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let signed: Vec<(u32, Option<u64>)> =
-            self.signed.iter().map(|(pair, retire)| (pair.public.id, *retire)).collect();
+        let signed: Vec<(u32, Option<u64>)> = self
+            .signed
+            .iter()
+            .map(|(pair, retire)| (pair.public.id, *retire))
+            .collect();
         f.debug_struct("InMemoryPrekeyStore")
             .field("identity", &self.identity.public())
             .field("policy", &self.policy)
             .field("signed_prekeys", &signed)
-            .field("one_time_prekeys", &self.one_time.keys().collect::<Vec<_>>())
-            .field("kem_last_resort", &self.kem_last_resort.as_ref().map(|k| k.public.id))
-            .field("kem_one_time_prekeys", &self.kem_one_time.keys().collect::<Vec<_>>())
+            .field(
+                "one_time_prekeys",
+                &self.one_time.keys().collect::<Vec<_>>(),
+            )
+            .field(
+                "kem_last_resort",
+                &self.kem_last_resort.as_ref().map(|k| k.public.id),
+            )
+            .field(
+                "kem_one_time_prekeys",
+                &self.kem_one_time.keys().collect::<Vec<_>>(),
+            )
             .field("seen", &self.seen.len())
             .field("next_id", &self.next_id)
             .finish()

@@ -356,8 +356,14 @@ fn debug_output_is_redacted() {
     assert!(!format!("{spk:?}").contains(&hex::encode(spk.key_pair.secret_key().expose())));
     // The store shows ids and public parts only.
     let store = format!("{:?}", w.bob);
-    assert!(store.starts_with("InMemoryPrekeyStore { identity: DeviceIdentityKey"), "{store}");
-    assert!(store.contains("one_time_prekeys: [3]") && store.contains("seen: 0"), "{store}");
+    assert!(
+        store.starts_with("InMemoryPrekeyStore { identity: DeviceIdentityKey"),
+        "{store}"
+    );
+    assert!(
+        store.contains("one_time_prekeys: [3]") && store.contains("seen: 0"),
+        "{store}"
+    );
     assert!(!store.contains(&hex::encode(spk.key_pair.secret_key().expose())));
     // A response shows the plaintext's length, not the plaintext.
     let mut w = world(13, policy(PostQuantum::Offered, 1, 1));
@@ -365,5 +371,8 @@ fn debug_output_is_redacted() {
     let sent = initiate(&w.alice, &bundle, b"secret words", &config(), &mut w.rng).unwrap();
     let got = respond(&mut w.bob, &sent.message, &config()).unwrap();
     let shown = format!("{got:?}");
-    assert!(shown.contains("plaintext_len: 12") && !shown.contains("115, 101, 99"), "{shown}");
+    assert!(
+        shown.contains("plaintext_len: 12") && !shown.contains("115, 101, 99"),
+        "{shown}"
+    );
 }
