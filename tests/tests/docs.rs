@@ -101,3 +101,45 @@ fn validation_ids_appear_in_code_and_tests() {
         assert!(tests.contains(id.as_str()), "{id} is not named by any test");
     }
 }
+
+#[test]
+fn every_test_the_threat_model_names_exists() {
+    let doc = std::fs::read_to_string(root().join("docs/threat-model.md")).unwrap();
+    let mut sources = String::new();
+    for dir in ["crates", "tests"] {
+        let mut files = Vec::new();
+        rust_files(&root().join(dir), &mut files);
+        for path in files {
+            sources.push_str(&std::fs::read_to_string(path).unwrap());
+        }
+    }
+    let mut named = 0;
+    for row in doc
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| threat"))
+    {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let Some(shown_by) = cells.last() else {
+            continue;
+        };
+        for token in shown_by.split('`').skip(1).step_by(2) {
+            let is_name = token.contains('_')
+                && token
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == ':');
+            if !is_name {
+                continue;
+            }
+            let function = token.rsplit("::").next().unwrap();
+            let fuzz_target = root()
+                .join("fuzz/fuzz_targets")
+                .join(format!("{function}.rs"));
+            assert!(
+                sources.contains(&format!("fn {function}(")) || fuzz_target.exists(),
+                "docs/threat-model.md names `{token}`, which is neither a test nor a fuzz target"
+            );
+            named += 1;
+        }
+    }
+    assert!(named >= 20, "only {named} tests named in the threat model");
+}
