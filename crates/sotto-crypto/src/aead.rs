@@ -32,7 +32,9 @@ pub fn seal_in_place(
     buffer: &mut [u8],
 ) -> [u8; TAG_LEN] {
     let cipher = ChaCha20Poly1305::new(key.expose().into());
-    // Encryption fails only for plaintexts over 256 GiB, which no caller can hold in memory.
+    // Encryption fails only for inputs over 256 GiB, which no caller can hold in memory (and
+    // every caller bounds far lower). Were it to happen, the all-zero tag fails closed: the
+    // receiver refuses the message.
     match cipher.encrypt_inout_detached(&Nonce::from(*nonce), associated_data, buffer.into()) {
         Ok(tag) => tag.into(),
         Err(_) => [0u8; TAG_LEN],
