@@ -1,6 +1,8 @@
 //! What the property tests in `tests/tests/` share: how many cases to run and a runner that
 //! reports proptest's shrunk failing input.
 
+use std::cell::Cell;
+
 use proptest::strategy::Strategy;
 use proptest::test_runner::{
     Config as ProptestConfig, FileFailurePersistence, TestCaseResult, TestRunner,
@@ -34,5 +36,17 @@ pub fn run<S: Strategy>(
     });
     if let Err(e) = runner.run(strategy, test) {
         panic!("{e}\n{runner}");
+    }
+}
+
+/// Asserts that an event a property means to exercise happened in at least 1 % of the cases
+/// (skipped for runs of fewer than 200 cases, where 1 % is noise).
+#[expect(clippy::panic, reason = "an unexercised property fails its test")]
+pub fn assert_exercised(cases: u32, name: &str, counter: &Cell<u64>) {
+    if cases >= 200 && counter.get() * 100 < u64::from(cases) {
+        panic!(
+            "{name} happened only {} times in {cases} cases",
+            counter.get()
+        );
     }
 }

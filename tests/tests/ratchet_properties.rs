@@ -48,6 +48,8 @@ use sotto_ratchet::{
     DecryptError, EncryptError, Message, PickleKey, Session, SessionConfig, SessionKind,
     SessionSecret,
 };
+use sotto_tests::fuzz_targets::Party;
+use sotto_tests::properties::assert_exercised;
 
 /// Longest action sequence. 4 × 1000 cases take about 50 s of CPU time in a debug build,
 /// under 30 s of wall time on two idle cores.
@@ -75,28 +77,6 @@ fn has_default_limits(config: &SessionConfig) -> bool {
 
 fn fail(msg: String) -> TestCaseError {
     TestCaseError::fail(msg)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Party {
-    Alice,
-    Bob,
-}
-
-impl Party {
-    const fn index(self) -> usize {
-        match self {
-            Self::Alice => 0,
-            Self::Bob => 1,
-        }
-    }
-
-    const fn peer(self) -> Self {
-        match self {
-            Self::Alice => Self::Bob,
-            Self::Bob => Self::Alice,
-        }
-    }
 }
 
 /// One step of the scenario. Indices are taken modulo the length of the list they refer to.
@@ -671,17 +651,6 @@ fn check(config: SessionConfig) -> (u32, Stats) {
         |(seed, actions)| run_case(config, seed, &actions, &stats),
     );
     (cases, stats)
-}
-
-/// Asserts that a counter was hit in a reasonable number of cases (skipped for tiny runs).
-fn assert_exercised(cases: u32, name: &str, counter: &Cell<u64>) {
-    if cases >= 200 {
-        assert!(
-            counter.get() * 100 >= u64::from(cases),
-            "{name} happened only {} times in {cases} cases",
-            counter.get()
-        );
-    }
 }
 
 fn default_limits(config: SessionConfig) {

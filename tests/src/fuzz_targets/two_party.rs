@@ -28,14 +28,16 @@ pub enum Party {
 }
 
 impl Party {
-    const fn index(self) -> usize {
+    /// 0 for Alice, 1 for Bob.
+    pub const fn index(self) -> usize {
         match self {
             Self::Alice => 0,
             Self::Bob => 1,
         }
     }
 
-    const fn peer(self) -> Self {
+    /// The other party.
+    pub const fn peer(self) -> Self {
         match self {
             Self::Alice => Self::Bob,
             Self::Bob => Self::Alice,

@@ -58,6 +58,7 @@ use sotto_handshake::{
     PublishedPrekeys, Response, VerifiedBundle, initiate, keep_own_initiation, respond,
 };
 use sotto_ratchet::{DecryptError, Message, Session, SessionConfig};
+use sotto_tests::properties::assert_exercised;
 
 /// Cases per property when `PROPTEST_CASES` is unset. A case runs 2 to 20 handshakes (about
 /// 1 ms each in a debug build for PQXDH, plus ML-KEM key generation for the stores), so the
@@ -93,17 +94,6 @@ fn check<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> TestCaseResult) ->
     let cases = cases();
     sotto_tests::properties::run(file!(), cases, &strategy, test);
     cases
-}
-
-/// Asserts that a counter was hit in a reasonable number of cases (skipped for tiny runs).
-fn assert_exercised(cases: u32, name: &str, counter: &Cell<u64>) {
-    if cases >= 200 {
-        assert!(
-            counter.get() * 100 >= u64::from(cases),
-            "{name} happened only {} times in {cases} cases",
-            counter.get()
-        );
-    }
 }
 
 /// The whole store, canonically: its `Debug` output lists the signed prekeys with their
