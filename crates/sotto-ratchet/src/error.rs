@@ -23,6 +23,10 @@ pub enum EncryptError {
     /// RAT-14: a responder cannot send before it has decrypted the initiator's first message.
     #[error("no peer ratchet key yet: receive a message first")]
     NoPeerRatchetKey,
+    /// RAT-05: the peer's ratchet key gives an all-zero X25519 output (only possible with a
+    /// state this library did not produce, e.g. a forged pickle).
+    #[error("the peer's ratchet key is non-contributory")]
+    NonContributory,
     /// RAT-09: the sending chain's counter would wrap.
     #[error("the sending chain is exhausted")]
     CounterLimit,

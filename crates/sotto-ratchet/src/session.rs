@@ -446,11 +446,11 @@ impl Session {
             .peer_ratchet_key
             .ok_or(EncryptError::NoPeerRatchetKey)?;
         let pair = KeyPair::generate(rng);
-        // The peer key already passed this check in `decrypt`; a failure is impossible but
-        // is still reported rather than assumed away.
+        // The peer key already passed this check in `decrypt` (or at creation), so this cannot
+        // fail with a state this library produced; it is still reported, not assumed away.
         let dh = pair
             .diffie_hellman(&peer)
-            .map_err(|_| EncryptError::NoPeerRatchetKey)?;
+            .map_err(|_| EncryptError::NonContributory)?;
         let (root_key, chain, nhks) =
             sending_step(&self.root_key, self.next_header_keys.as_ref(), &dh);
         self.root_key = root_key;

@@ -405,3 +405,18 @@ fn buffer_reusing_forms() {
         }
     }
 }
+
+#[test]
+/// RAT-05 on the sending side: a (forged) state with a small-order peer key refuses to send
+/// and changes nothing.
+fn low_order_peer_key_refuses_the_sending_step() {
+    let (mut alice, _, mut rng) = pair(SessionConfig::standard(), 16);
+    alice.peer_ratchet_key = Some(PublicKey::from_bytes([0; 32]));
+    alice.sending = None;
+    let before = snapshot(&alice);
+    assert_eq!(
+        alice.encrypt(b"x", &mut rng).unwrap_err(),
+        EncryptError::NonContributory
+    );
+    assert_eq!(snapshot(&alice), before);
+}
