@@ -20,7 +20,7 @@
 use core::fmt;
 
 use sotto_crypto::aead::TAG_LEN;
-use sotto_crypto::x25519::{KeyPair, PublicKey, SharedSecret};
+use sotto_crypto::x25519::{DhError, KeyPair, PublicKey, SharedSecret};
 use sotto_crypto::{CryptoRng, SecretBytes};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -257,34 +257,26 @@ impl Session {
     ) -> Result<Self, SessionError> {
         let ad_prefix = ad_prefix(associated_data)?;
         let (root, header_keys) = initial_keys(&secret, &config);
-        let next = header_keys.map(|(hka, nhkb)| NextHeaderKeys {
-            sending: hka,
-            receiving: nhkb,
-        });
         let our_ratchet = KeyPair::generate(rng);
-        let dh = our_ratchet
-            .diffie_hellman(their_ratchet_key)
-            .map_err(|_| SessionError::NonContributory)?;
-        let (root_key, chain, nhks) = sending_step(&root, next.as_ref(), &dh);
-        let next_header_keys = match (next, nhks) {
-            (Some(next), Some(nhks)) => Some(NextHeaderKeys {
-                sending: nhks,
-                receiving: next.receiving.clone(),
-            }),
-            _ => None,
-        };
-        Ok(Self {
+        let mut session = Self {
             config,
             ad_prefix,
-            root_key,
-            our_ratchet,
+            root_key: root,
+            our_ratchet: our_ratchet.clone(),
             previous_chain_length: 0,
-            sending: Some(chain),
+            sending: None,
             peer_ratchet_key: Some(*their_ratchet_key),
             receiving: None,
-            next_header_keys,
+            next_header_keys: header_keys.map(|(hka, nhkb)| NextHeaderKeys {
+                sending: hka,
+                receiving: nhkb,
+            }),
             skipped: SkippedKeys::default(),
-        })
+        };
+        session
+            .start_sending_chain(our_ratchet, their_ratchet_key)
+            .map_err(|_| SessionError::NonContributory)?;
+        Ok(session)
     }
 
     /// Creates the responder's session (Bob), whose first ratchet key pair is the signed
@@ -445,12 +437,18 @@ impl Session {
         let peer = self
             .peer_ratchet_key
             .ok_or(EncryptError::NoPeerRatchetKey)?;
-        let pair = KeyPair::generate(rng);
-        // The peer key already passed this check in `decrypt` (or at creation), so this cannot
-        // fail with a state this library produced; it is still reported, not assumed away.
-        let dh = pair
-            .diffie_hellman(&peer)
-            .map_err(|_| EncryptError::NonContributory)?;
+        // The peer key already passed the DH check in `decrypt` (or at creation), so this
+        // cannot fail with a state this library produced; it is still reported, not assumed
+        // away.
+        self.start_sending_chain(KeyPair::generate(rng), &peer)
+            .map_err(|_| EncryptError::NonContributory)
+    }
+
+    /// Makes `pair` our ratchet key pair and derives the sending chain from DH(pair, `peer`):
+    /// KDF_RK and, for header encryption, HKs = NHKs and the new NHKs. Changes nothing on
+    /// error. Shared by the initiator's first step and every later sending step.
+    fn start_sending_chain(&mut self, pair: KeyPair, peer: &PublicKey) -> Result<(), DhError> {
+        let dh = pair.diffie_hellman(peer)?;
         let (root_key, chain, nhks) =
             sending_step(&self.root_key, self.next_header_keys.as_ref(), &dh);
         self.root_key = root_key;
