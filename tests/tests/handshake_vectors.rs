@@ -4,13 +4,13 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use sotto_cli::rng::ScriptedRng;
-use sotto_cli::vectors::handshake::{HandshakeCase, HandshakeVectors, NOW};
 use sotto_handshake::hazmat::{initiate_with_trace, respond_with_trace};
 use sotto_handshake::{
     DeviceIdentity, HandshakeConfig, InMemoryPrekeyStore, InitialMessage, Mode, PrekeyBundle,
     PrekeyStore, initiate, respond,
 };
+use sotto_vectors::rng::ScriptedRng;
+use sotto_vectors::vectors::handshake::{HandshakeCase, HandshakeVectors, NOW};
 
 fn load() -> HandshakeVectors {
     let path =

@@ -6,11 +6,11 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sotto_cli::rng::ScriptedRng;
-use sotto_cli::vectors::{self, Event, Party, RatchetVectors};
 use sotto_crypto::SecretBytes;
 use sotto_crypto::x25519::{KeyPair, SecretKey};
 use sotto_ratchet::{Message, PickleKey, Session, SessionConfig, SessionSecret};
+use sotto_vectors::rng::ScriptedRng;
+use sotto_vectors::vectors::{self, Event, Party, RatchetVectors};
 
 fn vectors_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/vectors")
@@ -45,7 +45,7 @@ fn vector_files_match_the_generator() {
         let committed = std::fs::read_to_string(vectors_dir().join(name)).unwrap();
         assert!(
             committed == text,
-            "docs/vectors/{name} differs from the generator: run `cargo run -p sotto-cli -- vectors`"
+            "docs/vectors/{name} differs from the generator: run `cargo run -p sotto-vectors`"
         );
     }
 }

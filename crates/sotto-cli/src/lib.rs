@@ -1,6 +1,7 @@
-//! The library behind the `sotto` command: the scripted demo conversation and the test-vector
-//! generator. Both are deterministic functions so that tests can call them directly.
+//! The library behind the `sotto` command: the scripted demo conversation, a deterministic
+//! function so that tests can call it directly.
+//!
+//! The test-vector generator is a developer tool of its own (`cargo run -p sotto-vectors`), so
+//! that this user-facing binary does not compile the hazmat trace hooks.
 
 pub mod demo;
-pub mod rng;
-pub mod vectors;

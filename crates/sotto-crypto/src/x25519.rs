@@ -16,6 +16,7 @@ pub const KEY_LEN: usize = 32;
 
 /// Errors of a Diffie-Hellman exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DhError {
     /// The shared secret is all zero: the peer's public key has small order, so the exchange
     /// would not depend on our private key.

@@ -3,6 +3,7 @@
 
 /// A bundle or initial message could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// HS-01: unknown version byte (or empty input).
     #[error("unknown version {0:#04x}")]
@@ -27,6 +28,7 @@ pub enum DecodeError {
 
 /// A prekey bundle failed verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BundleError {
     /// HS-04: the signed prekey's signature does not verify.
     #[error("signed prekey signature is invalid")]
@@ -46,6 +48,7 @@ pub enum BundleError {
 
 /// Session setup failed. On the responder's side, the prekey store is unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HandshakeError {
     /// HS-06: the caller requires post-quantum session setup and the bundle offers none.
     #[error("the bundle offers no post-quantum prekey and one is required")]

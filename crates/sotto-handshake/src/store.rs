@@ -132,7 +132,15 @@ impl PublishedPrekeys {
 
 /// The reference [`PrekeyStore`], in memory. Its `Debug` output shows public parts and ids
 /// only.
-#[derive(Clone)]
+///
+/// Not `Clone`: a copy would hand out each one-time prekey a second time and forget the
+/// replay record of the other copy.
+///
+/// ```compile_fail,E0599
+/// fn copy(store: &sotto_handshake::InMemoryPrekeyStore) -> sotto_handshake::InMemoryPrekeyStore {
+///     store.clone()
+/// }
+/// ```
 pub struct InMemoryPrekeyStore {
     identity: DeviceIdentity,
     policy: PrekeyPolicy,

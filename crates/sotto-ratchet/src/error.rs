@@ -5,6 +5,7 @@ use crate::SessionKind;
 
 /// Creating a session failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// RAT-13: the associated data is longer than 65535 bytes.
     #[error("associated data of {len} bytes exceeds 65535")]
@@ -19,6 +20,7 @@ pub enum SessionError {
 
 /// Encrypting a message failed; the session is unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncryptError {
     /// RAT-14: a responder cannot send before it has decrypted the initiator's first message.
     #[error("no peer ratchet key yet: receive a message first")]
@@ -40,6 +42,7 @@ pub enum EncryptError {
 
 /// Decrypting a message failed; the session is exactly as it was before the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecryptError {
     /// RAT-04: the message belongs to the other session kind.
     #[error("a {got:?} message cannot be decrypted by a {expected:?} session")]
@@ -75,6 +78,7 @@ pub enum DecryptError {
 
 /// A message could not be decoded from bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// RAT-01: the version byte is not one this library knows (or the input is empty).
     #[error("unknown message version {0:#04x}")]
@@ -99,6 +103,7 @@ pub enum DecodeError {
 
 /// A pickle could not be restored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PickleError {
     /// PKL-01: unknown pickle version (or empty input).
     #[error("unknown pickle version {0:#04x}")]

@@ -100,7 +100,16 @@ pub(crate) struct NextHeaderKeys {
 /// assert_eq!(alice.decrypt(&reply)?, b"hi");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
+///
+/// A session is deliberately not `Clone`: a copy would encrypt a second plaintext under the
+/// same message key and nonce, and accept a message the original already accepted. Persist
+/// and restore it with [`Session::pickle`] and [`Session::from_pickle`] instead.
+///
+/// ```compile_fail,E0599
+/// fn copy(session: &sotto_ratchet::Session) -> sotto_ratchet::Session {
+///     session.clone()
+/// }
+/// ```
 pub struct Session {
     pub(crate) config: SessionConfig,
     /// u16be(len(AD)) || AD: the prefix of every AEAD associated data.

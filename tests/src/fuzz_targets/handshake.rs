@@ -45,11 +45,28 @@ pub fn bundle_decode(data: &[u8]) -> bool {
     true
 }
 
-/// A responder's store and the initial messages that are valid against it.
+/// The seed of the responder's store; [`fresh_store`] rebuilds the same store from it.
+const STORE_SEED: u64 = 0x5e7;
+
+/// Bob's store before any message (post-quantum, two one-time prekeys, one one-time ML-KEM
+/// prekey), built anew from [`STORE_SEED`]: the store is not `Clone` (a copy would hand out
+/// its one-time prekeys twice), so every input gets its own identical store.
+pub(super) fn fresh_store() -> InMemoryPrekeyStore {
+    new_store(&mut StdRng::seed_from_u64(STORE_SEED))
+}
+
+fn new_store(rng: &mut StdRng) -> InMemoryPrekeyStore {
+    let policy = PrekeyPolicy {
+        post_quantum: PostQuantum::Offered,
+        one_time_prekeys: 2,
+        kem_one_time_prekeys: 1,
+        ..PrekeyPolicy::default()
+    };
+    InMemoryPrekeyStore::new(DeviceIdentity::generate(rng), policy, NOW, rng)
+}
+
+/// The initial messages that are valid against [`fresh_store`].
 pub struct Responder {
-    /// Bob's store before any message (post-quantum, two one-time prekeys, one one-time
-    /// ML-KEM prekey).
-    pub store: InMemoryPrekeyStore,
     /// Valid initial messages: with a one-time prekey and the one-time ML-KEM prekey; with
     /// the second one-time prekey and the last-resort ML-KEM prekey; with neither.
     pub valid: Vec<(Vec<u8>, Vec<u8>)>,
@@ -61,15 +78,8 @@ pub struct Responder {
 pub fn responder() -> &'static Responder {
     static RESPONDER: OnceLock<Responder> = OnceLock::new();
     RESPONDER.get_or_init(|| {
-        let mut rng = StdRng::seed_from_u64(0x5e7);
-        let policy = PrekeyPolicy {
-            post_quantum: PostQuantum::Offered,
-            one_time_prekeys: 2,
-            kem_one_time_prekeys: 1,
-            ..PrekeyPolicy::default()
-        };
-        let store =
-            InMemoryPrekeyStore::new(DeviceIdentity::generate(&mut rng), policy, NOW, &mut rng);
+        let mut rng = StdRng::seed_from_u64(STORE_SEED);
+        let store = new_store(&mut rng);
         let mut published = store.published().expect("a signed prekey");
         let mut valid = Vec::new();
         let mut bundles = Vec::new();
@@ -89,11 +99,7 @@ pub fn responder() -> &'static Responder {
             .expect("initiate");
             valid.push((sent.message.to_bytes(), plaintext));
         }
-        Responder {
-            store,
-            valid,
-            bundles,
-        }
+        Responder { valid, bundles }
     })
 }
 
@@ -106,8 +112,7 @@ fn store_state(store: &InMemoryPrekeyStore) -> (usize, usize, usize) {
     )
 }
 
-/// Decodes `data` as an initial message and responds to it with a fresh copy of the
-/// [`responder`]'s store. Only one of the valid messages may be accepted, with its plaintext,
+/// Decodes `data` as an initial message and responds to it with a [`fresh_store`]. Only one of the valid messages may be accepted, with its plaintext,
 /// and a second delivery must then be refused as a replay; any refusal must leave the store
 /// unchanged. Returns whether the message was accepted.
 pub fn initial_message(data: &[u8]) -> bool {
@@ -120,7 +125,7 @@ pub fn initial_message(data: &[u8]) -> bool {
         data,
         "initial message does not re-encode to its input"
     );
-    let mut store = responder.store.clone();
+    let mut store = fresh_store();
     let before = store_state(&store);
     let config = HandshakeConfig::default();
     match respond(&mut store, &message, &config) {

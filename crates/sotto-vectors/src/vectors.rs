@@ -1,4 +1,4 @@
-//! Test vectors: `sotto vectors` writes them to `docs/vectors/`; the tests in `tests/tests/`
+//! Test vectors: `cargo run -p sotto-vectors` writes them to `docs/vectors/`; the tests in `tests/tests/`
 //! check that the files are exactly what these modules produce and replay them through the
 //! public APIs.
 
