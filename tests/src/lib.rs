@@ -5,4 +5,8 @@
 //! package in `fuzz/` shares with them: the bodies of the fuzz targets.
 
 pub mod fuzz_targets;
+// The README's example, compiled and run as a doctest so that it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 pub mod properties;

@@ -143,3 +143,25 @@ fn every_test_the_threat_model_names_exists() {
     }
     assert!(named >= 20, "only {named} tests named in the threat model");
 }
+
+/// The user-facing `sotto` binary does not compile the hazmat trace hooks: sotto-cli enables no
+/// `hazmat-trace` feature and does not depend on the vector generator; only sotto-vectors and
+/// the tests do.
+#[test]
+fn the_sotto_binary_does_not_compile_the_hazmat_hooks() {
+    let manifest = std::fs::read_to_string(root().join("crates/sotto-cli/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("name = \"sotto\""),
+        "sotto-cli builds the sotto binary"
+    );
+    assert!(
+        !manifest.contains("hazmat"),
+        "sotto-cli must not enable the hazmat hooks"
+    );
+    assert!(
+        !manifest.contains("sotto-vectors"),
+        "sotto-cli must not depend on sotto-vectors"
+    );
+    let vectors = std::fs::read_to_string(root().join("crates/sotto-vectors/Cargo.toml")).unwrap();
+    assert!(vectors.contains("publish = false") && vectors.contains("hazmat-trace"));
+}
