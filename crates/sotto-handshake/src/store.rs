@@ -11,8 +11,9 @@
 //! - **One-time prekeys** (X25519): the device keeps up to 100 on the relay. When the relay
 //!   reports fewer than 25 left, the device calls [`InMemoryPrekeyStore::replenish`] and
 //!   uploads the new ones. When none are left, bundles carry none and X3DH runs without DH4.
-//! - **ML-KEM prekeys**: a signed last-resort key that is never deleted by use, plus up to 20
-//!   one-time keys replenished the same way. A bundle carries a one-time ML-KEM prekey while
+//! - **ML-KEM prekeys**: a signed last-resort key that is never deleted by use but is rotated
+//!   with the signed prekey (same grace period), plus up to 20 one-time keys replenished the
+//!   same way. A bundle carries a one-time ML-KEM prekey while
 //!   any are left and falls back to the last-resort one.
 //! - **Replays**: every accepted (signed prekey id, ephemeral key) pair is recorded until its
 //!   signed prekey is pruned, so a replayed initial message is refused (HS-09) even when it
@@ -147,7 +148,9 @@ pub struct InMemoryPrekeyStore {
     /// Current signed prekey last; earlier ones with the time they stop being accepted.
     signed: Vec<(SignedPrekeyPair, Option<u64>)>,
     one_time: BTreeMap<u32, KeyPair>,
-    kem_last_resort: Option<KemPrekeyPair>,
+    /// Current last-resort ML-KEM prekey last; replaced ones with the time they stop being
+    /// accepted (rotated together with the signed prekey).
+    kem_last_resort: Vec<(KemPrekeyPair, Option<u64>)>,
     kem_one_time: BTreeMap<u32, KemPrekeyPair>,
     seen: BTreeSet<(u32, [u8; 32])>,
     next_id: u32,
@@ -170,25 +173,36 @@ impl InMemoryPrekeyStore {
             policy,
             signed: Vec::new(),
             one_time: BTreeMap::new(),
-            kem_last_resort: None,
+            kem_last_resort: Vec::new(),
             kem_one_time: BTreeMap::new(),
             seen: BTreeSet::new(),
             next_id: 1,
         };
         store.push_signed_prekey(now, rng);
-        if policy.post_quantum == PostQuantum::Offered {
-            let id = store.allocate_id();
-            let pair = DecapsulationKeyPair::generate(rng);
-            store.kem_last_resort = Some(KemPrekeyPair::sign(
-                store.identity.signing_key(),
-                store.identity.agreement_key().public_key(),
-                KemPrekeyKind::LastResort,
-                id,
-                pair,
-            ));
-        }
+        store.push_kem_last_resort(rng);
         drop(store.replenish(rng));
         store
+    }
+
+    /// A new last-resort ML-KEM prekey, if the policy publishes ML-KEM prekeys (64 bytes).
+    fn push_kem_last_resort<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) {
+        if self.policy.post_quantum != PostQuantum::Offered {
+            return;
+        }
+        let id = self.allocate_id();
+        let pair = KemPrekeyPair::sign(
+            self.identity.signing_key(),
+            self.identity.agreement_key().public_key(),
+            KemPrekeyKind::LastResort,
+            id,
+            DecapsulationKeyPair::generate(rng),
+        );
+        self.kem_last_resort.push((pair, None));
+    }
+
+    /// The current last-resort ML-KEM prekey.
+    fn current_kem_last_resort(&self) -> Option<&KemPrekeyPair> {
+        self.kem_last_resort.last().map(|(pair, _)| pair)
     }
 
     fn allocate_id(&mut self) -> u32 {
@@ -210,18 +224,31 @@ impl InMemoryPrekeyStore {
         self.signed.push((pair, None));
     }
 
-    /// Replaces the signed prekey; the previous one stays usable until `now` plus the grace
-    /// period.
+    /// Replaces the signed prekey and, if the device publishes ML-KEM prekeys, the last-resort
+    /// ML-KEM prekey with it: a last-resort key that lived as long as the store would let a
+    /// later seizure of the device decapsulate every initial message sent to it, so it gets the
+    /// signed prekey's lifetime. The previous ones stay usable until `now` plus the grace
+    /// period; [`Self::prune`] deletes them afterwards.
+    ///
+    /// Draws from `rng`, in order: the signed prekey (32 bytes), then the last-resort ML-KEM
+    /// seed (64 bytes, only if the policy publishes ML-KEM prekeys).
     pub fn rotate_signed_prekey<R: CryptoRng + ?Sized>(&mut self, now: u64, rng: &mut R) {
         let retire_at = now.saturating_add(self.policy.signed_prekey_grace);
         if let Some((_, retire)) = self.signed.last_mut() {
             *retire = Some(retire_at);
         }
+        if let Some((_, retire)) = self.kem_last_resort.last_mut() {
+            *retire = Some(retire_at);
+        }
         self.push_signed_prekey(now, rng);
+        self.push_kem_last_resort(rng);
     }
 
-    /// Deletes signed prekeys whose grace period has ended, with their replay records.
+    /// Deletes signed prekeys and last-resort ML-KEM prekeys whose grace period has ended, and
+    /// the signed prekeys' replay records.
     pub fn prune(&mut self, now: u64) {
+        self.kem_last_resort
+            .retain(|(_, retire)| retire.is_none_or(|t| t > now));
         let expired: Vec<u32> = self
             .signed
             .iter()
@@ -305,7 +332,7 @@ impl InMemoryPrekeyStore {
                     public_key: *k.public_key(),
                 })
                 .collect(),
-            kem_last_resort: self.kem_last_resort.as_ref().map(|k| k.public.clone()),
+            kem_last_resort: self.current_kem_last_resort().map(|k| k.public.clone()),
             kem_one_time: self
                 .kem_one_time
                 .values()
@@ -332,7 +359,11 @@ impl core::fmt::Debug for InMemoryPrekeyStore {
             )
             .field(
                 "kem_last_resort",
-                &self.kem_last_resort.as_ref().map(|k| k.public.id),
+                &self
+                    .kem_last_resort
+                    .iter()
+                    .map(|(pair, retire)| (pair.public.id, *retire))
+                    .collect::<Vec<_>>(),
             )
             .field(
                 "kem_one_time_prekeys",
@@ -363,9 +394,11 @@ impl PrekeyStore for InMemoryPrekeyStore {
     fn kem_prekey(&self, kind: KemPrekeyKind, id: u32) -> Option<&KemPrekeyPair> {
         match kind {
             KemPrekeyKind::OneTime => self.kem_one_time.get(&id),
-            KemPrekeyKind::LastResort => {
-                self.kem_last_resort.as_ref().filter(|k| k.public.id == id)
-            }
+            KemPrekeyKind::LastResort => self
+                .kem_last_resort
+                .iter()
+                .map(|(pair, _)| pair)
+                .find(|pair| pair.public.id == id),
         }
     }
 
@@ -383,8 +416,8 @@ impl PrekeyStore for InMemoryPrekeyStore {
             Some((KemPrekeyKind::OneTime, id)) => self.kem_one_time.contains_key(&id),
             Some((KemPrekeyKind::LastResort, id)) => self
                 .kem_last_resort
-                .as_ref()
-                .is_some_and(|k| k.public.id == id),
+                .iter()
+                .any(|(pair, _)| pair.public.id == id),
             None => true,
         };
         if !one_time_ok || !kem_ok {

@@ -376,3 +376,55 @@ fn debug_output_is_redacted() {
         "{shown}"
     );
 }
+
+#[test]
+fn the_last_resort_kem_prekey_rotates_with_the_signed_prekey() {
+    // No one-time prekeys: every bundle carries the last-resort ML-KEM key.
+    let mut w = world(10, policy(PostQuantum::Offered, 0, 0));
+    let old_bundle = w.published.take_bundle().verify().unwrap();
+    let old_kem = old_bundle.bundle().kem_prekey.clone().unwrap();
+    assert_eq!(old_kem.kind, KemPrekeyKind::LastResort);
+    let grace = PrekeyPolicy::default().signed_prekey_grace;
+    w.bob.rotate_signed_prekey(NOW + 10, &mut w.rng);
+
+    // The new bundle names a new last-resort key.
+    let new_bundle = w.bob.published().unwrap().take_bundle().verify().unwrap();
+    let new_kem = new_bundle.bundle().kem_prekey.clone().unwrap();
+    assert_eq!(new_kem.kind, KemPrekeyKind::LastResort);
+    assert_ne!(new_kem.id, old_kem.id);
+    assert_ne!(new_kem.public_key, old_kem.public_key);
+
+    // The old one still decapsulates during the grace period...
+    let sent = initiate(&w.alice, &old_bundle, b"in flight", &config(), &mut w.rng).unwrap();
+    w.bob.prune(NOW + 10 + grace - 1);
+    assert!(
+        w.bob
+            .kem_prekey(KemPrekeyKind::LastResort, old_kem.id)
+            .is_some()
+    );
+    assert_eq!(
+        respond(&mut w.bob, &sent.message, &config())
+            .unwrap()
+            .plaintext,
+        b"in flight"
+    );
+    // ...and its private key is deleted when the grace period ends.
+    w.bob.prune(NOW + 10 + grace);
+    assert!(
+        w.bob
+            .kem_prekey(KemPrekeyKind::LastResort, old_kem.id)
+            .is_none()
+    );
+    assert!(
+        w.bob
+            .kem_prekey(KemPrekeyKind::LastResort, new_kem.id)
+            .is_some()
+    );
+    let fresh = initiate(&w.alice, &new_bundle, b"new", &config(), &mut w.rng).unwrap();
+    assert_eq!(
+        respond(&mut w.bob, &fresh.message, &config())
+            .unwrap()
+            .plaintext,
+        b"new"
+    );
+}

@@ -228,8 +228,21 @@ impl<'a> Rotating<'a> {
         if self.signed.len() == 3 {
             bump(&self.stats.several_rotations);
         }
-        // The device uploads the new signed prekey; the relay keeps the one-time lists.
+        // The device uploads the new signed prekey and the new last-resort ML-KEM prekey
+        // (rotated with it, same grace period); the relay keeps the one-time lists.
         self.relay.signed_prekey = current;
+        let published = self
+            .store
+            .published()
+            .ok_or_else(|| fail("nothing published".into()))?;
+        if self.policy.post_quantum == PostQuantum::Offered {
+            prop_assert_ne!(
+                published.kem_last_resort.as_ref().map(|k| k.id),
+                self.relay.kem_last_resort.as_ref().map(|k| k.id),
+                "the last-resort ML-KEM prekey was not rotated"
+            );
+        }
+        self.relay.kem_last_resort = published.kem_last_resort;
         Ok(())
     }
 
