@@ -106,7 +106,7 @@ fn handshake_vectors_replay_through_the_public_api() {
             c.name
         );
         assert_eq!(
-            hex::encode(sent.message.message.as_bytes()),
+            hex::encode(sent.message.message().as_bytes()),
             c.ratchet_message
         );
         assert_eq!(

@@ -75,8 +75,9 @@ pub enum HandshakeError {
     #[error("replayed initial message")]
     Replayed,
     /// HS-10: the first ratchet message did not decrypt: wrong keys or a modified message.
+    /// Opaque on purpose: which check of the ratchet refused it is not the sender's business.
     #[error("first message failed to decrypt")]
-    Decryption(sotto_ratchet::DecryptError),
+    Decryption,
     /// The ratchet refused to create or use the session.
     #[error("ratchet session: {0}")]
     Session(sotto_ratchet::SessionError),

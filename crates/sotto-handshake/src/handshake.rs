@@ -252,7 +252,7 @@ pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
     .map_err(HandshakeError::Session)?;
     let plaintext = session
         .decrypt(&message.message)
-        .map_err(HandshakeError::Decryption)?;
+        .map_err(|_| HandshakeError::Decryption)?;
     store
         .consume(&UsedPrekeys {
             signed_prekey_id: message.signed_prekey_id,

@@ -24,35 +24,85 @@ pub const INITIAL_MESSAGE_VERSION: u8 = 0x01;
 const FLAG_ONE_TIME: u8 = 0x01;
 const FLAG_KEM: u8 = 0x02;
 
-/// Which ML-KEM prekey the initiator encapsulated to, and the ciphertext.
+/// Which ML-KEM prekey the initiator encapsulated to, and the ciphertext. Built only by
+/// [`crate::initiate`] and [`InitialMessage::from_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KemEncapsulation {
+    pub(crate) kind: KemPrekeyKind,
+    pub(crate) id: u32,
+    pub(crate) ciphertext: kem::Ciphertext,
+}
+
+impl KemEncapsulation {
     /// The prekey's kind.
-    pub kind: KemPrekeyKind,
+    pub const fn kind(&self) -> KemPrekeyKind {
+        self.kind
+    }
+
     /// The prekey's id.
-    pub id: u32,
+    pub const fn id(&self) -> u32 {
+        self.id
+    }
+
     /// The ML-KEM-768 ciphertext.
-    pub ciphertext: kem::Ciphertext,
+    pub const fn ciphertext(&self) -> &kem::Ciphertext {
+        &self.ciphertext
+    }
 }
 
 /// The initiator's first message.
+///
+/// Its fields are private: a value exists only as [`crate::initiate`] built it or as
+/// [`InitialMessage::from_bytes`] checked it (canonical X25519 keys, valid flags, a well-formed
+/// ratchet message), so [`crate::respond`] never sees one that the decoder would refuse.
+///
+/// ```compile_fail,E0451
+/// # fn forge(m: sotto_handshake::InitialMessage, ek: sotto_crypto::x25519::PublicKey) {
+/// let forged = sotto_handshake::InitialMessage { ephemeral_key: ek, ..m };
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitialMessage {
-    /// The initiator device's identity.
-    pub initiator: DeviceIdentityKey,
-    /// The initiator's ephemeral X25519 key (EK).
-    pub ephemeral_key: x25519::PublicKey,
-    /// Id of the responder's signed prekey.
-    pub signed_prekey_id: u32,
-    /// Id of the responder's one-time prekey, if one was used.
-    pub one_time_prekey_id: Option<u32>,
-    /// The ML-KEM encapsulation, in PQXDH.
-    pub kem: Option<KemEncapsulation>,
-    /// The first ratchet message.
-    pub message: Message,
+    pub(crate) initiator: DeviceIdentityKey,
+    pub(crate) ephemeral_key: x25519::PublicKey,
+    pub(crate) signed_prekey_id: u32,
+    pub(crate) one_time_prekey_id: Option<u32>,
+    pub(crate) kem: Option<KemEncapsulation>,
+    pub(crate) message: Message,
 }
 
 impl InitialMessage {
+    /// The initiator device's identity, as the message claims it (session setup proves its
+    /// X25519 half only).
+    pub const fn initiator(&self) -> &DeviceIdentityKey {
+        &self.initiator
+    }
+
+    /// The initiator's ephemeral X25519 key (EK).
+    pub const fn ephemeral_key(&self) -> &x25519::PublicKey {
+        &self.ephemeral_key
+    }
+
+    /// Id of the responder's signed prekey.
+    pub const fn signed_prekey_id(&self) -> u32 {
+        self.signed_prekey_id
+    }
+
+    /// Id of the responder's one-time prekey, if one was used.
+    pub const fn one_time_prekey_id(&self) -> Option<u32> {
+        self.one_time_prekey_id
+    }
+
+    /// The ML-KEM encapsulation, in PQXDH.
+    pub const fn kem(&self) -> Option<&KemEncapsulation> {
+        self.kem.as_ref()
+    }
+
+    /// The first ratchet message.
+    pub const fn message(&self) -> &Message {
+        &self.message
+    }
+
     /// The wire encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let body = self.message.as_bytes();

@@ -128,11 +128,8 @@ impl Responder<'_> {
         if sent.mode == Mode::X3dh {
             bump(&self.stats.x3dh);
         }
-        prop_assert_eq!(sent.message.one_time_prekey_id, expected_one_time);
-        prop_assert_eq!(
-            sent.message.kem.as_ref().map(|k| (k.kind, k.id)),
-            expected_kem
-        );
+        prop_assert_eq!(sent.message.one_time_prekey_id(), expected_one_time);
+        prop_assert_eq!(sent.message.kem().map(|k| (k.kind(), k.id())), expected_kem);
         Ok(Initiator {
             index,
             public: identity.public(),

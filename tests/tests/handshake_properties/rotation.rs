@@ -186,7 +186,7 @@ impl<'a> Rotating<'a> {
         let text = plaintext("initiator", index, 2);
         let sent = initiate(&identity, &verified, &text, &self.config, &mut self.rng)
             .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
-        prop_assert_eq!(sent.message.signed_prekey_id, self.current());
+        prop_assert_eq!(sent.message.signed_prekey_id(), self.current());
         self.in_flight.push(InFlight {
             index,
             public: identity.public(),

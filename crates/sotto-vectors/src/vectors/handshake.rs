@@ -314,7 +314,7 @@ pub fn generate_case(
         return Err(err("ephemeral key is not the third draw".into()));
     }
     let pq = sent.mode == Mode::Pqxdh;
-    let kem = sent.message.kem.as_ref();
+    let kem = sent.message.kem();
     Ok(HandshakeCase {
         name: name.to_string(),
         mode: if pq { "pqxdh" } else { "x3dh" }.to_string(),
@@ -331,13 +331,13 @@ pub fn generate_case(
         ephemeral_public: h(ephemeral_public.as_bytes()),
         dh_outputs: trace.dh_outputs.iter().map(|d| h(d)).collect(),
         kem_encapsulation_message: pq.then(|| draws.get(3).map(|d| h(d)).unwrap_or_default()),
-        kem_ciphertext: kem.map(|k| h(k.ciphertext.as_bytes())),
+        kem_ciphertext: kem.map(|k| h(k.ciphertext().as_bytes())),
         kem_shared_secret: trace.kem_shared_secret.map(|s| h(&s)),
         ikm: h(&trace.ikm),
         session_secret: h(&trace.session_secret),
         associated_data: h(&trace.associated_data),
         first_plaintext: h(&first),
-        ratchet_message: h(sent.message.message.as_bytes()),
+        ratchet_message: h(sent.message.message().as_bytes()),
         initial_message: h(&sent.message.to_bytes()),
         reply_plaintext: h(&reply_plaintext),
         reply_message: h(reply.as_bytes()),
