@@ -4,6 +4,7 @@
 
 pub mod handshake;
 pub mod ratchet;
+pub mod ratchet_negative;
 
 use serde::{Deserialize, Serialize};
 use sotto_ratchet::SessionKind;
@@ -87,5 +88,8 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     let mut text = serde_json::to_string_pretty(&handshake::generate()?)?;
     text.push('\n');
     out.push(("handshake.json", text));
+    let mut text = serde_json::to_string_pretty(&ratchet_negative::generate()?)?;
+    text.push('\n');
+    out.push(("ratchet-negative.json", text));
     Ok(out)
 }
