@@ -3,6 +3,7 @@
 //! public APIs.
 
 pub mod handshake;
+pub mod handshake_negative;
 pub mod ratchet;
 pub mod ratchet_negative;
 
@@ -85,9 +86,14 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
         text.push('\n');
         out.push((name, text));
     }
-    let mut text = serde_json::to_string_pretty(&handshake::generate()?)?;
+    let handshake_vectors = handshake::generate()?;
+    let mut text = serde_json::to_string_pretty(&handshake_vectors)?;
     text.push('\n');
     out.push(("handshake.json", text));
+    let mut text =
+        serde_json::to_string_pretty(&handshake_negative::generate(&handshake_vectors)?)?;
+    text.push('\n');
+    out.push(("handshake-negative.json", text));
     let mut text = serde_json::to_string_pretty(&ratchet_negative::generate()?)?;
     text.push('\n');
     out.push(("ratchet-negative.json", text));
