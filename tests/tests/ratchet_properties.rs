@@ -237,11 +237,15 @@ impl PartyModel {
         Ok(Accepted::Stored)
     }
 
-    /// Appends passed-over keys, then evicts the oldest beyond the limit (RAT-11).
+    /// Appends passed-over keys, then evicts the oldest beyond the limit and beyond
+    /// `MAX_SKIPPED_CHAINS` chains (RAT-11).
     fn store(&mut self, keys: impl Iterator<Item = (u32, u32)>, config: &SessionConfig) {
         self.skipped.extend(keys);
         let max = usize::try_from(config.max_stored_skipped()).unwrap_or(usize::MAX);
-        while self.skipped.len() > max {
+        let chains =
+            |s: &VecDeque<(u32, u32)>| s.iter().map(|&(c, _)| c).collect::<HashSet<_>>().len();
+        while self.skipped.len() > max || chains(&self.skipped) > SessionConfig::MAX_SKIPPED_CHAINS
+        {
             if let Some(old) = self.skipped.pop_front() {
                 self.evicted.insert(old);
             }

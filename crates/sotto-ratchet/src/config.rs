@@ -29,6 +29,13 @@ impl SessionConfig {
     pub const DEFAULT_MAX_STORED_SKIPPED: u32 = 2000;
     /// Upper bound for both limits; larger values are clamped to it.
     pub const LIMIT_CEILING: u32 = 100_000;
+    /// The skipped-key store holds keys of at most this many chains; when a new chain's keys
+    /// would make it more, the oldest keys are evicted until it holds this many (RAT-11). It
+    /// bounds the header keys a header-encrypted session tries on a message it cannot place
+    /// (at most this many plus `HKr` and `NHKr`), so a forgery's cost does not grow with the
+    /// chains a relay made the receiver store by dropping messages. Five, as libsignal keeps
+    /// five previous receiving chains.
+    pub const MAX_SKIPPED_CHAINS: usize = 5;
 
     /// A standard-kind configuration with the default limits.
     pub const fn standard() -> Self {

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use sotto_crypto::x25519::PublicKey;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::SessionConfig;
 use crate::header_key::HeaderKey;
 use crate::message_key::MessageKey;
 
@@ -52,11 +53,27 @@ impl SkippedKeys {
         drop(self.entries.remove(index));
     }
 
-    /// Appends keys in order, then evicts the oldest beyond `max_stored`.
+    /// Appends keys in order, then evicts the oldest beyond `max_stored` entries and beyond
+    /// [`SessionConfig::MAX_SKIPPED_CHAINS`] chains (RAT-11).
     pub(crate) fn extend(&mut self, keys: Vec<SkippedKey>, max_stored: u32) {
         self.entries.extend(keys);
         let max = usize::try_from(max_stored).unwrap_or(usize::MAX);
-        while self.entries.len() > max {
+        let mut evict = self.entries.len().saturating_sub(max);
+        // A chain's entries are next to each other: walking from the newest, the first entry
+        // of the (MAX_SKIPPED_CHAINS + 1)-th chain ends the part to keep.
+        let mut chains = 0;
+        let mut previous: Option<&PublicKey> = None;
+        for (index, entry) in self.entries.iter().enumerate().rev() {
+            if previous != Some(&entry.ratchet_key) {
+                chains += 1;
+                if chains > SessionConfig::MAX_SKIPPED_CHAINS {
+                    evict = evict.max(index + 1);
+                    break;
+                }
+                previous = Some(&entry.ratchet_key);
+            }
+        }
+        for _ in 0..evict {
             drop(self.entries.pop_front());
         }
     }

@@ -420,3 +420,42 @@ fn low_order_peer_key_refuses_the_sending_step() {
     );
     assert_eq!(snapshot(&alice), before);
 }
+
+/// A relay that drops one message of every chain used to make a header-encrypted receiver keep
+/// one more header key per chain, and try all of them on every message it could not place
+/// (protocol.md 3.8). The store now keeps keys of at most `MAX_SKIPPED_CHAINS` chains, so the
+/// trial list stays bounded however many chains were dropped from.
+#[test]
+fn dropped_chains_do_not_grow_the_header_key_trial_list() {
+    for config in kinds() {
+        let (mut alice, mut bob, mut rng) = pair(config, 71);
+        for round in 0..200u32 {
+            let dropped = alice.encrypt(b"dropped", &mut rng).unwrap();
+            drop(dropped);
+            let kept = alice.encrypt(b"kept", &mut rng).unwrap();
+            bob.decrypt(&kept).unwrap();
+            let reply = bob.encrypt(b"reply", &mut rng).unwrap();
+            alice.decrypt(&reply).unwrap();
+            let chains = bob.skipped.header_keys().len();
+            if config.is_header_encrypted() {
+                assert_eq!(
+                    chains,
+                    (round as usize + 1).min(SessionConfig::MAX_SKIPPED_CHAINS),
+                    "round {round}"
+                );
+            }
+            assert_eq!(
+                bob.skipped_key_count(),
+                (round as usize + 1).min(SessionConfig::MAX_SKIPPED_CHAINS)
+            );
+        }
+        // A forgery is refused without change; it is tried against at most
+        // MAX_SKIPPED_CHAINS + 2 header keys.
+        let before = snapshot(&bob);
+        let mut forged = alice.encrypt(b"forged", &mut rng).unwrap().into_bytes();
+        forged[5] ^= 1;
+        let forged = Message::from_bytes(&forged).unwrap();
+        assert!(bob.decrypt(&forged).is_err());
+        assert_eq!(snapshot(&bob), before);
+    }
+}
