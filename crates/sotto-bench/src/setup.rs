@@ -138,7 +138,7 @@ impl Devices {
 /// Checks that a bundle carries what the measured scenario says: a one-time prekey, and a
 /// one-time ML-KEM prekey exactly in PQXDH.
 fn check_bundle(bundle: &PrekeyBundle, mode: Mode) -> Result<(), BenchError> {
-    if bundle.one_time_prekey.is_none() {
+    if bundle.one_time_prekey().is_none() {
         return Err(BenchError::SetupScenario(
             "bundle without a one-time prekey",
         ));
@@ -147,7 +147,7 @@ fn check_bundle(bundle: &PrekeyBundle, mode: Mode) -> Result<(), BenchError> {
         Mode::X3dh => None,
         Mode::Pqxdh => Some(KemPrekeyKind::OneTime),
     };
-    if bundle.kem_prekey.as_ref().map(|k| k.kind) != expected_kem {
+    if bundle.kem_prekey().map(|k| k.kind) != expected_kem {
         return Err(BenchError::SetupScenario(
             "bundle with the wrong ML-KEM prekey",
         ));
@@ -199,7 +199,7 @@ impl BundleVerify {
 impl Routine for BundleVerify {
     fn run(&mut self) -> Result<(), BenchError> {
         let verified = PrekeyBundle::from_bytes(black_box(&self.bundle))?.verify()?;
-        if verified.bundle().kem_prekey.is_some() != (self.mode == Mode::Pqxdh) {
+        if verified.bundle().kem_prekey().is_some() != (self.mode == Mode::Pqxdh) {
             return Err(BenchError::SetupScenario(
                 "bundle with the wrong ML-KEM prekey",
             ));
@@ -360,7 +360,7 @@ pub fn sizes(seed: u64) -> Result<SetupSizes, BenchError> {
         .published()
         .ok_or(BenchError::SetupScenario("the store has no signed prekey"))?
         .take_bundle();
-    if bundle.one_time_prekey.is_some() || bundle.kem_prekey.is_some() {
+    if bundle.one_time_prekey().is_some() || bundle.kem_prekey().is_some() {
         return Err(BenchError::SetupScenario("bundle with optional prekeys"));
     }
     Ok(SetupSizes {

@@ -27,19 +27,38 @@ pub const BUNDLE_MIN_LEN: usize = 1 + DEVICE_IDENTITY_KEY_LEN + 4 + 8 + 1 + 32 +
 pub const BUNDLE_MAX_LEN: usize = BUNDLE_MIN_LEN + 36 + 1 + 4 + kem::ENCAPSULATION_KEY_LEN + 64;
 
 /// A device's prekey bundle, as the relay hands it out.
+///
+/// Its fields are private: a bundle comes from [`PrekeyBundle::from_bytes`] (strict decoding,
+/// canonical keys) or from [`crate::PublishedPrekeys::take_bundle`] (the device's own keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrekeyBundle {
-    /// The device's public identity.
-    pub identity: DeviceIdentityKey,
-    /// Its current signed prekey.
-    pub signed_prekey: SignedPrekey,
-    /// One one-time prekey, while the device has any left on the relay.
-    pub one_time_prekey: Option<OneTimePrekey>,
-    /// One ML-KEM prekey: a one-time one while any are left, else the last-resort one.
-    pub kem_prekey: Option<KemPrekey>,
+    pub(crate) identity: DeviceIdentityKey,
+    pub(crate) signed_prekey: SignedPrekey,
+    pub(crate) one_time_prekey: Option<OneTimePrekey>,
+    pub(crate) kem_prekey: Option<KemPrekey>,
 }
 
 impl PrekeyBundle {
+    /// The device's public identity.
+    pub const fn identity(&self) -> &DeviceIdentityKey {
+        &self.identity
+    }
+
+    /// Its current signed prekey.
+    pub const fn signed_prekey(&self) -> &SignedPrekey {
+        &self.signed_prekey
+    }
+
+    /// One one-time prekey, while the device has any left on the relay.
+    pub const fn one_time_prekey(&self) -> Option<&OneTimePrekey> {
+        self.one_time_prekey.as_ref()
+    }
+
+    /// One ML-KEM prekey: a one-time one while any are left, else the last-resort one.
+    pub const fn kem_prekey(&self) -> Option<&KemPrekey> {
+        self.kem_prekey.as_ref()
+    }
+
     /// The wire encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(BUNDLE_MAX_LEN);

@@ -60,15 +60,26 @@ impl fmt::Debug for DeviceIdentity {
 }
 
 /// A device's public identity: `signing_key[32] || identity_key[32]` on the wire.
+///
+/// Its fields are private: a value comes from a [`DeviceIdentity`] or from
+/// [`DeviceIdentityKey::from_bytes`], which checks both halves (HS-03).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceIdentityKey {
-    /// Ed25519 public key.
-    pub signing: VerifyingKey,
-    /// X25519 public identity key.
-    pub agreement: x25519::PublicKey,
+    pub(crate) signing: VerifyingKey,
+    pub(crate) agreement: x25519::PublicKey,
 }
 
 impl DeviceIdentityKey {
+    /// The Ed25519 public key.
+    pub const fn signing(&self) -> &VerifyingKey {
+        &self.signing
+    }
+
+    /// The X25519 public identity key (canonical).
+    pub const fn agreement(&self) -> &x25519::PublicKey {
+        &self.agreement
+    }
+
     /// The 64-byte encoding.
     pub fn to_bytes(&self) -> [u8; DEVICE_IDENTITY_KEY_LEN] {
         let mut out = [0u8; DEVICE_IDENTITY_KEY_LEN];

@@ -45,7 +45,7 @@ pub fn bundle_decode(data: &[u8]) -> bool {
     true
 }
 
-/// The seed of the responder's store; [`fresh_store`] rebuilds the same store from it.
+/// The seed of the responder's store; `fresh_store` rebuilds the same store from it.
 const STORE_SEED: u64 = 0x5e7;
 
 /// Bob's store before any message (post-quantum, two one-time prekeys, one one-time ML-KEM
@@ -65,7 +65,7 @@ fn new_store(rng: &mut StdRng) -> InMemoryPrekeyStore {
     InMemoryPrekeyStore::new(DeviceIdentity::generate(rng), policy, NOW, rng)
 }
 
-/// The initial messages that are valid against [`fresh_store`].
+/// The initial messages that are valid against `fresh_store`.
 pub struct Responder {
     /// Valid initial messages: with a one-time prekey and the one-time ML-KEM prekey; with
     /// the second one-time prekey and the last-resort ML-KEM prekey; with neither.
@@ -112,7 +112,7 @@ fn store_state(store: &InMemoryPrekeyStore) -> (usize, usize, usize) {
     )
 }
 
-/// Decodes `data` as an initial message and responds to it with a [`fresh_store`]. Only one of the valid messages may be accepted, with its plaintext,
+/// Decodes `data` as an initial message and responds to it with a `fresh_store`. Only one of the valid messages may be accepted, with its plaintext,
 /// and a second delivery must then be refused as a replay; any refusal must leave the store
 /// unchanged. Returns whether the message was accepted.
 pub fn initial_message(data: &[u8]) -> bool {

@@ -101,13 +101,13 @@ impl Responder<'_> {
         let identity = DeviceIdentity::generate(&mut self.rng);
         let (bundle, verified) = fetch(relay)?;
         prop_assert_eq!(
-            bundle.one_time_prekey.map(|k| k.id),
+            bundle.one_time_prekey().map(|k| k.id),
             expected_one_time,
             "one-time prekey of bundle {}",
             index
         );
         prop_assert_eq!(
-            bundle.kem_prekey.as_ref().map(|k| (k.kind, k.id)),
+            bundle.kem_prekey().map(|k| (k.kind, k.id)),
             expected_kem,
             "ML-KEM prekey of bundle {}",
             index

@@ -182,7 +182,7 @@ impl<'a> Rotating<'a> {
         self.initiators += 1;
         let identity = DeviceIdentity::generate(&mut self.rng);
         let (bundle, verified) = fetch(&mut self.relay)?;
-        prop_assert_eq!(bundle.signed_prekey.id, self.current());
+        prop_assert_eq!(bundle.signed_prekey().id, self.current());
         let text = plaintext("initiator", index, 2);
         let sent = initiate(&identity, &verified, &text, &self.config, &mut self.rng)
             .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
@@ -193,7 +193,7 @@ impl<'a> Rotating<'a> {
             session: sent.session,
             wire: sent.message.to_bytes(),
             plaintext: text,
-            signed_prekey: bundle.signed_prekey.id,
+            signed_prekey: bundle.signed_prekey().id,
             accepted: false,
         });
         Ok(())

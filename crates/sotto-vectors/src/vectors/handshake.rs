@@ -261,9 +261,9 @@ pub fn generate_case(
         .published()
         .ok_or_else(|| err("no signed prekey".into()))?
         .take_bundle();
-    let signed_prekey = signed_prekey_vector(&store, &bundle.signed_prekey)
+    let signed_prekey = signed_prekey_vector(&store, bundle.signed_prekey())
         .ok_or_else(|| err("signed prekey missing".into()))?;
-    let one_time_prekey = match &bundle.one_time_prekey {
+    let one_time_prekey = match bundle.one_time_prekey() {
         Some(o) => Some(OneTimePrekeyVector {
             id: o.id,
             private: h(store
@@ -275,7 +275,7 @@ pub fn generate_case(
         }),
         None => None,
     };
-    let kem_prekey = match &bundle.kem_prekey {
+    let kem_prekey = match bundle.kem_prekey() {
         Some(k) => Some(kem_prekey_vector(&store, k).ok_or_else(|| err("kem prekey".into()))?),
         None => None,
     };
