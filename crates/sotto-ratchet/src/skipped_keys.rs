@@ -1,6 +1,11 @@
 //! MKSKIPPED: message keys of messages not yet received, oldest first.
-
-use std::collections::VecDeque;
+//!
+//! Deletion is real: no operation of the store leaves a copy of a key in memory it no longer
+//! uses. The entries live in one `Vec` that is only permuted in place (`rotate_left`) and
+//! shortened after the departing entries were zeroized where they lie; when it must grow, the
+//! entries move to a new allocation and the old one is zeroized over its whole capacity
+//! before it is freed. (A `VecDeque` or `Vec::remove` would shift entries with a memory copy
+//! and leave stale copies beyond the new length; plain growth frees the old buffer unwiped.)
 
 use sotto_crypto::x25519::PublicKey;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -22,12 +27,34 @@ pub(crate) struct SkippedKey {
 
 /// The store: insertion order is age order; when it is over its limit the oldest entries are
 /// deleted first (RAT-11).
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub(crate) struct SkippedKeys {
-    entries: VecDeque<SkippedKey>,
+    entries: Vec<SkippedKey>,
+}
+
+impl Clone for SkippedKeys {
+    fn clone(&self) -> Self {
+        let mut entries = Vec::with_capacity(self.entries.len());
+        entries.extend(self.entries.iter().cloned());
+        Self { entries }
+    }
+}
+
+impl Drop for SkippedKeys {
+    fn drop(&mut self) {
+        // The entries wipe themselves; this also wipes the spare capacity.
+        self.entries.zeroize();
+    }
 }
 
 impl SkippedKeys {
+    /// An empty store with room for `capacity` entries.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(capacity),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
@@ -47,18 +74,43 @@ impl SkippedKeys {
         self.entries.get(index)
     }
 
-    /// Deletes a used key (RAT-12).
+    /// Deletes a used key (RAT-12): the entry is rotated to the end (the others keep their
+    /// order), zeroized in place and dropped.
     pub(crate) fn remove(&mut self, index: usize) {
-        drop(self.entries.remove(index));
+        let Some(tail) = self.entries.get_mut(index..) else {
+            return;
+        };
+        if tail.is_empty() {
+            return;
+        }
+        tail.rotate_left(1);
+        self.wipe_last(1);
     }
 
-    /// Appends keys in order, then evicts the oldest beyond `max_stored`.
-    pub(crate) fn extend(&mut self, keys: Vec<SkippedKey>, max_stored: u32) {
-        self.entries.extend(keys);
+    /// Appends the keys of `keys` in order (emptying it), then deletes the oldest beyond
+    /// `max_stored`. Entries that would be deleted at once are never stored. The caller
+    /// wipes `keys`' buffer (it is a `Zeroizing` temporary).
+    pub(crate) fn extend(&mut self, keys: &mut Vec<SkippedKey>, max_stored: u32) {
         let max = usize::try_from(max_stored).unwrap_or(usize::MAX);
-        while self.entries.len() > max {
-            drop(self.entries.pop_front());
+        let excess = (self.entries.len() + keys.len()).saturating_sub(max);
+        // Evict the oldest stored entries first, then skip the oldest new ones.
+        let evict = excess.min(self.entries.len());
+        if evict > 0 {
+            self.entries.rotate_left(evict);
+            self.wipe_last(evict);
         }
+        let skip_new = excess - evict;
+        let added = keys.len() - skip_new;
+        self.reserve(added, max);
+        // Dropped skipped entries wipe themselves; the moved-out bytes left in `keys`'
+        // buffer are the caller's to wipe.
+        self.entries.extend(keys.drain(..).skip(skip_new));
+    }
+
+    /// Appends one entry (pickle decoding), growing the store without leaving copies.
+    pub(crate) fn push_raw(&mut self, key: SkippedKey) {
+        self.reserve(1, usize::MAX);
+        self.entries.push(key);
     }
 
     /// Header keys of the stored chains, oldest chain first. A chain's entries are stored
@@ -74,7 +126,34 @@ impl SkippedKeys {
         out
     }
 
-    pub(crate) fn push_raw(&mut self, key: SkippedKey) {
-        self.entries.push_back(key);
+    /// Zeroizes the last `count` entries where they lie, then drops them.
+    fn wipe_last(&mut self, count: usize) {
+        let keep = self.entries.len().saturating_sub(count);
+        for entry in &mut self.entries[keep..] {
+            entry.zeroize();
+        }
+        self.entries.truncate(keep);
+    }
+
+    /// Makes room for `additional` more entries. Growing moves the entries to a new
+    /// allocation (amortised doubling, at most `max` entries when that suffices) and
+    /// zeroizes the old one over its whole capacity before freeing it.
+    fn reserve(&mut self, additional: usize, max: usize) {
+        let needed = self.entries.len().saturating_add(additional);
+        if needed <= self.entries.capacity() {
+            return;
+        }
+        let capacity = self
+            .entries
+            .capacity()
+            .saturating_mul(2)
+            .max(4)
+            .min(max)
+            .max(needed);
+        let mut grown = Vec::with_capacity(capacity);
+        grown.extend(self.entries.drain(..));
+        // `drain` moved the entries out and left their bytes behind: wipe the old buffer.
+        self.entries.zeroize();
+        self.entries = grown;
     }
 }
