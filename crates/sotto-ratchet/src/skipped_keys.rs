@@ -151,8 +151,8 @@ impl SkippedKeys {
             .min(max)
             .max(needed);
         let mut grown = Vec::with_capacity(capacity);
-        grown.extend(self.entries.drain(..));
-        // `drain` moved the entries out and left their bytes behind: wipe the old buffer.
+        grown.append(&mut self.entries);
+        // `append` moved the entries out and left their bytes behind: wipe the old buffer.
         self.entries.zeroize();
         self.entries = grown;
     }
