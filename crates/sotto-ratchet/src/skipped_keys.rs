@@ -157,3 +157,57 @@ impl SkippedKeys {
         self.entries = grown;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use sotto_crypto::SecretBytes;
+
+    use super::*;
+
+    fn key(n: u32) -> SkippedKey {
+        SkippedKey {
+            ratchet_key: PublicKey::from_bytes([9; 32]),
+            n,
+            header_key: None,
+            message_key: MessageKey::new(SecretBytes::new([u8::try_from(n).unwrap(); 32])),
+        }
+    }
+
+    fn numbers(store: &SkippedKeys) -> Vec<u32> {
+        store.iter().map(|e| e.n).collect()
+    }
+
+    #[test]
+    fn order_is_kept_through_remove_evict_and_growth() {
+        let mut store = SkippedKeys::default();
+        let mut keys: Vec<SkippedKey> = (0..3).map(key).collect();
+        store.extend(&mut keys, 5);
+        assert!(keys.is_empty());
+        assert_eq!(numbers(&store), [0, 1, 2]);
+        // Over the limit: the oldest stored go first.
+        let mut keys: Vec<SkippedKey> = (3..7).map(key).collect();
+        store.extend(&mut keys, 5);
+        assert_eq!(numbers(&store), [2, 3, 4, 5, 6]);
+        // More new keys than the limit: only the newest are stored.
+        let mut keys: Vec<SkippedKey> = (10..18).map(key).collect();
+        store.extend(&mut keys, 5);
+        assert_eq!(numbers(&store), [13, 14, 15, 16, 17]);
+        store.remove(1);
+        store.remove(3);
+        store.remove(0);
+        assert_eq!(numbers(&store), [15, 16]);
+        store.remove(7);
+        assert_eq!(numbers(&store), [15, 16]);
+        let position = store.position(&PublicKey::from_bytes([9; 32]), 16).unwrap();
+        assert_eq!(store.get(position).unwrap().message_key.expose(), &[16; 32]);
+        // Growth without a limit (pickle decoding) keeps the order too.
+        for n in 20..60 {
+            store.push_raw(key(n));
+        }
+        assert_eq!(store.len(), 42);
+        assert_eq!(numbers(&store)[..3], [15, 16, 20]);
+        assert_eq!(numbers(&store.clone()), numbers(&store));
+    }
+}
