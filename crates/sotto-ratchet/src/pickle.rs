@@ -105,7 +105,9 @@ impl Session {
     /// The plaintext state layout (see `docs/protocol.md`).
     pub(crate) fn encode_state(&self) -> Zeroizing<Vec<u8>> {
         let he = self.config.is_header_encrypted();
-        let mut w = Zeroizing::new(Vec::with_capacity(256 + self.skipped.len() * 100));
+        // Exactly the state's length: the buffer never reallocates, so no unwiped copy of a
+        // secret is freed; `Zeroizing` wipes it when it is dropped.
+        let mut w = Zeroizing::new(Vec::with_capacity(self.state_len()));
         w.push(if he { FLAG_HEADER_ENCRYPTED } else { 0 });
         w.extend_from_slice(&self.config.max_skip().to_be_bytes());
         w.extend_from_slice(&self.config.max_stored_skipped().to_be_bytes());
@@ -136,7 +138,42 @@ impl Session {
                 w.extend_from_slice(hk.expose());
             }
         }
+        debug_assert_eq!(w.len(), w.capacity(), "state_len matches encode_state");
         w
+    }
+
+    /// The length of [`Session::encode_state`]'s output.
+    fn state_len(&self) -> usize {
+        let he = self.config.is_header_encrypted();
+        let chain_len = |chain: Option<&Chain>| match chain {
+            None => 1,
+            Some(c) => 1 + 32 + 4 + if he && c.header_key.is_some() { 32 } else { 0 },
+        };
+        let skipped: usize = self
+            .skipped
+            .iter()
+            .map(|e| 32 + 4 + 32 + if e.header_key.is_some() { 32 } else { 0 })
+            .sum();
+        1 + 4
+            + 4
+            + self.ad_prefix.len()
+            + 32
+            + 32
+            + 4
+            + chain_len(self.sending.as_ref())
+            + if self.peer_ratchet_key.is_some() {
+                33
+            } else {
+                1
+            }
+            + chain_len(self.receiving.as_ref())
+            + if self.next_header_keys.is_some() {
+                64
+            } else {
+                0
+            }
+            + 4
+            + skipped
     }
 
     pub(crate) fn decode_state(state: &[u8]) -> Result<Self, PickleError> {
@@ -193,7 +230,10 @@ impl Session {
         if count > max_stored {
             return Err(PickleError::Malformed);
         }
-        let mut skipped = SkippedKeys::default();
+        // Room for every entry the remaining bytes can hold, so the store does not grow.
+        let entry_len = if he { 100 } else { 68 };
+        let count_usize = usize::try_from(count).unwrap_or(usize::MAX);
+        let mut skipped = SkippedKeys::with_capacity(count_usize.min(r.rest.len() / entry_len));
         for _ in 0..count {
             let ratchet_key = PublicKey::from_bytes(r.array::<32>()?);
             let n = r.u32()?;

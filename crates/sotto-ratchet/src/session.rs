@@ -22,7 +22,7 @@ use core::fmt;
 use sotto_crypto::aead::TAG_LEN;
 use sotto_crypto::x25519::{DhError, KeyPair, PublicKey, SharedSecret};
 use sotto_crypto::{CryptoRng, SecretBytes};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::chain_key::ChainKey;
 use crate::header::Header;
@@ -206,6 +206,13 @@ fn sending_step(
             )
         }
     }
+}
+
+/// The temporary list of the keys one message skips, with room for exactly `skip` of them
+/// (already checked against MAX_SKIP): it never reallocates, so no unwiped copy of a key is
+/// freed, and `Zeroizing` wipes its whole buffer on success and error alike.
+fn skipped_buffer(skip: u64) -> Zeroizing<Vec<SkippedKey>> {
+    Zeroizing::new(Vec::with_capacity(usize::try_from(skip).unwrap_or(0)))
 }
 
 /// Steps `chain_key` from message `from` to message `until`, collecting the keys passed
@@ -539,7 +546,9 @@ impl Session {
                     return Err(DecryptError::Duplicate);
                 }
                 self.check_skip(u64::from(n - chain.n))?;
-                let mut passed = Vec::new();
+                // Exact capacity (bounded by MAX_SKIP): the temporary never reallocates, and
+                // `Zeroizing` wipes its whole buffer on every path.
+                let mut passed = skipped_buffer(u64::from(n - chain.n));
                 let ck = skip_keys(
                     &chain.chain_key,
                     chain.n,
@@ -551,7 +560,7 @@ impl Session {
                 let next_chain_key =
                     open_body(&ck, &self.root_key, ad, message, header, out, trace)?;
                 self.skipped
-                    .extend(passed, self.config.max_stored_skipped());
+                    .extend(&mut passed, self.config.max_stored_skipped());
                 if let Some(chain) = self.receiving.as_mut() {
                     chain.chain_key = next_chain_key;
                     chain.n = n + 1;
@@ -579,7 +588,7 @@ impl Session {
                         (rk, ck, None)
                     }
                 };
-                let mut passed = Vec::new();
+                let mut passed = skipped_buffer(old_skip + u64::from(n));
                 if let (Some(chain), Some(old_key)) = (&self.receiving, &self.peer_ratchet_key)
                     && pn > chain.n
                 {
@@ -603,7 +612,7 @@ impl Session {
                 let next_chain_key = open_body(&ck, &root_key, ad, message, header, out, trace)?;
                 // Commit.
                 self.skipped
-                    .extend(passed, self.config.max_stored_skipped());
+                    .extend(&mut passed, self.config.max_stored_skipped());
                 self.root_key = root_key;
                 if let Some(sending) = self.sending.take() {
                     self.previous_chain_length = sending.n;
