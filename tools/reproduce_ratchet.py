@@ -59,6 +59,7 @@ LABEL_TABLE = [
     ("PICKLE_KEYS", "Sotto/1 pickle keys"),
     ("HANDSHAKE_X3DH", "Sotto/1 X3DH X25519 SHA-256"),
     ("HANDSHAKE_PQXDH", "Sotto/1 PQXDH X25519 SHA-256 ML-KEM-768"),
+    ("HANDSHAKE_REPLAY_TAG", "Sotto/1 handshake replay tag"),
     ("SIGNED_PREKEY_SIGNATURE", "Sotto/1 signed prekey"),
     ("KEM_PREKEY_SIGNATURE", "Sotto/1 ML-KEM prekey"),
 ]

@@ -21,6 +21,9 @@ pub const PICKLE_KEYS: &[u8] = b"Sotto/1 pickle keys";
 pub const HANDSHAKE_X3DH: &[u8] = b"Sotto/1 X3DH X25519 SHA-256";
 /// PQXDH: derives the 32-byte session secret from the DH outputs and the ML-KEM-768 secret.
 pub const HANDSHAKE_PQXDH: &[u8] = b"Sotto/1 PQXDH X25519 SHA-256 ML-KEM-768";
+/// Replay record of session setup: HKDF-SHA256(no salt, ikm = DH2 || DH3, 32 bytes), a tag
+/// every X25519 twin of the ephemeral key shares.
+pub const HANDSHAKE_REPLAY_TAG: &[u8] = b"Sotto/1 handshake replay tag";
 /// Ed25519 signature context of a signed prekey.
 pub const SIGNED_PREKEY_SIGNATURE: &[u8] = b"Sotto/1 signed prekey";
 /// Ed25519 signature context of an ML-KEM prekey.
@@ -36,6 +39,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("PICKLE_KEYS", PICKLE_KEYS),
     ("HANDSHAKE_X3DH", HANDSHAKE_X3DH),
     ("HANDSHAKE_PQXDH", HANDSHAKE_PQXDH),
+    ("HANDSHAKE_REPLAY_TAG", HANDSHAKE_REPLAY_TAG),
     ("SIGNED_PREKEY_SIGNATURE", SIGNED_PREKEY_SIGNATURE),
     ("KEM_PREKEY_SIGNATURE", KEM_PREKEY_SIGNATURE),
 ];

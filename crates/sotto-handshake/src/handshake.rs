@@ -21,7 +21,7 @@ use crate::identity::{DeviceIdentity, DeviceIdentityKey};
 use crate::initial_message::{InitialMessage, KemEncapsulation};
 use crate::prekeys::PostQuantum;
 use crate::secret::{associated_data, session_secret};
-use crate::store::{PrekeyStore, UsedPrekeys};
+use crate::store::{PrekeyStore, ReplayTag, UsedPrekeys};
 use crate::trace::HandshakeTrace;
 
 /// Which key agreement a session was set up with.
@@ -202,9 +202,6 @@ pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
     if config.require_post_quantum && message.kem.is_none() {
         return Err(HandshakeError::PostQuantumRequired);
     }
-    if store.has_seen(message.signed_prekey_id, &message.ephemeral_key) {
-        return Err(HandshakeError::Replayed);
-    }
     let spk = store.signed_prekey(message.signed_prekey_id).ok_or(
         HandshakeError::UnknownSignedPrekey(message.signed_prekey_id),
     )?;
@@ -223,6 +220,12 @@ pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
             .map_err(dh_error)?,
         spk.key_pair.diffie_hellman(ek).map_err(dh_error)?,
     ];
+    // HS-09: the replay record keys on a tag of DH2 and DH3, which every X25519 twin of EK
+    // shares; checked before anything that depends on one-time keys, store unchanged.
+    let replay_tag = ReplayTag::derive(&dhs[1], &dhs[2]);
+    if store.has_seen(message.signed_prekey_id, &replay_tag) {
+        return Err(HandshakeError::Replayed);
+    }
     if let Some(id) = message.one_time_prekey_id {
         let opk = store
             .one_time_prekey(id)
@@ -256,7 +259,7 @@ pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
     store
         .consume(&UsedPrekeys {
             signed_prekey_id: message.signed_prekey_id,
-            ephemeral_key: message.ephemeral_key,
+            replay_tag,
             one_time_prekey_id: message.one_time_prekey_id,
             kem_prekey: message.kem.as_ref().map(|k| (k.kind, k.id)),
         })

@@ -73,7 +73,9 @@ pub use prekeys::{
     KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, PREKEY_SIGNATURE_VERSION, PostQuantum,
     SignedPrekey, SignedPrekeyPair,
 };
-pub use store::{InMemoryPrekeyStore, PrekeyPolicy, PrekeyStore, PublishedPrekeys, UsedPrekeys};
+pub use store::{
+    InMemoryPrekeyStore, PrekeyPolicy, PrekeyStore, PublishedPrekeys, ReplayTag, UsedPrekeys,
+};
 
 #[cfg(test)]
 mod tests;

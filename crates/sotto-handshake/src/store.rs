@@ -15,15 +15,19 @@
 //!   with the signed prekey (same grace period), plus up to 20 one-time keys replenished the
 //!   same way. A bundle carries a one-time ML-KEM prekey while
 //!   any are left and falls back to the last-resort one.
-//! - **Replays**: every accepted (signed prekey id, ephemeral key) pair is recorded until its
+//! - **Replays**: every accepted (signed prekey id, [`ReplayTag`]) pair is recorded until its
 //!   signed prekey is pruned, so a replayed initial message is refused (HS-09) even when it
-//!   used no one-time prekey.
+//!   used no one-time prekey. The tag is derived from the DH outputs of the ephemeral key,
+//!   not from its bytes, so a replay whose ephemeral key is replaced by an X25519 twin
+//!   (P + T, T of small order: same DH outputs, different canonical bytes) is refused too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use sotto_crypto::CryptoRng;
+use sotto_crypto::kdf::hkdf_sha256;
 use sotto_crypto::kem::DecapsulationKeyPair;
-use sotto_crypto::x25519::{KeyPair, PublicKey};
+use sotto_crypto::labels;
+use sotto_crypto::x25519::{KeyPair, SharedSecret};
 
 use crate::StoreError;
 use crate::bundle::PrekeyBundle;
@@ -33,13 +37,47 @@ use crate::prekeys::{
     SignedPrekeyPair,
 };
 
+/// What the replay record keys on: HKDF-SHA256 with no salt, ikm = DH2 || DH3 (32 bytes
+/// each: DH(IK_b, EK), DH(SPK_b, EK)) and info = [`labels::HANDSHAKE_REPLAY_TAG`], 32 bytes.
+///
+/// Every X25519 twin of an ephemeral key (the same point plus a point of small order) gives
+/// the same DH outputs under clamped scalars, so it gives the same tag: the record identifies
+/// the ephemeral key by what it does, not by its bytes. The tag is a one-way function of
+/// secrets under its own label; it reveals nothing useful about the session secret and is
+/// treated as a non-secret identifier (compared in variable time, printed by `Debug`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReplayTag([u8; 32]);
+
+impl ReplayTag {
+    /// The tag of an initial message from its DH outputs DH2 = DH(IK_b, EK) and
+    /// DH3 = DH(SPK_b, EK).
+    pub fn derive(dh2: &SharedSecret, dh3: &SharedSecret) -> Self {
+        let mut ikm = [0u8; 64];
+        ikm[..32].copy_from_slice(dh2.expose());
+        ikm[32..].copy_from_slice(dh3.expose());
+        let tag = hkdf_sha256::<32>(None, &ikm, labels::HANDSHAKE_REPLAY_TAG);
+        zeroize::Zeroize::zeroize(&mut ikm);
+        Self(*tag.expose())
+    }
+
+    /// A tag from its 32 bytes (for stores that persist the record).
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The tag's 32 bytes.
+    pub const fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+}
+
 /// The prekeys an initial message used; [`PrekeyStore::consume`] deletes the one-time ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsedPrekeys {
     /// The signed prekey id.
     pub signed_prekey_id: u32,
-    /// The initiator's ephemeral key, recorded against replays.
-    pub ephemeral_key: PublicKey,
+    /// The tag of the initiator's ephemeral key, recorded against replays.
+    pub replay_tag: ReplayTag,
     /// The one-time prekey, if any.
     pub one_time_prekey_id: Option<u32>,
     /// The ML-KEM prekey, if any.
@@ -57,10 +95,10 @@ pub trait PrekeyStore {
     fn one_time_prekey(&self, id: u32) -> Option<&KeyPair>;
     /// An ML-KEM prekey of `kind` (one-time ones only while unused).
     fn kem_prekey(&self, kind: KemPrekeyKind, id: u32) -> Option<&KemPrekeyPair>;
-    /// Whether an initial message with this ephemeral key under this signed prekey was
-    /// already accepted.
-    fn has_seen(&self, signed_prekey_id: u32, ephemeral_key: &PublicKey) -> bool;
-    /// Deletes the one-time prekeys in `used` and records the ephemeral key. Must be atomic:
+    /// Whether an initial message with this replay tag under this signed prekey was already
+    /// accepted.
+    fn has_seen(&self, signed_prekey_id: u32, replay_tag: &ReplayTag) -> bool;
+    /// Deletes the one-time prekeys in `used` and records the replay tag. Must be atomic:
     /// on error nothing is changed.
     fn consume(&mut self, used: &UsedPrekeys) -> Result<(), StoreError>;
 }
@@ -152,7 +190,7 @@ pub struct InMemoryPrekeyStore {
     /// accepted (rotated together with the signed prekey).
     kem_last_resort: Vec<(KemPrekeyPair, Option<u64>)>,
     kem_one_time: BTreeMap<u32, KemPrekeyPair>,
-    seen: BTreeSet<(u32, [u8; 32])>,
+    seen: BTreeSet<(u32, ReplayTag)>,
     next_id: u32,
 }
 
@@ -402,9 +440,8 @@ impl PrekeyStore for InMemoryPrekeyStore {
         }
     }
 
-    fn has_seen(&self, signed_prekey_id: u32, ephemeral_key: &PublicKey) -> bool {
-        self.seen
-            .contains(&(signed_prekey_id, ephemeral_key.to_bytes()))
+    fn has_seen(&self, signed_prekey_id: u32, replay_tag: &ReplayTag) -> bool {
+        self.seen.contains(&(signed_prekey_id, *replay_tag))
     }
 
     fn consume(&mut self, used: &UsedPrekeys) -> Result<(), StoreError> {
@@ -429,8 +466,7 @@ impl PrekeyStore for InMemoryPrekeyStore {
         if let Some((KemPrekeyKind::OneTime, id)) = used.kem_prekey {
             drop(self.kem_one_time.remove(&id));
         }
-        self.seen
-            .insert((used.signed_prekey_id, used.ephemeral_key.to_bytes()));
+        self.seen.insert((used.signed_prekey_id, used.replay_tag));
         Ok(())
     }
 }

@@ -428,3 +428,88 @@ fn the_last_resort_kem_prekey_rotates_with_the_signed_prekey() {
         b"new"
     );
 }
+
+/// The canonical X25519 twins of `key`: the u-coordinates of P + T for every point T of the
+/// 8-torsion subgroup, where P is a point with u-coordinate `key`, that differ from `key`.
+/// A clamped scalar is a multiple of 8, so every twin gives the same DH outputs as `key`.
+fn eight_torsion_twins(key: &x25519::PublicKey) -> Vec<x25519::PublicKey> {
+    use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+    use curve25519_dalek::traits::Identity;
+
+    // A point of order 8 (a well-known small-order Ed25519 encoding); its multiples are the
+    // whole 8-torsion subgroup.
+    let t8 = CompressedEdwardsY(
+        hex::decode("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
+            .unwrap()
+            .try_into()
+            .unwrap(),
+    )
+    .decompress()
+    .unwrap();
+    assert!(t8.is_small_order());
+    let t4 = t8 + t8 + t8 + t8;
+    assert_ne!(t4, EdwardsPoint::identity(), "order 8");
+    assert_eq!(t4 + t4, EdwardsPoint::identity());
+    let mut torsion = vec![EdwardsPoint::identity()];
+    for _ in 1..8 {
+        let next = torsion[torsion.len() - 1] + t8;
+        torsion.push(next);
+    }
+    let p = MontgomeryPoint(key.to_bytes()).to_edwards(0).unwrap();
+    let mut twins: Vec<x25519::PublicKey> = Vec::new();
+    for t in &torsion {
+        let twin = x25519::PublicKey::from_bytes((p + t).to_montgomery().to_bytes());
+        if twin.is_canonical() && twin != *key && !twins.contains(&twin) {
+            twins.push(twin);
+        }
+    }
+    twins
+}
+
+#[test]
+/// HS-09: the canonical twins of an ephemeral key give the same session secret; a replay
+/// with the ephemeral key replaced by one of them is refused and leaves the store unchanged,
+/// in X3DH with and without a one-time prekey and in PQXDH on the last-resort ML-KEM key.
+fn replays_with_an_ephemeral_key_twin_are_refused() {
+    for (name, pq, one_time) in [
+        ("X3DH without one-time prekeys", PostQuantum::Absent, 0),
+        ("PQXDH on the last-resort key", PostQuantum::Offered, 0),
+        (
+            "PQXDH last resort, one-time X25519",
+            PostQuantum::Offered,
+            2,
+        ),
+        ("X3DH with a one-time prekey", PostQuantum::Absent, 2),
+    ] {
+        let mut w = world(11, policy(pq, one_time, 0));
+        let bundle = w.published.take_bundle().verify().unwrap();
+        let sent = initiate(&w.alice, &bundle, b"once", &config(), &mut w.rng).unwrap();
+        let _accepted = respond(&mut w.bob, &sent.message, &config()).unwrap();
+        let twins = eight_torsion_twins(&sent.message.ephemeral_key);
+        assert!(twins.len() >= 3, "{name}: only {} twins", twins.len());
+        for twin in twins {
+            // Same DH outputs, so the twin is a real replay, not a different key.
+            let ours = w.bob.signed_prekey(sent.message.signed_prekey_id).unwrap();
+            assert_eq!(
+                ours.key_pair.diffie_hellman(&twin).unwrap().expose(),
+                ours.key_pair
+                    .diffie_hellman(&sent.message.ephemeral_key)
+                    .unwrap()
+                    .expose(),
+            );
+            let mut replay = sent.message.clone();
+            replay.ephemeral_key = twin;
+            let replay = InitialMessage::from_bytes(&replay.to_bytes()).unwrap();
+            let before = (store_state(&w.bob), format!("{:?}", w.bob));
+            let refused = respond(&mut w.bob, &replay, &config());
+            assert_eq!(
+                refused.as_ref().err(),
+                Some(&HandshakeError::Replayed),
+                "{name}: twin {twin:?} accepted: {:?}",
+                refused.as_ref().ok().map(|r| &r.plaintext)
+            );
+            assert_eq!((store_state(&w.bob), format!("{:?}", w.bob)), before);
+        }
+    }
+}
