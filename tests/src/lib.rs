@@ -10,3 +10,4 @@ pub mod fuzz_targets;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 pub mod properties;
+pub mod validation_ids;

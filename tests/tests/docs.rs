@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sotto_tests::validation_ids::validation_ids;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -62,14 +64,7 @@ fn label_table_matches_the_constants() {
 
 #[test]
 fn validation_ids_appear_in_code_and_tests() {
-    let doc = protocol();
-    let ids: Vec<String> = doc
-        .lines()
-        .filter_map(|l| l.strip_prefix("| "))
-        .filter_map(|l| l.split(' ').next())
-        .filter(|id| id.starts_with("RAT-") || id.starts_with("PKL-") || id.starts_with("HS-"))
-        .map(str::to_string)
-        .collect();
+    let ids = validation_ids(&["RAT-", "PKL-", "HS-"]);
     assert!(ids.len() >= 29, "validation ID table: {ids:?}");
 
     let mut sources = Vec::new();

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use sotto_tests::validation_ids::validation_ids;
 use sotto_vectors::vectors::handshake::HandshakeVectors;
 use sotto_vectors::vectors::handshake_negative::{HandshakeNegativeVectors, run_case};
 
@@ -43,17 +44,7 @@ fn every_case_is_refused_as_listed_with_the_store_unchanged() {
 
 #[test]
 fn every_handshake_validation_id_has_a_case() {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/protocol.md"),
-    )
-    .unwrap();
-    let ids: BTreeSet<String> = doc
-        .lines()
-        .filter_map(|l| l.strip_prefix("| "))
-        .filter_map(|l| l.split(' ').next())
-        .filter(|id| id.starts_with("HS-"))
-        .map(str::to_string)
-        .collect();
+    let ids = validation_ids(&["HS-"]);
     assert!(ids.len() >= 10, "{ids:?}");
     let covered: BTreeSet<String> = load()
         .0

@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 
 use sotto_ratchet::PickleKey;
+use sotto_tests::validation_ids::validation_ids;
 use sotto_vectors::vectors::ratchet_negative::{RatchetNegativeVectors, run_case};
 
 fn load() -> RatchetNegativeVectors {
@@ -38,17 +39,7 @@ fn every_case_is_refused_as_listed_with_the_state_unchanged() {
 
 #[test]
 fn every_ratchet_and_pickle_validation_id_has_a_case() {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/protocol.md"),
-    )
-    .unwrap();
-    let ids: BTreeSet<String> = doc
-        .lines()
-        .filter_map(|l| l.strip_prefix("| "))
-        .filter_map(|l| l.split(' ').next())
-        .filter(|id| id.starts_with("RAT-") || id.starts_with("PKL-"))
-        .map(str::to_string)
-        .collect();
+    let ids = validation_ids(&["RAT-", "PKL-"]);
     assert!(ids.len() >= 19, "{ids:?}");
     let covered: BTreeSet<String> = load()
         .cases

@@ -10,7 +10,7 @@ use sotto_handshake::{
 };
 
 use super::handshake::{HandshakeCase, HandshakeVectors, NOW};
-use super::ratchet_negative::error_name;
+use super::ratchet_negative::refusal;
 use super::{VectorError, h, script_error};
 use crate::rng::ScriptedRng;
 
@@ -75,21 +75,12 @@ pub fn run_case(
 ) -> Result<String, String> {
     let input = hex::decode(&case.input).map_err(|e| e.to_string())?;
     match case.operation.as_str() {
-        "decode_bundle" => match PrekeyBundle::from_bytes(&input) {
-            Ok(_) => Err("decoded".into()),
-            Err(e) => Ok(error_name("DecodeError", &e)),
-        },
+        "decode_bundle" => refusal(PrekeyBundle::from_bytes(&input), "DecodeError", "decoded"),
         "verify_bundle" => {
             let bundle = PrekeyBundle::from_bytes(&input).map_err(|e| format!("decode: {e}"))?;
-            match bundle.verify() {
-                Ok(_) => Err("verified".into()),
-                Err(e) => Ok(error_name("BundleError", &e)),
-            }
+            refusal(bundle.verify(), "BundleError", "verified")
         }
-        "decode_initial" => match InitialMessage::from_bytes(&input) {
-            Ok(_) => Err("decoded".into()),
-            Err(e) => Ok(error_name("DecodeError", &e)),
-        },
+        "decode_initial" => refusal(InitialMessage::from_bytes(&input), "DecodeError", "decoded"),
         "respond" => {
             let source = vectors
                 .cases
@@ -113,10 +104,7 @@ pub fn run_case(
             if format!("{store:?}") != before {
                 return Err("store changed".into());
             }
-            match result {
-                Ok(_) => Err("accepted".into()),
-                Err(e) => Ok(error_name("HandshakeError", &e)),
-            }
+            refusal(result, "HandshakeError", "accepted")
         }
         other => Err(format!("unknown operation {other}")),
     }

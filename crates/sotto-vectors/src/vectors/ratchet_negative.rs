@@ -81,6 +81,18 @@ pub fn error_name<E: Debug>(type_name: &str, error: &E) -> String {
     format!("{type_name}::{variant}")
 }
 
+/// The refusal's `Type::Variant`, or `accepted` (what happened instead) as the error.
+pub fn refusal<T, E: Debug>(
+    result: Result<T, E>,
+    type_name: &str,
+    accepted: &str,
+) -> Result<String, String> {
+    match result {
+        Ok(_) => Err(accepted.into()),
+        Err(e) => Ok(error_name(type_name, &e)),
+    }
+}
+
 /// Runs one case against this implementation: the error name it produced, or a description of
 /// what went wrong (accepted, or the state changed).
 pub fn run_case(case: &NegativeCase, pickle_key: &PickleKey) -> Result<String, String> {
@@ -90,25 +102,21 @@ pub fn run_case(case: &NegativeCase, pickle_key: &PickleKey) -> Result<String, S
         Session::from_pickle(pickle_key, &state).map_err(|e| format!("state: {e}"))
     };
     match case.operation.as_str() {
-        "decode" => match Message::from_bytes(&input) {
-            Ok(_) => Err("decoded".into()),
-            Err(e) => Ok(error_name("DecodeError", &e)),
-        },
-        "unpickle" => match Session::from_pickle(pickle_key, &input) {
-            Ok(_) => Err("restored".into()),
-            Err(e) => Ok(error_name("PickleError", &e)),
-        },
+        "decode" => refusal(Message::from_bytes(&input), "DecodeError", "decoded"),
+        "unpickle" => refusal(
+            Session::from_pickle(pickle_key, &input),
+            "PickleError",
+            "restored",
+        ),
         "create_responder" => {
             let pair = KeyPair::generate(&mut RecordingRng::new(1));
-            match Session::responder(
+            let created = Session::responder(
                 SessionSecret::new(SHARED_SECRET),
                 &input,
                 pair,
                 SessionConfig::default(),
-            ) {
-                Ok(_) => Err("created".into()),
-                Err(e) => Ok(error_name("SessionError", &e)),
-            }
+            );
+            refusal(created, "SessionError", "created")
         }
         "decrypt" => {
             let mut session = restore()?;
@@ -118,10 +126,7 @@ pub fn run_case(case: &NegativeCase, pickle_key: &PickleKey) -> Result<String, S
             if session.pickle_state() != before {
                 return Err("state changed".into());
             }
-            match result {
-                Ok(_) => Err("decrypted".into()),
-                Err(e) => Ok(error_name("DecryptError", &e)),
-            }
+            refusal(result, "DecryptError", "decrypted")
         }
         "encrypt" => {
             let mut session = restore()?;
@@ -130,10 +135,7 @@ pub fn run_case(case: &NegativeCase, pickle_key: &PickleKey) -> Result<String, S
             if session.pickle_state() != before {
                 return Err("state changed".into());
             }
-            match result {
-                Ok(_) => Err("encrypted".into()),
-                Err(e) => Ok(error_name("EncryptError", &e)),
-            }
+            refusal(result, "EncryptError", "encrypted")
         }
         other => Err(format!("unknown operation {other}")),
     }
