@@ -112,7 +112,8 @@ pub struct PrekeyPolicy {
     pub one_time_prekeys: u32,
     /// Replenish when fewer than this many are left on the relay.
     pub replenish_below: u32,
-    /// One-time ML-KEM prekeys to keep published.
+    /// One-time ML-KEM prekeys to keep published; ignored (as if zero) when `post_quantum`
+    /// is [`PostQuantum::Absent`].
     pub kem_one_time_prekeys: u32,
     /// Seconds a replaced signed prekey stays usable.
     pub signed_prekey_grace: u64,

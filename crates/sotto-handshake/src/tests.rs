@@ -513,3 +513,28 @@ fn replays_with_an_ephemeral_key_twin_are_refused() {
         }
     }
 }
+
+/// protocol.md 7.7: without ML-KEM prekeys, the policy's one-time ML-KEM count is ignored:
+/// the store draws, holds and publishes exactly what a count of zero gives.
+#[test]
+fn a_one_time_kem_count_without_post_quantum_is_ignored() {
+    let make = |kem_one_time| {
+        let mut rng = StdRng::seed_from_u64(13);
+        let identity = DeviceIdentity::generate(&mut rng);
+        let mut store = InMemoryPrekeyStore::new(
+            identity,
+            policy(PostQuantum::Absent, 3, kem_one_time),
+            1_000,
+            &mut rng,
+        );
+        let replenished = store.replenish(&mut rng);
+        let published = store.published().unwrap();
+        assert!(published.kem_last_resort.is_none() && published.kem_one_time.is_empty());
+        assert!(replenished.1.is_empty());
+        assert_eq!(store.kem_one_time_prekey_count(), 0);
+        let bundle = published.clone().take_bundle().to_bytes();
+        let next = *x25519::KeyPair::generate(&mut rng).public_key();
+        (bundle, next)
+    };
+    assert_eq!(make(20), make(0));
+}
