@@ -538,3 +538,49 @@ fn a_one_time_kem_count_without_post_quantum_is_ignored() {
     };
     assert_eq!(make(20), make(0));
 }
+
+/// Section 1's rule for ratchet keys: a message whose header ratchet key is replaced by a
+/// canonical X25519 twin gives the same DH output, so the same message key, but the header
+/// bytes are in the associated data: it is refused and the session is unchanged, whether the
+/// original was already received, is waiting as a skipped key (indexed by the original's
+/// bytes) or has not arrived yet; the original is then still accepted.
+#[test]
+fn messages_with_a_twin_ratchet_key_are_refused() {
+    let pickle_key = sotto_ratchet::PickleKey::new([0x33; 32]);
+    let snapshot =
+        |s: &sotto_ratchet::Session| s.pickle(&pickle_key, &mut StdRng::seed_from_u64(0));
+    let with_twin = |m: &sotto_ratchet::Message, twin: &x25519::PublicKey| {
+        let mut bytes = m.as_bytes().to_vec();
+        bytes[1..33].copy_from_slice(&twin.to_bytes());
+        sotto_ratchet::Message::from_bytes(&bytes).unwrap()
+    };
+    let mut w = world(14, policy(PostQuantum::Absent, 0, 0));
+    let bundle = w.published.take_bundle().verify().unwrap();
+    let mut sent = initiate(&w.alice, &bundle, b"hi", &config(), &mut w.rng).unwrap();
+    let mut bob = respond(&mut w.bob, &sent.message, &config())
+        .unwrap()
+        .session;
+    let b0 = bob.encrypt(b"b0", &mut w.rng).unwrap();
+    sent.session.decrypt(&b0).unwrap();
+    // A new sending chain: a1 will wait as a skipped key, a2 is received, a3 not yet sent.
+    let a1 = sent.session.encrypt(b"a1", &mut w.rng).unwrap();
+    let a2 = sent.session.encrypt(b"a2", &mut w.rng).unwrap();
+    let a3 = sent.session.encrypt(b"a3", &mut w.rng).unwrap();
+    bob.decrypt(&a2).unwrap();
+    assert_eq!(bob.skipped_key_count(), 1);
+    let ratchet_key = a2.header().unwrap().ratchet_key;
+    let twins = eight_torsion_twins(&ratchet_key);
+    assert!(twins.len() >= 3, "only {} twins", twins.len());
+    for twin in &twins {
+        for (name, m) in [("received", &a2), ("skipped", &a1), ("not yet sent", &a3)] {
+            let before = snapshot(&bob);
+            assert!(
+                bob.decrypt(&with_twin(m, twin)).is_err(),
+                "{name}: {twin:?}"
+            );
+            assert_eq!(snapshot(&bob), before, "{name}: state changed");
+        }
+    }
+    assert_eq!(bob.decrypt(&a1).unwrap(), b"a1");
+    assert_eq!(bob.decrypt(&a3).unwrap(), b"a3");
+}
