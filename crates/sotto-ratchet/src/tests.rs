@@ -4,6 +4,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sotto_crypto::x25519::{KeyPair, PublicKey};
 
+use crate::header_key::HeaderKey;
 use crate::*;
 
 const KEY: PickleKey = PickleKey::new([0x5a; 32]);
@@ -457,5 +458,175 @@ fn dropped_chains_do_not_grow_the_header_key_trial_list() {
         let forged = Message::from_bytes(&forged).unwrap();
         assert!(bob.decrypt(&forged).is_err());
         assert_eq!(snapshot(&bob), before);
+    }
+}
+
+/// The canonical X25519 twins of `key`: the u-coordinates of P + T, for P either point with
+/// u-coordinate `key` and T each point of the 8-torsion subgroup, that are canonical and
+/// differ from `key`. A clamped scalar is a multiple of 8, so each gives the same DH output.
+fn twins(key: &PublicKey) -> Vec<PublicKey> {
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+
+    let mut out: Vec<PublicKey> = Vec::new();
+    for sign in [0, 1] {
+        let p = MontgomeryPoint(key.to_bytes()).to_edwards(sign).unwrap();
+        for t in &EIGHT_TORSION {
+            let twin = PublicKey::from_bytes((p + t).to_montgomery().to_bytes());
+            if twin.is_canonical() && twin != *key && !out.contains(&twin) {
+                out.push(twin);
+            }
+        }
+    }
+    out
+}
+
+/// The header key among `receiver`'s (HKr, the skipped chains', NHKr) that opens the
+/// header of a header-encrypted `message`, the header, and the header's associated data.
+fn open_any<'s>(receiver: &'s Session, message: &Message) -> (&'s HeaderKey, Header, Vec<u8>) {
+    let (salt, encrypted) = message.encrypted_header().unwrap();
+    let mut ad = receiver.ad_prefix.clone();
+    ad.push(VERSION_HEADER_ENCRYPTED);
+    ad.extend_from_slice(salt);
+    let mut keys: Vec<&HeaderKey> = Vec::new();
+    if let Some(hk) = receiver
+        .receiving
+        .as_ref()
+        .and_then(|c| c.header_key.as_ref())
+    {
+        keys.push(hk);
+    }
+    keys.extend(receiver.skipped.header_keys());
+    if let Some(next) = &receiver.next_header_keys {
+        keys.push(&next.receiving);
+    }
+    let (hk, header) = keys
+        .into_iter()
+        .find_map(|hk| hk.open(salt, &ad, encrypted).map(|h| (hk, h)))
+        .unwrap();
+    (hk, header, ad)
+}
+
+/// The ratchet key in `message`'s header, as `receiver` reads it.
+fn ratchet_key_of(receiver: &Session, message: &Message) -> PublicKey {
+    match message.kind() {
+        SessionKind::Standard => message.header().unwrap().ratchet_key,
+        SessionKind::HeaderEncrypted => open_any(receiver, message).1.ratchet_key,
+    }
+}
+
+/// `message` with its header's ratchet key replaced by `twin`. A header-encrypted message is
+/// opened with whichever of `receiver`'s header keys opens it and sealed again under that key
+/// and the same salt: an adversary stronger than the relay, who knows the header keys.
+fn with_ratchet_key(receiver: &Session, message: &Message, twin: &PublicKey) -> Message {
+    let mut bytes = message.as_bytes().to_vec();
+    match message.kind() {
+        SessionKind::Standard => bytes[1..33].copy_from_slice(twin.as_bytes()),
+        SessionKind::HeaderEncrypted => {
+            let (hk, mut header, ad) = open_any(receiver, message);
+            header.ratchet_key = *twin;
+            let (salt, _) = message.encrypted_header().unwrap();
+            let sealed = hk.seal(salt, &ad, &header);
+            let start = 1 + salt.len();
+            bytes[start..start + sealed.len()].copy_from_slice(&sealed);
+        }
+    }
+    Message::from_bytes(&bytes).unwrap()
+}
+
+/// Replaces the header's ratchet key of `message` by each canonical twin and checks that
+/// `bob` refuses every one with his state unchanged (pickle bytes equal), though each twin
+/// gives the same DH output with his ratchet key as the genuine key.
+fn refuse_twins(bob: &mut Session, message: &Message, what: &str) {
+    let key = ratchet_key_of(bob, message);
+    let all = twins(&key);
+    assert!(all.len() >= 3, "{what}: only {} twins", all.len());
+    let before = snapshot(bob);
+    for twin in all {
+        assert_eq!(
+            bob.our_ratchet.diffie_hellman(&twin).unwrap().expose(),
+            bob.our_ratchet.diffie_hellman(&key).unwrap().expose(),
+            "{what}: a twin gives the same DH output"
+        );
+        let forged = with_ratchet_key(bob, message, &twin);
+        let refused = bob.decrypt(&forged);
+        assert!(
+            matches!(
+                refused,
+                Err(DecryptError::Authentication | DecryptError::Duplicate)
+            ),
+            "{what}: twin {twin:?}: {refused:?}"
+        );
+        assert_eq!(
+            snapshot(bob),
+            before,
+            "{what}: twin {twin:?} changed the state"
+        );
+    }
+}
+
+#[test]
+/// An X25519 twin of the sender's ratchet key in a header, in both kinds and at every place
+/// the receiver looks a ratchet key up: the current chain (a replay, a number still ahead),
+/// a stored skipped key (of the current and of a previous chain), and the first message of a
+/// new chain, where the twin gives the same DH output, root key and message key as the
+/// genuine one and only the header's bytes in the body's associated data tell them apart.
+/// Each is refused, state unchanged, and the genuine messages still decrypt afterwards (no
+/// desynchronisation).
+fn ratchet_key_twins_are_refused_and_leave_state_unchanged() {
+    for config in kinds() {
+        let name = format!("{:?}", config.kind());
+        let (mut alice, mut bob, mut rng) = pair(config, 31);
+        let a0 = alice.encrypt(b"a0", &mut rng).unwrap();
+        let a1 = alice.encrypt(b"a1", &mut rng).unwrap();
+        let a2 = alice.encrypt(b"a2", &mut rng).unwrap();
+        let a3 = alice.encrypt(b"a3", &mut rng).unwrap();
+        // The very first message opens Bob's first receiving chain: a new chain too.
+        refuse_twins(
+            &mut bob,
+            &a0,
+            &format!("{name}: first message of the session"),
+        );
+        assert_eq!(bob.decrypt(&a0).unwrap(), b"a0");
+        assert_eq!(bob.decrypt(&a2).unwrap(), b"a2");
+        assert_eq!(bob.skipped_key_count(), 1);
+
+        refuse_twins(&mut bob, &a0, &format!("{name}: replay, current chain"));
+        refuse_twins(&mut bob, &a2, &format!("{name}: replay, current chain"));
+        refuse_twins(&mut bob, &a1, &format!("{name}: stored skipped key"));
+        refuse_twins(&mut bob, &a3, &format!("{name}: number still ahead"));
+
+        // Alice's next DH ratchet step: the first message of her new chain.
+        let b0 = bob.encrypt(b"b0", &mut rng).unwrap();
+        assert_eq!(alice.decrypt(&b0).unwrap(), b"b0");
+        let a4 = alice.encrypt(b"a4", &mut rng).unwrap();
+        refuse_twins(
+            &mut bob,
+            &a4,
+            &format!("{name}: first message of a new chain"),
+        );
+        assert_eq!(bob.decrypt(&a4).unwrap(), b"a4");
+        // a1 and a3 are now stored skipped keys of Alice's previous chain.
+        assert_eq!(bob.skipped_key_count(), 2);
+        refuse_twins(
+            &mut bob,
+            &a1,
+            &format!("{name}: skipped key, previous chain"),
+        );
+        refuse_twins(
+            &mut bob,
+            &a3,
+            &format!("{name}: skipped key, previous chain"),
+        );
+        refuse_twins(&mut bob, &a4, &format!("{name}: replay after the step"));
+
+        // The genuine messages are all still accepted, once.
+        assert_eq!(bob.decrypt(&a1).unwrap(), b"a1");
+        // (a3's entry keeps the previous chain's header key in the trial list.)
+        refuse_twins(&mut bob, &a1, &format!("{name}: used skipped key"));
+        assert_eq!(bob.decrypt(&a3).unwrap(), b"a3");
+        assert_eq!(bob.skipped_key_count(), 0);
+        let b1 = bob.encrypt(b"b1", &mut rng).unwrap();
+        assert_eq!(alice.decrypt(&b1).unwrap(), b"b1");
     }
 }
