@@ -584,3 +584,70 @@ fn messages_with_a_twin_ratchet_key_are_refused() {
     assert_eq!(bob.decrypt(&a1).unwrap(), b"a1");
     assert_eq!(bob.decrypt(&a3).unwrap(), b"a3");
 }
+
+#[test]
+/// The other places session setup meets an X25519 key by its bytes. A twin of the initiator's
+/// identity key in an initial message gives the same DH1, hence the same session secret, but
+/// the identity encodings are the session's associated data: the first message fails
+/// (HS-10), store unchanged, and the genuine message is accepted afterwards. A twin of the
+/// identity key or of the signed prekey in a bundle breaks the signed prekey's signature
+/// (HS-04), which covers both keys' bytes. (A twin of the unsigned one-time prekey gives the
+/// same DH4 and the same session: harmless, the prekey is found by id.)
+fn twins_of_identity_and_prekeys() {
+    let mut w = world(12, policy(PostQuantum::Absent, 2, 0));
+    let good = w.published.take_bundle();
+    let bundle = good.clone().verify().unwrap();
+    let sent = initiate(&w.alice, &bundle, b"hello", &config(), &mut w.rng).unwrap();
+    let identity_key = w.alice.public().agreement;
+    let twins = eight_torsion_twins(&identity_key);
+    assert!(twins.len() >= 3);
+    for twin in &twins {
+        let mut forged = sent.message.clone();
+        forged.initiator.agreement = *twin;
+        let forged = InitialMessage::from_bytes(&forged.to_bytes()).unwrap();
+        let before = (store_state(&w.bob), format!("{:?}", w.bob));
+        assert_eq!(
+            respond(&mut w.bob, &forged, &config()).err(),
+            Some(HandshakeError::Decryption),
+            "initiator identity twin {twin:?}"
+        );
+        assert_eq!((store_state(&w.bob), format!("{:?}", w.bob)), before);
+        // keep_own_initiation orders identities by their bytes; a twin is not the same
+        // identity, and never gets a session, so both devices order the same two encodings.
+        assert_ne!(forged.initiator, w.alice.public());
+    }
+    let accepted = respond(&mut w.bob, &sent.message, &config()).unwrap();
+    assert_eq!(accepted.plaintext, b"hello");
+    assert_eq!(accepted.initiator, w.alice.public());
+
+    for twin in eight_torsion_twins(&good.identity.agreement) {
+        let mut forged = good.clone();
+        forged.identity.agreement = twin;
+        assert_eq!(
+            forged.verify().unwrap_err(),
+            BundleError::SignedPrekeySignature
+        );
+    }
+    for twin in eight_torsion_twins(&good.signed_prekey.public_key) {
+        let mut forged = good.clone();
+        forged.signed_prekey.public_key = twin;
+        assert_eq!(
+            forged.verify().unwrap_err(),
+            BundleError::SignedPrekeySignature
+        );
+    }
+
+    // One-time prekey twin: the same session as with the genuine key.
+    let mut w = world(13, policy(PostQuantum::Absent, 2, 0));
+    let mut forged = w.published.take_bundle();
+    let opk = forged.one_time_prekey.as_mut().unwrap();
+    opk.public_key = eight_torsion_twins(&opk.public_key)[0];
+    let bundle = forged.verify().unwrap();
+    let sent = initiate(&w.alice, &bundle, b"same", &config(), &mut w.rng).unwrap();
+    assert_eq!(
+        respond(&mut w.bob, &sent.message, &config())
+            .unwrap()
+            .plaintext,
+        b"same"
+    );
+}
