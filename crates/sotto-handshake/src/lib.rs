@@ -53,6 +53,7 @@ mod codec;
 mod error;
 mod handshake;
 mod identity;
+mod incoming;
 mod initial_message;
 mod prekeys;
 mod secret;
@@ -68,6 +69,7 @@ pub use handshake::{
     HandshakeConfig, Initiation, Mode, Response, initiate, keep_own_initiation, respond,
 };
 pub use identity::{DEVICE_IDENTITY_KEY_LEN, DeviceIdentity, DeviceIdentityKey};
+pub use incoming::Incoming;
 pub use initial_message::{INITIAL_MESSAGE_VERSION, InitialMessage, KemEncapsulation};
 pub use prekeys::{
     KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, PREKEY_SIGNATURE_VERSION, PostQuantum,

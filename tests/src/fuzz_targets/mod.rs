@@ -41,6 +41,9 @@ pub use message_decode::message_decode;
 pub use pickle_decode::pickle_decode;
 pub use two_party::{Op, Party, Profile, Stats, encode_ops, two_party};
 
+/// The pickle context every target uses.
+pub const PICKLE_CONTEXT: &[u8] = b"sotto-tests fuzz";
+
 /// The pickle key every target uses.
 pub fn pickle_key() -> PickleKey {
     PickleKey::new([0x5a; 32])
@@ -49,5 +52,7 @@ pub fn pickle_key() -> PickleKey {
 /// The session's pickle under [`pickle_key`] with a generator seeded with 0: equal snapshots
 /// mean equal states.
 pub fn snapshot(session: &Session) -> Vec<u8> {
-    session.pickle(&pickle_key(), &mut StdRng::seed_from_u64(0))
+    session
+        .pickle(&pickle_key(), PICKLE_CONTEXT, &mut StdRng::seed_from_u64(0))
+        .expect("pickle")
 }

@@ -9,25 +9,29 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sotto_ratchet::Session;
 
-use super::{pickle_key, snapshot};
+use super::{PICKLE_CONTEXT, pickle_key, snapshot};
 
 /// Restores `data` with the fixed [`pickle_key`](super::pickle_key). An accepted pickle must
 /// re-pickle to the same state: pickling it again (with the snapshot generator, and with
 /// another generator) and restoring gives byte-identical snapshots. Returns whether `data`
 /// was accepted.
 pub fn pickle_decode(data: &[u8]) -> bool {
-    let Ok(session) = Session::from_pickle(&pickle_key(), data) else {
+    let Ok(session) = Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, data) else {
         return false;
     };
     let first = snapshot(&session);
-    let restored = Session::from_pickle(&pickle_key(), &first).expect("own pickle refused");
+    let restored =
+        Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, &first).expect("own pickle refused");
     assert_eq!(
         snapshot(&restored),
         first,
         "pickle round trip changed the state"
     );
-    let other = session.pickle(&pickle_key(), &mut StdRng::seed_from_u64(1));
-    let restored = Session::from_pickle(&pickle_key(), &other).expect("own pickle refused");
+    let other = session
+        .pickle(&pickle_key(), PICKLE_CONTEXT, &mut StdRng::seed_from_u64(1))
+        .expect("pickle");
+    let restored =
+        Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, &other).expect("own pickle refused");
     assert_eq!(
         snapshot(&restored),
         first,

@@ -201,43 +201,43 @@ fn signed_prekey_vector(
     store: &InMemoryPrekeyStore,
     spk: &SignedPrekey,
 ) -> Option<SignedPrekeyVector> {
-    let pair = store.signed_prekey(spk.id)?;
+    let pair = store.signed_prekey(spk.id())?;
     let identity = store.identity().agreement_key().public_key();
     Some(SignedPrekeyVector {
-        id: spk.id,
-        timestamp: spk.timestamp,
-        post_quantum: u8::from(spk.post_quantum == PostQuantum::Offered),
+        id: spk.id(),
+        timestamp: spk.timestamp(),
+        post_quantum: u8::from(spk.post_quantum() == PostQuantum::Offered),
         private: h(pair.key_pair.secret_key().expose()),
-        public: h(spk.public_key.as_bytes()),
+        public: h(spk.public_key().as_bytes()),
         signed_message: h(&SignedPrekey::signed_bytes(
             identity,
-            spk.id,
-            spk.timestamp,
-            spk.post_quantum,
-            &spk.public_key,
+            spk.id(),
+            spk.timestamp(),
+            spk.post_quantum(),
+            spk.public_key(),
         )),
-        signature: h(&spk.signature.to_bytes()),
+        signature: h(&spk.signature().to_bytes()),
     })
 }
 
 fn kem_prekey_vector(store: &InMemoryPrekeyStore, k: &KemPrekey) -> Option<KemPrekeyVector> {
-    let pair = store.kem_prekey(k.kind, k.id)?;
+    let pair = store.kem_prekey(k.kind(), k.id())?;
     let identity = store.identity().agreement_key().public_key();
     Some(KemPrekeyVector {
-        kind: match k.kind {
+        kind: match k.kind() {
             KemPrekeyKind::LastResort => 1,
             KemPrekeyKind::OneTime => 2,
         },
-        id: k.id,
+        id: k.id(),
         seed: h(pair.key_pair.expose_seed()),
-        public: h(k.public_key.as_bytes()),
+        public: h(k.public_key().as_bytes()),
         signed_message: h(&KemPrekey::signed_bytes(
             identity,
-            k.kind,
-            k.id,
-            &k.public_key,
+            k.kind(),
+            k.id(),
+            k.public_key(),
         )),
-        signature: h(&k.signature.to_bytes()),
+        signature: h(&k.signature().to_bytes()),
     })
 }
 
@@ -265,13 +265,13 @@ pub fn generate_case(
         .ok_or_else(|| err("signed prekey missing".into()))?;
     let one_time_prekey = match bundle.one_time_prekey() {
         Some(o) => Some(OneTimePrekeyVector {
-            id: o.id,
+            id: o.id(),
             private: h(store
-                .one_time_prekey(o.id)
+                .one_time_prekey(o.id())
                 .ok_or_else(|| err("opk".into()))?
                 .secret_key()
                 .expose()),
-            public: h(o.public_key.as_bytes()),
+            public: h(o.public_key().as_bytes()),
         }),
         None => None,
     };

@@ -237,24 +237,46 @@ pub fn generate(vectors: &HandshakeVectors) -> Result<HandshakeNegativeVectors, 
         &[],
         "DecodeError::UnknownVersion",
     )?;
-    let mut v2 = pq_bundle.clone();
-    v2[0] = 0x02;
-    b.push(
-        "HS-01",
-        "bundle of version 0x02",
-        decode_bundle,
-        &v2,
-        "DecodeError::UnknownVersion",
-    )?;
-    let mut v0 = pq_initial.clone();
-    v0[0] = 0x00;
-    b.push(
-        "HS-01",
-        "initial message of version 0x00",
-        decode_initial,
-        &v0,
-        "DecodeError::UnknownVersion",
-    )?;
+    for (tag, what) in [
+        (0x01, "the unversioned bundle byte 0x01 (format version 0)"),
+        (
+            sotto_crypto::wire::INITIAL_MESSAGE,
+            "an initial message's tag 0x13",
+        ),
+        (0x24, "tag 0x24 (format version 2)"),
+    ] {
+        let mut retagged = pq_bundle.clone();
+        retagged[0] = tag;
+        b.push(
+            "HS-01",
+            &format!("bundle whose first byte is {what}"),
+            decode_bundle,
+            &retagged,
+            "DecodeError::UnknownVersion",
+        )?;
+    }
+    for (tag, what) in [
+        (0x00, "0x00"),
+        (
+            0x01,
+            "the unversioned initial-message byte 0x01 (format version 0)",
+        ),
+        (sotto_crypto::wire::PREKEY_BUNDLE, "a bundle's tag 0x14"),
+        (
+            sotto_crypto::wire::STANDARD_MESSAGE,
+            "a standard message's tag 0x11",
+        ),
+    ] {
+        let mut retagged = pq_initial.clone();
+        retagged[0] = tag;
+        b.push(
+            "HS-01",
+            &format!("initial message whose first byte is {what}"),
+            decode_initial,
+            &retagged,
+            "DecodeError::UnknownVersion",
+        )?;
+    }
     b.push(
         "HS-02",
         "bundle without its last byte",
