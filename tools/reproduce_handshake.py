@@ -210,8 +210,8 @@ class Store:
         for _ in range(n_opk):
             priv = rng(32)
             self.opks.append({"id": self._id(), "private": priv, "public": public_key(priv)})
-        if n_kem and not post_quantum:
-            raise VectorError("policy: one-time ML-KEM prekeys without post_quantum (7.7 does not define this)")
+        if not post_quantum:
+            n_kem = 0  # 7.7: a device without ML-KEM prekeys ignores the one-time ML-KEM count
         for _ in range(n_kem):
             self.kem.append(self._kem(rng, KIND_ONE_TIME))
         self.spks = {self.spk["id"]: self.spk}

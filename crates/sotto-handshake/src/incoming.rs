@@ -28,7 +28,9 @@ impl Incoming {
     /// [`DecodeError::UnknownVersion`] (HS-01), and each kind's own checks apply to the rest.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         match bytes.first() {
-            Some(&wire::INITIAL_MESSAGE) => InitialMessage::from_bytes(bytes).map(|m| Self::Initial(Box::new(m))),
+            Some(&wire::INITIAL_MESSAGE) => {
+                InitialMessage::from_bytes(bytes).map(|m| Self::Initial(Box::new(m)))
+            }
             Some(&(wire::STANDARD_MESSAGE | wire::HEADER_ENCRYPTED_MESSAGE)) => {
                 Message::from_bytes(bytes)
                     .map(Self::Message)

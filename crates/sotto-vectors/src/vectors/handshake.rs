@@ -174,7 +174,10 @@ pub struct HandshakeVectors {
 }
 
 /// (name, seed, policy) of each case.
-pub const CASES: [(&str, u64, bool, u32, u32); 4] = [
+///
+/// The last case is protocol.md 7.7's decision: a device that publishes no ML-KEM prekeys
+/// ignores a one-time ML-KEM count (here 3) and draws, holds and publishes what `x3dh` would.
+pub const CASES: [(&str, u64, bool, u32, u32); 5] = [
     ("pqxdh", 0x5051_0001, true, 1, 1),
     (
         "pqxdh-last-resort-no-one-time-prekey",
@@ -185,6 +188,7 @@ pub const CASES: [(&str, u64, bool, u32, u32); 4] = [
     ),
     ("x3dh", 0x5833_0001, false, 1, 0),
     ("x3dh-no-one-time-prekey", 0x5833_0002, false, 0, 0),
+    ("x3dh-kem-one-time-count-ignored", 0x5833_0003, false, 1, 3),
 ];
 
 fn identity_vector(identity: &DeviceIdentity) -> IdentityVector {

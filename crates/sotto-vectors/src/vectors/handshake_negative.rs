@@ -206,6 +206,29 @@ impl Builder<'_> {
     }
 }
 
+/// Every canonical X25519 public key other than `key` that gives the same Diffie-Hellman
+/// output as `key` under every (clamped) private key: the u-coordinates of `P + T` for both
+/// Edwards points `P` above `u` and the eight points `T` of the 8-torsion, kept when below p.
+pub fn canonical_twins(key: &[u8; 32]) -> Vec<[u8; 32]> {
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+
+    let mut twins: Vec<[u8; 32]> = Vec::new();
+    for sign in [0, 1] {
+        let Some(p) = MontgomeryPoint(*key).to_edwards(sign) else {
+            continue;
+        };
+        for t in &EIGHT_TORSION {
+            let twin = (p + t).to_montgomery().to_bytes();
+            let canonical = sotto_crypto::x25519::PublicKey::from_bytes(twin).is_canonical();
+            if canonical && twin != *key && !twins.contains(&twin) {
+                twins.push(twin);
+            }
+        }
+    }
+    twins
+}
+
 /// The X25519 encoding of u = p = 2^255 - 19: not canonical.
 const NON_CANONICAL_X25519: [u8; 32] = {
     let mut b = [0xff; 32];
@@ -483,6 +506,44 @@ pub fn generate(vectors: &HandshakeVectors) -> Result<HandshakeNegativeVectors, 
         &pq_initial,
         "HandshakeError::Replayed",
     )?;
+    // HS-09 and X25519 twins (protocol.md section 1): the replay with EK_a replaced by each
+    // canonical twin derives the same secret and must still be refused as a replay.
+    for (name, message) in [
+        ("x3dh", &x3dh_initial),
+        ("x3dh-no-one-time-prekey", &x3dh_no_opk_initial),
+        ("pqxdh-last-resort-no-one-time-prekey", &lr_initial),
+    ] {
+        let replay = Run {
+            accepted_first: true,
+            ..Run::on("respond", name)
+        };
+        let mut ek = [0u8; 32];
+        ek.copy_from_slice(&message[initial_at::EPHEMERAL_KEY]);
+        let twins = canonical_twins(&ek);
+        if twins.is_empty() {
+            return Err(script_error(
+                0,
+                format!("{name}: EK_a has no canonical twin"),
+            ));
+        }
+        for (i, twin) in twins.iter().enumerate() {
+            let mut replayed = message.clone();
+            replayed[initial_at::EPHEMERAL_KEY].copy_from_slice(twin);
+            b.push(
+                "HS-09",
+                &format!(
+                    "the {name} initial message delivered a second time with EK_a replaced by \
+                     its canonical X25519 twin {} of {} (u-coordinate of P + T, T in the \
+                     8-torsion: the same DH outputs)",
+                    i + 1,
+                    twins.len()
+                ),
+                replay,
+                &replayed,
+                "HandshakeError::Replayed",
+            )?;
+        }
+    }
     let mut body = pq_initial.clone();
     let last = body.len() - 1;
     body[last] ^= 0x01;

@@ -409,6 +409,32 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         &renumbered,
         "DecryptError::Authentication",
     )?;
+    // X25519 twins of the header's ratchet key (protocol.md section 1): same DH outputs,
+    // other bytes. A replay of message 0 and the undelivered message 1 with a twin key take
+    // the new-chain path and fail authentication (the header bytes are in the body's AD).
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&sent[0][RATCHET_KEY]);
+    let twins = super::handshake_negative::canonical_twins(&key);
+    if twins.is_empty() {
+        return Err(script_error(0, "the ratchet key has no canonical twin"));
+    }
+    for (i, twin) in twins.iter().enumerate() {
+        for (n, what) in [(0, "message 0 delivered again"), (1, "message 1")] {
+            let mut twinned = sent[n].clone();
+            twinned[RATCHET_KEY].copy_from_slice(twin);
+            b.decrypt(
+                "RAT-08",
+                &format!(
+                    "{what} with its ratchet key replaced by its canonical X25519 twin {} of {}",
+                    i + 1,
+                    twins.len()
+                ),
+                &p.bob,
+                &twinned,
+                "DecryptError::Authentication",
+            )?;
+        }
+    }
     let mut zero_key = sent[1].clone();
     zero_key[RATCHET_KEY].fill(0);
     b.decrypt("RAT-05", "message 1 with its ratchet key replaced by the all-zero (small-order) key: DH output all zero", &p.bob, &zero_key, "DecryptError::NonContributory")?;
