@@ -384,6 +384,21 @@ fn pickle_seeds() -> Seeds {
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x01;
     add(&mut seeds, &format!("{kind}-flipped-middle"), flipped);
+    // Plaintext states, which the target also seals itself: a session's and an identity's.
+    let (alice, _) = conversation(true);
+    add(&mut seeds, "session-state-he-alice", alice.pickle_state());
+    let identity = sotto_handshake::DeviceIdentity::generate(&mut StdRng::seed_from_u64(0x1d));
+    let identity_pickle = identity
+        .pickle(
+            &key,
+            fuzz_targets::PICKLE_CONTEXT,
+            &mut StdRng::seed_from_u64(0x1e),
+        )
+        .expect("pickle");
+    let mut identity_state = identity.signing_key().expose_seed().to_vec();
+    identity_state.extend_from_slice(identity.agreement_key().secret_key().expose());
+    add(&mut seeds, "identity-state", identity_state);
+    add(&mut seeds, "identity-pickle", identity_pickle);
     seeds
 }
 
