@@ -124,7 +124,8 @@ fn handshake_vectors_replay_through_the_public_api() {
         );
 
         let initial = InitialMessage::from_bytes(&unhex(&c.initial_message)).unwrap();
-        let (mut got, bob_trace) = respond_with_trace(&mut store, &initial, &alice.public(), &config).unwrap();
+        let (mut got, bob_trace) =
+            respond_with_trace(&mut store, &initial, &alice.public(), &config).unwrap();
         assert_eq!(hex::encode(&got.plaintext), c.first_plaintext);
         assert_eq!(
             bob_trace.dh_outputs, trace.dh_outputs,

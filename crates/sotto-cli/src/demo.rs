@@ -125,13 +125,8 @@ fn run_kind<R: CryptoRng + ?Sized>(
     .map_err(session_error)?;
     let initial_bytes = sent.message.to_bytes();
     let initial = InitialMessage::from_bytes(&initial_bytes).map_err(session_error)?;
-    let got = respond(
-        &mut bob_store,
-        &initial,
-        &alice_device.public(),
-        &handshake,
-    )
-    .map_err(session_error)?;
+    let got = respond(&mut bob_store, &initial, &alice_device.public(), &handshake)
+        .map_err(session_error)?;
     writeln!(
         out,
         "alice -> bob  {:>4} B initial message ({:?}: 4 X25519 agreements + ML-KEM-768) carrying message 0",

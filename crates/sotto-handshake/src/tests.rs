@@ -7,6 +7,9 @@ use sotto_crypto::x25519;
 use crate::store::PrekeyStore;
 use crate::*;
 
+mod identity;
+mod store;
+
 const NOW: u64 = 1_764_000_000;
 
 fn policy(post_quantum: PostQuantum, one_time: u32, kem_one_time: u32) -> PrekeyPolicy {

@@ -135,7 +135,7 @@ impl Responder<'_> {
             &self.config,
             &mut self.rng,
         )
-            .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
+        .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
         prop_assert_eq!(sent.mode, mode_for(self.post_quantum));
         if sent.mode == Mode::X3dh {
             bump(&self.stats.x3dh);

@@ -197,7 +197,7 @@ impl<'a> Rotating<'a> {
             &self.config,
             &mut self.rng,
         )
-            .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
+        .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
         prop_assert_eq!(sent.message.signed_prekey_id(), self.current());
         self.in_flight.push(InFlight {
             index,
