@@ -507,15 +507,15 @@ impl PrekeyStore for InMemoryPrekeyStore {
         if self.find_signed_prekey(used.signed_prekey_id).is_none() {
             return Err(CommitError::SignedPrekeyGone(used.signed_prekey_id));
         }
-        if let Some(id) = used.one_time_prekey_id {
-            if !self.one_time.contains_key(&id) {
-                return Err(CommitError::OneTimePrekeyGone(id));
-            }
+        if let Some(id) = used.one_time_prekey_id
+            && !self.one_time.contains_key(&id)
+        {
+            return Err(CommitError::OneTimePrekeyGone(id));
         }
-        if let Some((kind, id)) = used.kem_prekey {
-            if self.kem_prekey(kind, id).is_none() {
-                return Err(CommitError::KemPrekeyGone(id));
-            }
+        if let Some((kind, id)) = used.kem_prekey
+            && self.kem_prekey(kind, id).is_none()
+        {
+            return Err(CommitError::KemPrekeyGone(id));
         }
         if let Some(id) = used.one_time_prekey_id {
             drop(self.one_time.remove(&id));

@@ -188,12 +188,18 @@ fn respond_makes_every_store_call_once_and_commits_last() {
     assert_eq!(calls.last(), Some(&Call::Commit));
 }
 
+/// What a concurrent `respond` does to the store.
+type Race = Box<dyn FnOnce(&mut InMemoryPrekeyStore) + Send>;
+
+/// Whether a commit refusal is the expected one.
+type IsExpected = fn(&CommitError) -> bool;
+
 /// The in-memory store with a hook that runs on it just before `commit`: a concurrent
 /// `respond` that wins the race between our lookups and our commit. The early `has_seen`
 /// check can be told to answer "not seen", as it would have before the concurrent commit.
 struct RacingStore {
     inner: InMemoryPrekeyStore,
-    race: Option<Box<dyn FnOnce(&mut InMemoryPrekeyStore) + Send>>,
+    race: Option<Race>,
     hide_seen: bool,
     raced: Arc<Mutex<bool>>,
 }
@@ -353,7 +359,7 @@ fn commit_refuses_what_is_not_held_or_already_recorded() {
         kem_prekey,
     };
     let before = full_state(&w.bob);
-    let refusals: [(UsedPrekeys, fn(&CommitError) -> bool); 4] = [
+    let refusals: [(UsedPrekeys, IsExpected); 4] = [
         (
             UsedPrekeys {
                 signed_prekey_id: 999,
