@@ -21,7 +21,7 @@ pub const DEVICE_IDENTITY_KEY_LEN: usize = 64;
 ///
 /// ```compile_fail,E0599
 /// fn copy(identity: &sotto_handshake::DeviceIdentity) -> sotto_handshake::DeviceIdentity {
-///     identity.clone()
+///     sotto_handshake::DeviceIdentity::clone(identity)
 /// }
 /// ```
 pub struct DeviceIdentity {

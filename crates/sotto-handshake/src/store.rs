@@ -93,7 +93,20 @@ pub struct UsedPrekeys {
 ///   answer (I/O, a damaged record). [`crate::respond`] passes the error on as
 ///   [`crate::HandshakeError::Store`], with its cause.
 /// - **Owned values**: lookups return the keys themselves (a database decodes them from its
-///   rows), so nothing has to stay cached behind a borrow. The values zeroize on drop.
+///   rows), so nothing has to stay cached behind a borrow. The values zeroize on drop and
+///   are not `Clone`:
+///
+///   ```compile_fail,E0599
+///   fn copy(pair: &sotto_handshake::SignedPrekeyPair) -> sotto_handshake::SignedPrekeyPair {
+///       sotto_handshake::SignedPrekeyPair::clone(pair)
+///   }
+///   ```
+///
+///   ```compile_fail,E0599
+///   fn copy(pair: &sotto_handshake::KemPrekeyPair) -> sotto_handshake::KemPrekeyPair {
+///       sotto_handshake::KemPrekeyPair::clone(pair)
+///   }
+///   ```
 /// - **`Send`**: a store can move to another thread (an async executor's worker).
 /// - **One atomic change**: lookups change nothing; [`PrekeyStore::commit`] is the only
 ///   change, called once after the first message decrypted. It deletes the one-time prekeys
