@@ -1,5 +1,56 @@
 //! Errors, one enum per operation family. Each variant names its validation ID (HS-xx) from
 //! `docs/protocol.md`.
+//!
+//! Every public error enum is `#[non_exhaustive]`: code outside this crate must have a
+//! wildcard arm, so adding a refusal is not a breaking change. Each of these fails to compile:
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::HandshakeError) {
+//!     use sotto_handshake::HandshakeError::*;
+//!     match e {
+//!         PostQuantumRequired | PostQuantumMismatch | NonContributory | UnknownSignedPrekey(_)
+//!         | UnknownOneTimePrekey(_) | UnknownKemPrekey(_) | Replayed | Decryption
+//!         | UnexpectedIdentity | Session(_) | Encryption(_) | Store(_) => {}
+//!     }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::CommitError) {
+//!     use sotto_handshake::CommitError::*;
+//!     match e {
+//!         Replayed | SignedPrekeyGone(_) | OneTimePrekeyGone(_) | KemPrekeyGone(_) | Store(_) => {}
+//!     }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::StoreErrorKind) {
+//!     use sotto_handshake::StoreErrorKind::*;
+//!     match e {
+//!         Backend | Corrupt => {}
+//!     }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::DecodeError) {
+//!     use sotto_handshake::DecodeError::*;
+//!     match e {
+//!         UnknownVersion(_) | Truncated | TrailingBytes | InvalidFlag | InvalidKey
+//!         | RatchetMessage(_) => {}
+//!     }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::BundleError) {
+//!     use sotto_handshake::BundleError::*;
+//!     match e {
+//!         SignedPrekeySignature | KemPrekeySignature | Downgrade | UnexpectedKemPrekey => {}
+//!     }
+//! }
+//! ```
 
 /// A bundle or initial message could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
