@@ -59,7 +59,7 @@ fn store_state(s: &InMemoryPrekeyStore) -> (usize, usize, usize) {
 #[test]
 fn handshake_vectors_replay_through_the_public_api() {
     let v = load();
-    assert_eq!(v.cases.len(), 4);
+    assert_eq!(v.cases.len(), 5);
     for c in &v.cases {
         let (alice, mut store, mut alice_rng, mut bob_rng) = parties(c);
         assert_eq!(

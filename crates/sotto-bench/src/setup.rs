@@ -147,7 +147,7 @@ fn check_bundle(bundle: &PrekeyBundle, mode: Mode) -> Result<(), BenchError> {
         Mode::X3dh => None,
         Mode::Pqxdh => Some(KemPrekeyKind::OneTime),
     };
-    if bundle.kem_prekey().map(|k| k.kind) != expected_kem {
+    if bundle.kem_prekey().map(|k| k.kind()) != expected_kem {
         return Err(BenchError::SetupScenario(
             "bundle with the wrong ML-KEM prekey",
         ));

@@ -63,9 +63,9 @@ fn observed(message: &Message) -> String {
         Some(h) => format!(
             "{} B, ratchet key {}, PN {}, N {}",
             message.as_bytes().len(),
-            short_hex(h.ratchet_key.as_bytes(), 4),
-            h.previous_chain_length,
-            h.message_number
+            short_hex(h.ratchet_key().as_bytes(), 4),
+            h.previous_chain_length(),
+            h.message_number()
         ),
         None => format!(
             "{} B, opaque: {}",

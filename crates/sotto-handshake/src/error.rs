@@ -56,8 +56,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
-    /// HS-01: unknown version byte (or empty input).
-    #[error("unknown version {0:#04x}")]
+    /// HS-01: the first byte is not this object's type tag (another object's tag, an unknown
+    /// version, or empty input).
+    #[error("unknown version or type tag {0:#04x}")]
     UnknownVersion(u8),
     /// HS-02: the input ends before the fixed layout does, or a length is wrong.
     #[error("input is truncated")]

@@ -62,7 +62,9 @@ mod codec;
 mod error;
 mod handshake;
 mod identity;
+mod incoming;
 mod initial_message;
+mod pickle;
 mod prekeys;
 mod secret;
 mod store;
@@ -79,7 +81,9 @@ pub use handshake::{
     HandshakeConfig, Initiation, Mode, Response, initiate, keep_own_initiation, respond,
 };
 pub use identity::{DEVICE_IDENTITY_KEY_LEN, DeviceIdentity, DeviceIdentityKey};
+pub use incoming::Incoming;
 pub use initial_message::{INITIAL_MESSAGE_VERSION, InitialMessage, KemEncapsulation};
+pub use pickle::{IDENTITY_PICKLE_LEN, IDENTITY_PICKLE_TAG};
 pub use prekeys::{
     KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, PREKEY_SIGNATURE_VERSION, PostQuantum,
     SignedPrekey, SignedPrekeyPair,

@@ -101,13 +101,13 @@ impl Responder<'_> {
         let identity = DeviceIdentity::generate(&mut self.rng);
         let (bundle, verified) = fetch(relay)?;
         prop_assert_eq!(
-            bundle.one_time_prekey().map(|k| k.id),
+            bundle.one_time_prekey().map(|k| k.id()),
             expected_one_time,
             "one-time prekey of bundle {}",
             index
         );
         prop_assert_eq!(
-            bundle.kem_prekey().map(|k| (k.kind, k.id)),
+            bundle.kem_prekey().map(|k| (k.kind(), k.id())),
             expected_kem,
             "ML-KEM prekey of bundle {}",
             index
@@ -243,7 +243,7 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
         post_quantum: case.post_quantum,
         store,
         rng,
-        last_resort: relay.kem_last_resort.as_ref().map(|k| k.id),
+        last_resort: relay.kem_last_resort.as_ref().map(|k| k.id()),
         stats,
     };
     prop_assert_eq!(
@@ -252,8 +252,8 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
     );
     prop_assert_eq!(responder.store.one_time_prekey_count(), n);
     prop_assert_eq!(responder.store.kem_one_time_prekey_count(), m);
-    let mut one_time_ids: BTreeSet<u32> = relay.one_time.iter().map(|k| k.id).collect();
-    let mut kem_ids: BTreeSet<u32> = relay.kem_one_time.iter().map(|k| k.id).collect();
+    let mut one_time_ids: BTreeSet<u32> = relay.one_time.iter().map(|k| k.id()).collect();
+    let mut kem_ids: BTreeSet<u32> = relay.kem_one_time.iter().map(|k| k.id()).collect();
     prop_assert_eq!(one_time_ids.len(), n);
     prop_assert_eq!(kem_ids.len(), m);
 
@@ -315,8 +315,8 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
     prop_assert_eq!(responder.store.kem_one_time_prekey_count(), m);
     let fresh: BTreeSet<u32> = new_one_time
         .iter()
-        .map(|k| k.id)
-        .chain(new_kem.iter().map(|k| k.id))
+        .map(|k| k.id())
+        .chain(new_kem.iter().map(|k| k.id()))
         .collect();
     prop_assert_eq!(fresh.len(), used_one_time + used_kem, "duplicate new ids");
     prop_assert!(
@@ -326,8 +326,8 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
     );
     relay.one_time.extend(new_one_time);
     relay.kem_one_time.extend(new_kem);
-    one_time_ids = relay.one_time.iter().map(|k| k.id).collect();
-    kem_ids = relay.kem_one_time.iter().map(|k| k.id).collect();
+    one_time_ids = relay.one_time.iter().map(|k| k.id()).collect();
+    kem_ids = relay.kem_one_time.iter().map(|k| k.id()).collect();
     // What the relay holds is exactly what the device holds unused.
     let published = responder
         .store
@@ -337,7 +337,7 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
         published
             .one_time
             .iter()
-            .map(|k| k.id)
+            .map(|k| k.id())
             .collect::<BTreeSet<_>>(),
         one_time_ids.clone()
     );
@@ -345,7 +345,7 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
         published
             .kem_one_time
             .iter()
-            .map(|k| k.id)
+            .map(|k| k.id())
             .collect::<BTreeSet<_>>(),
         kem_ids.clone()
     );

@@ -235,6 +235,29 @@ impl Builder<'_> {
     }
 }
 
+/// Every canonical X25519 public key other than `key` that gives the same Diffie-Hellman
+/// output as `key` under every (clamped) private key: the u-coordinates of `P + T` for both
+/// Edwards points `P` above `u` and the eight points `T` of the 8-torsion, kept when below p.
+pub fn canonical_twins(key: &[u8; 32]) -> Vec<[u8; 32]> {
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+
+    let mut twins: Vec<[u8; 32]> = Vec::new();
+    for sign in [0, 1] {
+        let Some(p) = MontgomeryPoint(*key).to_edwards(sign) else {
+            continue;
+        };
+        for t in &EIGHT_TORSION {
+            let twin = (p + t).to_montgomery().to_bytes();
+            let canonical = sotto_crypto::x25519::PublicKey::from_bytes(twin).is_canonical();
+            if canonical && twin != *key && !twins.contains(&twin) {
+                twins.push(twin);
+            }
+        }
+    }
+    twins
+}
+
 /// The X25519 encoding of u = p = 2^255 - 19: not canonical.
 const NON_CANONICAL_X25519: [u8; 32] = {
     let mut b = [0xff; 32];
@@ -266,24 +289,46 @@ pub fn generate(vectors: &HandshakeVectors) -> Result<HandshakeNegativeVectors, 
         &[],
         "DecodeError::UnknownVersion",
     )?;
-    let mut v2 = pq_bundle.clone();
-    v2[0] = 0x02;
-    b.push(
-        "HS-01",
-        "bundle of version 0x02",
-        decode_bundle,
-        &v2,
-        "DecodeError::UnknownVersion",
-    )?;
-    let mut v0 = pq_initial.clone();
-    v0[0] = 0x00;
-    b.push(
-        "HS-01",
-        "initial message of version 0x00",
-        decode_initial,
-        &v0,
-        "DecodeError::UnknownVersion",
-    )?;
+    for (tag, what) in [
+        (0x01, "the unversioned bundle byte 0x01 (format version 0)"),
+        (
+            sotto_crypto::wire::INITIAL_MESSAGE,
+            "an initial message's tag 0x13",
+        ),
+        (0x24, "tag 0x24 (format version 2)"),
+    ] {
+        let mut retagged = pq_bundle.clone();
+        retagged[0] = tag;
+        b.push(
+            "HS-01",
+            &format!("bundle whose first byte is {what}"),
+            decode_bundle,
+            &retagged,
+            "DecodeError::UnknownVersion",
+        )?;
+    }
+    for (tag, what) in [
+        (0x00, "0x00"),
+        (
+            0x01,
+            "the unversioned initial-message byte 0x01 (format version 0)",
+        ),
+        (sotto_crypto::wire::PREKEY_BUNDLE, "a bundle's tag 0x14"),
+        (
+            sotto_crypto::wire::STANDARD_MESSAGE,
+            "a standard message's tag 0x11",
+        ),
+    ] {
+        let mut retagged = pq_initial.clone();
+        retagged[0] = tag;
+        b.push(
+            "HS-01",
+            &format!("initial message whose first byte is {what}"),
+            decode_initial,
+            &retagged,
+            "DecodeError::UnknownVersion",
+        )?;
+    }
     b.push(
         "HS-02",
         "bundle without its last byte",
@@ -490,6 +535,44 @@ pub fn generate(vectors: &HandshakeVectors) -> Result<HandshakeNegativeVectors, 
         &pq_initial,
         "HandshakeError::Replayed",
     )?;
+    // HS-09 and X25519 twins (protocol.md section 1): the replay with EK_a replaced by each
+    // canonical twin derives the same secret and must still be refused as a replay.
+    for (name, message) in [
+        ("x3dh", &x3dh_initial),
+        ("x3dh-no-one-time-prekey", &x3dh_no_opk_initial),
+        ("pqxdh-last-resort-no-one-time-prekey", &lr_initial),
+    ] {
+        let replay = Run {
+            accepted_first: true,
+            ..Run::on("respond", name)
+        };
+        let mut ek = [0u8; 32];
+        ek.copy_from_slice(&message[initial_at::EPHEMERAL_KEY]);
+        let twins = canonical_twins(&ek);
+        if twins.is_empty() {
+            return Err(script_error(
+                0,
+                format!("{name}: EK_a has no canonical twin"),
+            ));
+        }
+        for (i, twin) in twins.iter().enumerate() {
+            let mut replayed = message.clone();
+            replayed[initial_at::EPHEMERAL_KEY].copy_from_slice(twin);
+            b.push(
+                "HS-09",
+                &format!(
+                    "the {name} initial message delivered a second time with EK_a replaced by \
+                     its canonical X25519 twin {} of {} (u-coordinate of P + T, T in the \
+                     8-torsion: the same DH outputs)",
+                    i + 1,
+                    twins.len()
+                ),
+                replay,
+                &replayed,
+                "HandshakeError::Replayed",
+            )?;
+        }
+    }
     let mut body = pq_initial.clone();
     let last = body.len() - 1;
     body[last] ^= 0x01;
