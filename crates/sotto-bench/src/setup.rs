@@ -175,7 +175,10 @@ fn initial_message(
     rng: &mut StdRng,
 ) -> Result<Vec<u8>, BenchError> {
     let bundle = PrekeyBundle::from_bytes(bundle)?.verify()?;
-    let sent = initiate(alice, &bundle, plaintext, config, rng)?;
+    // The initiator expects the device the bundle names (trust on first use): the same
+    // 64-byte comparison (HS-11) as against a pinned identity.
+    let expected = *bundle.bundle().identity();
+    let sent = initiate(alice, &bundle, &expected, plaintext, config, rng)?;
     expect_mode(sent.mode, mode)?;
     Ok(sent.message.to_bytes())
 }
@@ -293,7 +296,8 @@ impl Routine for Responder {
             .ok_or(BenchError::NotPrepared)?;
         self.next += 1;
         let initial = InitialMessage::from_bytes(black_box(bytes))?;
-        let got = respond(&mut self.devices.bob, &initial, &self.config)?;
+        let alice = self.devices.alice.public();
+        let got = respond(&mut self.devices.bob, &initial, &alice, &self.config)?;
         expect_mode(got.mode, self.devices.mode())?;
         if got.plaintext.len() != SMALL {
             return Err(BenchError::Mismatch {
@@ -330,6 +334,7 @@ fn sizes_of(mode: Mode, seed: u64) -> Result<(usize, usize), BenchError> {
     let got = respond(
         &mut devices.bob,
         &InitialMessage::from_bytes(&message)?,
+        &devices.alice.public(),
         &handshake_config(mode),
     )?;
     if got.plaintext.len() != SMALL {

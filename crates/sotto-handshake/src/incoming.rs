@@ -79,6 +79,7 @@ mod tests {
         let mut sent = initiate(
             &alice,
             &verified,
+            verified.bundle().identity(),
             b"hi",
             &HandshakeConfig::default(),
             &mut rng,

@@ -117,8 +117,8 @@ impl SignedPrekey {
     }
 }
 
-/// A signed prekey with its private key, as the device keeps it.
-#[derive(Clone)]
+/// A signed prekey with its private key, as the device keeps it. The private key wipes
+/// itself on drop; not `Clone` (a store hands out copies through a crate-private helper).
 pub struct SignedPrekeyPair {
     /// The published part.
     pub public: SignedPrekey,
@@ -151,6 +151,16 @@ impl SignedPrekeyPair {
             signature: signing.sign(&m),
         };
         Self { public, key_pair }
+    }
+}
+
+impl SignedPrekeyPair {
+    /// A copy for a store's owned lookups; both copies wipe their key on drop.
+    pub(crate) fn copy(&self) -> Self {
+        Self {
+            public: self.public,
+            key_pair: self.key_pair.clone(),
+        }
     }
 }
 
@@ -275,8 +285,9 @@ impl KemPrekey {
     }
 }
 
-/// An ML-KEM prekey with its decapsulation key, as the device keeps it.
-#[derive(Clone)]
+/// An ML-KEM prekey with its decapsulation key, as the device keeps it. The decapsulation
+/// key wipes itself on drop; not `Clone` (a store decapsulates with it,
+/// [`crate::PrekeyStore::kem_decapsulate`], instead of handing out copies).
 pub struct KemPrekeyPair {
     /// The published part.
     pub public: KemPrekey,

@@ -122,8 +122,20 @@ impl Responder<'_> {
             }
         }
         let text = plaintext("initiator", index, 4);
-        let sent = initiate(&identity, &verified, &text, &self.config, &mut self.rng)
-            .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
+        let responder = self
+            .store
+            .identity()
+            .map_err(|e| fail(format!("store: {e:?}")))?
+            .public();
+        let sent = initiate(
+            &identity,
+            &verified,
+            &responder,
+            &text,
+            &self.config,
+            &mut self.rng,
+        )
+        .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
         prop_assert_eq!(sent.mode, mode_for(self.post_quantum));
         if sent.mode == Mode::X3dh {
             bump(&self.stats.x3dh);
@@ -149,7 +161,7 @@ impl Responder<'_> {
             self.store.kem_one_time_prekey_count(),
             self.store.seen_count(),
         );
-        let mut response = respond(&mut self.store, &message, &self.config)
+        let mut response = respond(&mut self.store, &message, &initiator.public, &self.config)
             .map_err(|e| fail(format!("initial message {}: {e:?}", initiator.index)))?;
         prop_assert_eq!(&response.plaintext, &initiator.plaintext);
         prop_assert_eq!(response.initiator, initiator.public);
@@ -169,7 +181,7 @@ impl Responder<'_> {
         );
         prop_assert_eq!(self.store.seen_count(), seen + 1);
         if let Some(id) = initiator.one_time {
-            prop_assert!(self.store.one_time_prekey(id).is_none());
+            prop_assert!(matches!(self.store.one_time_prekey(id), Ok(None)));
         }
         if let Some((kind, id)) = initiator.kem {
             prop_assert_eq!(
@@ -193,10 +205,10 @@ impl Responder<'_> {
     fn refuse_replay(&mut self, initiator: &Initiator) -> TestCaseResult {
         let message = decode_initial(&initiator.wire)?;
         let before = store_state(&self.store);
-        let result = respond(&mut self.store, &message, &self.config);
+        let result = respond(&mut self.store, &message, &initiator.public, &self.config);
         prop_assert_eq!(
             outcome(&result),
-            Err(HandshakeError::Replayed),
+            refused(&HandshakeError::Replayed),
             "replay of initial message {}",
             initiator.index
         );

@@ -184,8 +184,20 @@ impl<'a> Rotating<'a> {
         let (bundle, verified) = fetch(&mut self.relay)?;
         prop_assert_eq!(bundle.signed_prekey().id(), self.current());
         let text = plaintext("initiator", index, 2);
-        let sent = initiate(&identity, &verified, &text, &self.config, &mut self.rng)
-            .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
+        let responder = self
+            .store
+            .identity()
+            .map_err(|e| fail(format!("store: {e:?}")))?
+            .public();
+        let sent = initiate(
+            &identity,
+            &verified,
+            &responder,
+            &text,
+            &self.config,
+            &mut self.rng,
+        )
+        .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
         prop_assert_eq!(sent.message.signed_prekey_id(), self.current());
         self.in_flight.push(InFlight {
             index,
@@ -268,7 +280,7 @@ impl<'a> Rotating<'a> {
     fn compare_with_model(&self) -> TestCaseResult {
         for s in &self.signed {
             prop_assert_eq!(
-                self.store.signed_prekey(s.id).is_some(),
+                matches!(self.store.signed_prekey(s.id), Ok(Some(_))),
                 !s.pruned,
                 "signed prekey {} at {} (model {:?})",
                 s.id,
@@ -293,15 +305,15 @@ impl<'a> Rotating<'a> {
     fn deliver(&mut self, message: &mut InFlight, replay: bool) -> TestCaseResult {
         let spk = self.model(message.signed_prekey)?.clone();
         let expected = if spk.pruned {
-            Err(HandshakeError::UnknownSignedPrekey(spk.id))
+            refused(&HandshakeError::UnknownSignedPrekey(spk.id))
         } else if message.accepted {
-            Err(HandshakeError::Replayed)
+            refused(&HandshakeError::Replayed)
         } else {
             Ok(())
         };
         let initial = decode_initial(&message.wire)?;
         let before = store_state(&self.store);
-        let result = respond(&mut self.store, &initial, &self.config);
+        let result = respond(&mut self.store, &initial, &message.public, &self.config);
         prop_assert_eq!(
             outcome(&result),
             expected,

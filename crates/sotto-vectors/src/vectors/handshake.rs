@@ -205,8 +205,9 @@ fn signed_prekey_vector(
     store: &InMemoryPrekeyStore,
     spk: &SignedPrekey,
 ) -> Option<SignedPrekeyVector> {
-    let pair = store.signed_prekey(spk.id())?;
-    let identity = store.identity().agreement_key().public_key();
+    let pair = store.signed_prekey(spk.id()).ok()??;
+    let device = store.identity().ok()?;
+    let identity = device.agreement_key().public_key();
     Some(SignedPrekeyVector {
         id: spk.id(),
         timestamp: spk.timestamp(),
@@ -226,7 +227,8 @@ fn signed_prekey_vector(
 
 fn kem_prekey_vector(store: &InMemoryPrekeyStore, k: &KemPrekey) -> Option<KemPrekeyVector> {
     let pair = store.kem_prekey(k.kind(), k.id())?;
-    let identity = store.identity().agreement_key().public_key();
+    let device = store.identity().ok()?;
+    let identity = device.agreement_key().public_key();
     Some(KemPrekeyVector {
         kind: match k.kind() {
             KemPrekeyKind::LastResort => 1,
@@ -272,6 +274,7 @@ pub fn generate_case(
             id: o.id(),
             private: h(store
                 .one_time_prekey(o.id())
+                .map_err(|e| err(e.to_string()))?
                 .ok_or_else(|| err("opk".into()))?
                 .secret_key()
                 .expose()),
@@ -287,10 +290,19 @@ pub fn generate_case(
     let verified = bundle.verify().map_err(|e| err(e.to_string()))?;
     let config = HandshakeConfig::default();
     let first = format!("{name}: first message").into_bytes();
-    let (mut sent, trace) = initiate_with_trace(&alice, &verified, &first, &config, &mut alice_rng)
-        .map_err(|e| err(e.to_string()))?;
+    let bob = store.identity().map_err(|e| err(e.to_string()))?;
+    let (mut sent, trace) = initiate_with_trace(
+        &alice,
+        &verified,
+        &bob.public(),
+        &first,
+        &config,
+        &mut alice_rng,
+    )
+    .map_err(|e| err(e.to_string()))?;
     let (mut got, bob_trace) =
-        respond_with_trace(&mut store, &sent.message, &config).map_err(|e| err(e.to_string()))?;
+        respond_with_trace(&mut store, &sent.message, &alice.public(), &config)
+            .map_err(|e| err(e.to_string()))?;
     if got.plaintext != first || bob_trace.session_secret != trace.session_secret {
         return Err(err("the two sides disagree".into()));
     }
@@ -326,7 +338,7 @@ pub fn generate_case(
         alice_random_draws: draws.iter().map(|d| h(d)).collect(),
         bob_random_draws: bob_rng.draws().iter().map(|d| h(d)).collect(),
         alice: identity_vector(&alice),
-        bob: identity_vector(store.identity()),
+        bob: identity_vector(&bob),
         signed_prekey,
         one_time_prekey,
         kem_prekey,

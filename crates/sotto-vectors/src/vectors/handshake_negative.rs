@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 use sotto_handshake::{
-    DeviceIdentity, HandshakeConfig, InMemoryPrekeyStore, InitialMessage, PrekeyBundle, respond,
+    DEVICE_IDENTITY_KEY_LEN, DeviceIdentity, DeviceIdentityKey, HandshakeConfig,
+    InMemoryPrekeyStore, InitialMessage, PrekeyBundle, respond,
 };
 
 use super::handshake::{HandshakeCase, HandshakeVectors, NOW};
@@ -43,6 +44,10 @@ pub struct HandshakeNegativeCase {
     pub accepted_first: bool,
     /// `respond` only: whether the responder requires post-quantum setup (HS-06).
     pub require_post_quantum: bool,
+    /// `respond` only: the initiator identity (64 bytes, hex) the responder expects (HS-11);
+    /// absent for the other operations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_initiator: Option<String>,
     /// The input bytes (hex).
     pub input: String,
     /// The refusal, as `Type::Variant` of this implementation's errors.
@@ -88,6 +93,11 @@ pub fn run_case(
                 .find(|c| c.name == case.store)
                 .ok_or_else(|| format!("no handshake.json case {}", case.store))?;
             let mut store = responder_store(source)?;
+            let expected = identity_key(
+                case.expected_initiator
+                    .as_deref()
+                    .ok_or("a respond case without expected_initiator")?,
+            )?;
             let config = HandshakeConfig {
                 require_post_quantum: case.require_post_quantum,
                 ..HandshakeConfig::default()
@@ -95,12 +105,13 @@ pub fn run_case(
             if case.accepted_first {
                 let own = hex::decode(&source.initial_message).map_err(|e| e.to_string())?;
                 let own = InitialMessage::from_bytes(&own).map_err(|e| e.to_string())?;
-                let _accepted = respond(&mut store, &own, &HandshakeConfig::default())
+                let alice = identity_key(&source.alice.encoded)?;
+                let _accepted = respond(&mut store, &own, &alice, &HandshakeConfig::default())
                     .map_err(|e| format!("own initial message: {e}"))?;
             }
             let message = InitialMessage::from_bytes(&input).map_err(|e| format!("decode: {e}"))?;
             let before = format!("{store:?}");
-            let result = respond(&mut store, &message, &config);
+            let result = respond(&mut store, &message, &expected, &config);
             if format!("{store:?}") != before {
                 return Err("store changed".into());
             }
@@ -108,6 +119,15 @@ pub fn run_case(
         }
         other => Err(format!("unknown operation {other}")),
     }
+}
+
+/// A device identity from its 64-byte encoding in hex.
+fn identity_key(text: &str) -> Result<DeviceIdentityKey, String> {
+    let bytes: [u8; DEVICE_IDENTITY_KEY_LEN] = hex::decode(text)
+        .map_err(|e| e.to_string())?
+        .try_into()
+        .map_err(|_| "an identity is 64 bytes".to_string())?;
+    DeviceIdentityKey::from_bytes(&bytes).map_err(|e| e.to_string())
 }
 
 /// Offsets in a bundle (protocol.md 7.2).
@@ -140,6 +160,8 @@ struct Run<'s> {
     store: &'s str,
     accepted_first: bool,
     require_post_quantum: bool,
+    /// `respond`: the initiator identity expected (hex); `None`: the store's case's `alice`.
+    expected_initiator: Option<&'s str>,
 }
 
 impl<'s> Run<'s> {
@@ -149,6 +171,7 @@ impl<'s> Run<'s> {
             store,
             accepted_first: false,
             require_post_quantum: false,
+            expected_initiator: None,
         }
     }
 }
@@ -180,6 +203,11 @@ impl Builder<'_> {
         input: &[u8],
         expected_error: &str,
     ) -> Result<(), VectorError> {
+        let expected_initiator = match (run.operation, run.expected_initiator) {
+            ("respond", Some(expected)) => Some(expected.to_string()),
+            ("respond", None) => Some(self.case(run.store)?.alice.encoded.clone()),
+            _ => None,
+        };
         let case = HandshakeNegativeCase {
             id: self.cases.len() + 1,
             validation_id: validation_id.into(),
@@ -188,6 +216,7 @@ impl Builder<'_> {
             store: run.store.into(),
             accepted_first: run.accepted_first,
             require_post_quantum: run.require_post_quantum,
+            expected_initiator,
             input: h(input),
             expected_error: expected_error.into(),
             state_unchanged: true,
@@ -554,6 +583,42 @@ pub fn generate(vectors: &HandshakeVectors) -> Result<HandshakeNegativeVectors, 
         &body,
         "HandshakeError::Decryption",
     )?;
+    // HS-11: the responder expects another device than the one the message names: a
+    // different device, and identities that differ from the sender's in one half only.
+    let sender = b.case("pqxdh")?.alice.encoded.clone();
+    let other = b.case("x3dh")?.alice.encoded.clone();
+    if sender == other {
+        return Err(script_error(0, "two cases share an initiator identity"));
+    }
+    // The encoding is signing_key[32] || identity_key[32]: 64 hex digits each.
+    let other_signing = format!("{}{}", &other[..64], &sender[64..]);
+    let other_agreement = format!("{}{}", &sender[..64], &other[64..]);
+    for (comment, expected) in [
+        (
+            "the pqxdh initial message to a responder that expects another device (the x3dh case's initiator)",
+            &other,
+        ),
+        (
+            "the pqxdh initial message to a responder that expects an identity differing only in its Ed25519 half",
+            &other_signing,
+        ),
+        (
+            "the pqxdh initial message to a responder that expects an identity differing only in its X25519 half",
+            &other_agreement,
+        ),
+    ] {
+        let run = Run {
+            expected_initiator: Some(expected),
+            ..respond_pq
+        };
+        b.push(
+            "HS-11",
+            comment,
+            run,
+            &pq_initial,
+            "HandshakeError::UnexpectedIdentity",
+        )?;
+    }
 
     Ok(HandshakeNegativeVectors {
         description: "Inputs Sotto's session setup must refuse (docs/protocol.md section 7.9): \
