@@ -83,7 +83,9 @@ pub use handshake::{
 pub use identity::{DEVICE_IDENTITY_KEY_LEN, DeviceIdentity, DeviceIdentityKey};
 pub use incoming::Incoming;
 pub use initial_message::{INITIAL_MESSAGE_VERSION, InitialMessage, KemEncapsulation};
-pub use pickle::{IDENTITY_PICKLE_LEN, IDENTITY_PICKLE_TAG};
+pub use pickle::{
+    IDENTITY_PICKLE_LEN, IDENTITY_PICKLE_TAG, MAX_PREKEY_STORE_PICKLE_LEN, PREKEY_STORE_PICKLE_TAG,
+};
 pub use prekeys::{
     KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, PREKEY_SIGNATURE_VERSION, PostQuantum,
     SignedPrekey, SignedPrekeyPair,

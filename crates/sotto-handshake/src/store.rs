@@ -228,17 +228,18 @@ impl PublishedPrekeys {
 /// }
 /// ```
 pub struct InMemoryPrekeyStore {
-    identity: DeviceIdentity,
-    policy: PrekeyPolicy,
+    pub(crate) identity: DeviceIdentity,
+    pub(crate) policy: PrekeyPolicy,
     /// Current signed prekey last; earlier ones with the time they stop being accepted.
-    signed: Vec<(SignedPrekeyPair, Option<u64>)>,
-    one_time: BTreeMap<u32, KeyPair>,
+    pub(crate) signed: Vec<(SignedPrekeyPair, Option<u64>)>,
+    pub(crate) one_time: BTreeMap<u32, KeyPair>,
     /// Current last-resort ML-KEM prekey last; replaced ones with the time they stop being
     /// accepted (rotated together with the signed prekey).
-    kem_last_resort: Vec<(KemPrekeyPair, Option<u64>)>,
-    kem_one_time: BTreeMap<u32, KemPrekeyPair>,
-    seen: BTreeSet<(u32, ReplayTag)>,
-    next_id: u32,
+    pub(crate) kem_last_resort: Vec<(KemPrekeyPair, Option<u64>)>,
+    pub(crate) kem_one_time: BTreeMap<u32, KemPrekeyPair>,
+    pub(crate) seen: BTreeSet<(u32, ReplayTag)>,
+    /// The next prekey id (never 0: after `u32::MAX` it wraps to 1).
+    pub(crate) next_id: u32,
 }
 
 impl InMemoryPrekeyStore {
