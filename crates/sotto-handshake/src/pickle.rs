@@ -491,7 +491,8 @@ mod tests {
         let expected = *bundle.bundle().identity();
         let config = crate::HandshakeConfig::default();
         let sent = crate::initiate(&alice, &bundle, &expected, b"hi", &config, &mut rng).unwrap();
-        crate::respond(&mut store, &sent.message, &alice.public(), &config).unwrap();
+        let got = crate::respond(&mut store, &sent.message, &alice.public(), &config).unwrap();
+        assert_eq!(got.plaintext, b"hi");
         store.rotate_signed_prekey(2_000, &mut rng);
         drop(store.replenish(&mut rng));
         (store, sent.message, alice.public())
