@@ -47,8 +47,13 @@ fn the_identity_pickle_restores_and_repickles_byte_for_byte() {
     state.extend_from_slice(identity.agreement_key().secret_key().expose());
     assert_eq!(hex::encode(&state), v.state);
     // The draws: the seed, the X25519 key, then the salt.
-    assert_eq!(v.random_draws, [&v.state[..64], &v.state[64..], &hex::encode(&pickle[1..17])]);
-    let again = identity.pickle(&key, &context, &mut salt_of(&pickle)).unwrap();
+    assert_eq!(
+        v.random_draws,
+        [&v.state[..64], &v.state[64..], &hex::encode(&pickle[1..17])]
+    );
+    let again = identity
+        .pickle(&key, &context, &mut salt_of(&pickle))
+        .unwrap();
     assert_eq!(again, pickle);
     // Bound to its context.
     assert!(DeviceIdentity::from_pickle(&key, b"another device", &pickle).is_err());

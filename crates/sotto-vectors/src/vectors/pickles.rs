@@ -146,7 +146,11 @@ fn store_vector() -> Result<StorePickleVector, VectorError> {
         &mut alice_rng,
     )
     .map_err(|e| script_error(2, e))?;
-    respond(&mut store, &sent.message, &alice.public(), &config).map_err(|e| script_error(3, e))?;
+    let accepted = respond(&mut store, &sent.message, &alice.public(), &config)
+        .map_err(|e| script_error(3, e))?;
+    if accepted.plaintext != b"stored" {
+        return Err(script_error(3, "the first plaintext differs"));
+    }
     store.rotate_signed_prekey(NOW + 86_400, &mut rng);
 
     let key = PickleKey::new(STORE_PICKLE_KEY);
