@@ -42,10 +42,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cryptography.exceptions import InvalidSignature  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from kyber_py.ml_kem import ML_KEM_768  # noqa: E402
 
+import reproduce_ed25519 as red  # noqa: E402
 import reproduce_ratchet as rr  # noqa: E402
 from reproduce_ratchet import (  # noqa: E402
     Checker, Draws, ProtocolError, Session, VectorError, check_labels, dh, hkdf, public_key, u32be, _is_hex, _flip)
@@ -58,6 +58,7 @@ HANDSHAKE_X3DH = rr._L["HANDSHAKE_X3DH"]
 HANDSHAKE_PQXDH = rr._L["HANDSHAKE_PQXDH"]
 SIGNED_PREKEY_SIGNATURE = rr._L["SIGNED_PREKEY_SIGNATURE"]
 KEM_PREKEY_SIGNATURE = rr._L["KEM_PREKEY_SIGNATURE"]
+HANDSHAKE_REPLAY_TAG = rr._L["HANDSHAKE_REPLAY_TAG"]
 
 # Type tags (protocol.md, "Type tags"): format version 1 in the high nibble.
 T_STD, T_HE, T_INITIAL, T_BUNDLE = 0x11, 0x12, 0x13, 0x14
@@ -73,44 +74,18 @@ def u64be(x: int) -> bytes:
     return x.to_bytes(8, "big")
 
 
-# ---------------------------------------------------------------- Ed25519 (7.1): point decoding, strict verification
-_P = 2**255 - 19
-_D = -121665 * pow(121666, _P - 2, _P) % _P
-_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
-_L_ORDER = 2**252 + 27742317777372353535851937790883648493
+# ---------------------------------------------------------------- Ed25519 (7.1): tools/reproduce_ed25519.py
+# Point decoding (rule 1) and strict verification (rules 1-5) on Python integers, written from 7.1;
+# `cryptography` only signs (RFC 8032 signing is deterministic, and 7.1 says such signatures pass).
+_L_ORDER = red.L
 
 
 def ed_decode(b: bytes):
-    """RFC 8032 section 5.1.3 point decoding (y >= p and x = 0 with sign 1 are refused); None if invalid."""
-    if len(b) != 32:
-        return None
-    y = int.from_bytes(b, "little")
-    sign, y = y >> 255, y & ((1 << 255) - 1)
-    if y >= _P:
-        return None
-    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
-    if x2 == 0:
-        return None if sign else (0, y)
-    x = pow(x2, (_P + 3) // 8, _P)
-    if (x * x - x2) % _P:
-        x = x * _SQRT_M1 % _P
-    if (x * x - x2) % _P:
-        return None
-    if x & 1 != sign:
-        x = _P - x
-    return (x, y)
+    """7.1 rule 1 (y reduced mod p, x = 0 with either sign bit); None if not a curve point."""
+    return red.decode_point(b)
 
 
-def _ed_add(p, q):
-    (x1, y1), (x2, y2) = p, q
-    t = _D * x1 * x2 * y1 * y2 % _P
-    return ((x1 * y2 + x2 * y1) * pow(1 + t, _P - 2, _P) % _P, (y1 * y2 + x1 * x2) * pow(1 - t, _P - 2, _P) % _P)
-
-
-def ed_small_order(pt) -> bool:
-    for _ in range(3):
-        pt = _ed_add(pt, pt)
-    return pt == (0, 1)
+ed_verify_strict = red.verify_strict
 
 
 def ed_public(seed: bytes) -> bytes:
@@ -119,29 +94,6 @@ def ed_public(seed: bytes) -> bytes:
 
 def ed_sign(seed: bytes, msg: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(seed).sign(msg)
-
-
-def ed_verify_strict(pub: bytes, msg: bytes, sig: bytes) -> str | None:
-    """7.1: pure Ed25519, S canonical, neither A nor R of small order. Returns None or the reason."""
-    if len(sig) != 64:
-        return "signature is not 64 bytes"
-    a = ed_decode(pub)
-    if a is None:
-        return "public key is not a point"
-    if ed_small_order(a):
-        return "public key has small order"
-    r = ed_decode(sig[:32])
-    if r is None:
-        return "R is not a point"
-    if ed_small_order(r):
-        return "R has small order"
-    if int.from_bytes(sig[32:], "little") >= _L_ORDER:
-        return "S is not canonical"
-    try:
-        Ed25519PublicKey.from_public_bytes(pub).verify(sig, msg)
-    except InvalidSignature:
-        return "signature does not verify"
-    return None
 
 
 # ---------------------------------------------------------------- ML-KEM-768 (FIPS 203)
@@ -428,19 +380,22 @@ def initiate(alice: Device, bundle: dict, plaintext: bytes, rng, require_pq: boo
 
 # ---------------------------------------------------------------- 7.6 responder
 def respond(store: Store, msg: dict, rng, require_pq: bool = False) -> dict:
-    """7.6 steps 1..8 on a decoded initial message; the store changes only in step 8."""
-    if require_pq and msg["kem"] is None:
+    """7.6 steps 1..8 on a decoded initial message, in that order; the store changes only in step 8."""
+    if require_pq and msg["kem"] is None:  # step 1
         raise ProtocolError("HS-06", "post-quantum required, message has no ML-KEM part")
-    if (msg["spk_id"], msg["ek_pub"]) in store.replay:
-        raise ProtocolError("HS-09", "initial message already accepted")
-    spk = store.spks.get(msg["spk_id"])
+    spk = store.spks.get(msg["spk_id"])  # step 2
     if spk is None:
         raise ProtocolError("HS-08", f"unknown signed prekey {msg['spk_id']}")
     if spk["post_quantum"] == 1 and msg["kem"] is None:
         raise ProtocolError("HS-05", "downgrade: the SPK is post-quantum, the message has no ML-KEM part")
+    if spk["post_quantum"] == 0 and msg["kem"] is not None:
+        raise ProtocolError("HS-05", "the SPK is not post-quantum, the message has an ML-KEM part")
     ik_a, ek_a = msg["identity"][32:], msg["ek_pub"]
-    dhs = [hs_dh(spk["private"], ik_a, "DH1"), hs_dh(store.dev.identity_private, ek_a, "DH2"),
+    dhs = [hs_dh(spk["private"], ik_a, "DH1"), hs_dh(store.dev.identity_private, ek_a, "DH2"),  # step 3
            hs_dh(spk["private"], ek_a, "DH3")]
+    replay_tag = hkdf(None, dhs[1] + dhs[2], HANDSHAKE_REPLAY_TAG, 32)  # step 4
+    if (msg["spk_id"], replay_tag) in store.replay:
+        raise ProtocolError("HS-09", "initial message already accepted")
     opk = None
     if msg["opk_id"] is not None:
         opk = next((o for o in store.opks if o["id"] == msg["opk_id"]), None)
@@ -448,7 +403,7 @@ def respond(store: Store, msg: dict, rng, require_pq: bool = False) -> dict:
             raise ProtocolError("HS-08", f"unknown one-time prekey {msg['opk_id']}")
         dhs.append(hs_dh(opk["private"], ek_a, "DH4"))
     ss = kem = None
-    if msg["kem"] is not None:
+    if msg["kem"] is not None:  # step 5
         kind, kem_id, ct = msg["kem"]
         kem = next((k for k in store.kem if k["kind"] == kind and k["id"] == kem_id), None)
         if kem is None:
@@ -464,7 +419,7 @@ def respond(store: Store, msg: dict, rng, require_pq: bool = False) -> dict:
         store.opks.remove(opk)
     if kem is not None and kem["kind"] == KIND_ONE_TIME:
         store.kem.remove(kem)
-    store.replay.add((msg["spk_id"], msg["ek_pub"]))
+    store.replay.add((msg["spk_id"], replay_tag))
     return {"dh_outputs": dhs, "kem_shared_secret": ss, "ikm": ikm, "session_secret": sk, "associated_data": ad,
             "plaintext": plaintext, "session": session, "initiator_identity": msg["identity"]}
 
@@ -922,8 +877,8 @@ def self_test(v: dict) -> bool:
         ("bundle with a trailing byte", lambda: decode_bundle(b + b"\x00"), "HS-02"),
         ("bundle pq = 0x02", lambda: decode_bundle(b[:77] + b"\x02" + b[78:]), "HS-03"),
         ("bundle opk presence 0x02", lambda: decode_bundle(b[:174] + b"\x02" + b[175:]), "HS-03"),
-        ("bundle signing key not a point (y = p)",
-         lambda: decode_bundle(b[:1] + (2**255 - 19).to_bytes(32, "little") + b[33:]), "HS-03"),
+        ("bundle signing key not a point (y = 2 + p, reduced to 2: no x)",
+         lambda: decode_bundle(b[:1] + (2**255 - 17).to_bytes(32, "little") + b[33:]), "HS-03"),
         ("bundle ML-KEM key fails the modulus check",
          lambda: decode_bundle(b[:218] + b"\xff\xff" + b[220:]), "HS-03"),
         ("bundle pq flag cleared (signature covers it)",
@@ -935,12 +890,12 @@ def self_test(v: dict) -> bool:
          lambda: decode_initial(bytes.fromhex(x["initial_message"])[:-len(x["ratchet_message"]) // 2]), "HS-02"),
         ("signature with non-canonical S (S + L)", lambda: _raise_if(ed_verify_strict(
             bytes.fromhex(x["bob"]["signing_public"]), bytes.fromhex(x["signed_prekey"]["signed_message"]),
-            _sig_s_plus_l(bytes.fromhex(x["signed_prekey"]["signature"])))), "S is not canonical"),
+            _sig_s_plus_l(bytes.fromhex(x["signed_prekey"]["signature"])))), "rule 3"),
         ("signature with a small-order R", lambda: _raise_if(ed_verify_strict(
-            bytes.fromhex(x["bob"]["signing_public"]), b"m", bytes(32) + bytes(32))), "R has small order"),
+            bytes.fromhex(x["bob"]["signing_public"]), b"m", bytes(32) + bytes(32))), "rule 4"),
         ("small-order public key", lambda: _raise_if(ed_verify_strict(
             (1).to_bytes(32, "little"), b"m", bytes.fromhex(x["signed_prekey"]["signature"]))),
-         "public key has small order"),
+         "rule 2"),
     ]
     for desc, fn, expect in crafted:
         n += 1
