@@ -242,11 +242,19 @@ def _presence(r: Reader, what: str) -> bool:
     return p == 1
 
 
+def _x25519(r: Reader, what: str) -> bytes:
+    """Chapter 7: every X25519 public key in a bundle or initial message is canonical, below p (HS-03)."""
+    k = r.take(32, what)
+    if int.from_bytes(k, "little") >= 2**255 - 19:
+        raise ProtocolError("HS-03", f"{what}: X25519 key not canonical")
+    return k
+
+
 def _identity(r: Reader) -> bytes:
-    ident = r.take(64, "identity")
-    if ed_decode(ident[:32]) is None:
+    signing = r.take(32, "identity signing key")
+    if ed_decode(signing) is None:
         raise ProtocolError("HS-03", "identity: the Ed25519 signing key is not a curve point")
-    return ident
+    return signing + _x25519(r, "identity X25519 key")
 
 
 def _kind(r: Reader) -> int:
@@ -265,8 +273,8 @@ def decode_bundle(data: bytes) -> dict:
     b["pq"] = r.byte("pq")
     if b["pq"] not in (0, 1):
         raise ProtocolError("HS-03", f"pq flag {b['pq']:#04x}")
-    b["spk_public"], b["spk_signature"] = r.take(32, "spk_public"), r.take(64, "spk_signature")
-    b["opk"] = {"id": r.u32("opk_id"), "public": r.take(32, "opk_public")} if _presence(r, "opk") else None
+    b["spk_public"], b["spk_signature"] = _x25519(r, "spk_public"), r.take(64, "spk_signature")
+    b["opk"] = {"id": r.u32("opk_id"), "public": _x25519(r, "opk_public")} if _presence(r, "opk") else None
     b["kem"] = None
     if _presence(r, "kem"):
         k = {"kind": _kind(r), "id": r.u32("kem_id"), "public": r.take(EK_LEN, "kem_public")}
@@ -336,7 +344,7 @@ def decode_initial(data: bytes) -> dict:
     flags = r.byte("flags")
     if flags & ~(FLAG_OPK | FLAG_PQ):
         raise ProtocolError("HS-03", f"flags {flags:#04x}: unknown bits")
-    m = {"flags": flags, "identity": _identity(r), "ek_pub": r.take(32, "EK_a_public"), "spk_id": r.u32("spk_id")}
+    m = {"flags": flags, "identity": _identity(r), "ek_pub": _x25519(r, "EK_a_public"), "spk_id": r.u32("spk_id")}
     m["opk_id"] = r.u32("opk_id") if flags & FLAG_OPK else None
     m["kem"] = None
     if flags & FLAG_PQ:
@@ -745,6 +753,141 @@ def report(top: Checker, cases, v: dict) -> bool:
     return ok
 
 
+# ---------------------------------------------------------------- 7.10: handshake-negative.json
+NEG_FNAME = "handshake-negative.json"
+NEG_CASE_FIELDS = sorted(["id", "validation_id", "comment", "operation", "store", "accepted_first",
+                          "require_post_quantum", "input", "expected_error", "state_unchanged"])
+
+
+def rebuild_store(x: dict, now: int) -> tuple[Store, Draws]:
+    """7.10: the responder store of a handshake.json case, rebuilt from its `bob_random_draws` (7.9: identity, then
+    7.7's creation draws), with `now` and its policy."""
+    rng = Draws(f"{x['name']}: bob", [bytes.fromhex(d) for d in x["bob_random_draws"]])
+    pol = x["policy"]
+    return Store(Device(rng), rng, now, pol["post_quantum"], pol["one_time_prekeys"], pol["kem_one_time_prekeys"]), rng
+
+
+def store_snapshot(store: Store):
+    return ([o["id"] for o in store.opks], [(k["kind"], k["id"]) for k in store.kem], sorted(store.replay),
+            sorted(store.spks))
+
+
+def run_negative(neg: dict, pos: dict, respond_fn=None) -> Checker:
+    """Every case of 7.10, by its operation. `respond_fn` replaces `respond` (the self-test shows a change is caught)."""
+    c = Checker(NEG_FNAME)
+    table = rr.spec_validation_table()
+    respond_fn = respond_fn or respond
+    c.eq("top-level fields", ["cases", "description"], sorted(neg))
+    by_name = {x.get("name"): x for x in pos.get("cases", [])}
+    for i, case in enumerate(neg.get("cases", [])):
+        p = f"cases[{i}] (id {case.get('id')}, {case.get('validation_id')}, {case.get('operation')})"
+        c.eq(f"{p}: fields", NEG_CASE_FIELDS, sorted(case))
+        c.eq(f"{p}: id", i + 1, case.get("id"))
+        try:
+            data, op = bytes.fromhex(case["input"]), case["operation"]
+            if op == "decode_bundle":
+                run = lambda: decode_bundle(data)  # noqa: E731
+            elif op == "verify_bundle":
+                try:
+                    bundle = decode_bundle(data)
+                except ProtocolError as e:
+                    raise VectorError(f"7.10: the input of verify_bundle must decode: {e}") from e
+                run = lambda: verify_bundle(bundle)  # noqa: E731
+            elif op == "decode_initial":
+                run = lambda: decode_initial(data)  # noqa: E731
+            elif op == "respond":
+                source = by_name.get(case["store"])
+                if source is None:
+                    raise VectorError(f"store {case['store']!r} is not a case of handshake.json")
+                store, rng = rebuild_store(source, pos["now"])
+                if case["accepted_first"]:
+                    respond(store, decode_initial(bytes.fromhex(source["initial_message"])), rng)
+                try:
+                    msg = decode_initial(data)
+                except ProtocolError as e:
+                    raise VectorError(f"7.10: the input of respond must decode: {e}") from e
+                require = case["require_post_quantum"]
+                run = lambda: rr._refusing(lambda: store_snapshot(store),  # noqa: E731
+                                           lambda: respond_fn(store, msg, rng, require))
+            else:
+                c.fail(p, f"unknown operation {op!r} (7.10 lists decode_bundle, verify_bundle, decode_initial, "
+                          f"respond)")
+                continue
+            if op != "respond":
+                c.eq(f"{p}: accepted_first and require_post_quantum (respond only)", [False, False],
+                     [case["accepted_first"], case["require_post_quantum"]])
+            rr.check_negative_case(c, p, case, table, run)
+        except (VectorError, ProtocolError, KeyError, ValueError, TypeError) as e:
+            c.fail(f"{p}: aborted", f"{type(e).__name__}: {e}")
+    ids = {i for i in table if i.startswith("HS-")}
+    covered = {case.get("validation_id") for case in neg.get("cases", [])}
+    c.eq("7.10: HS- IDs of section 5 without a case", [], sorted(ids - covered))
+    return c
+
+
+def report_negative(c: Checker, neg: dict) -> bool:
+    for e in c.errors[:MAX_SHOWN]:
+        print(e)
+    if c.errors:
+        print(f"{NEG_FNAME}: FAIL: {len(c.errors)} mismatch(es) in {c.checks} checks")
+        return False
+    ops = sorted({x["operation"] for x in neg["cases"]})
+    print(f"{NEG_FNAME}: OK: {len(neg['cases'])} cases ({', '.join(ops)}) refused with their validation IDs, "
+          f"{c.checks} checks: all match")
+    return True
+
+
+def negative_self_test(neg: dict, pos: dict) -> bool:
+    cases = neg["cases"]
+
+    def first(pred):
+        return next(i for i, x in enumerate(cases) if pred(x))
+
+    def setf(i, k, fn):
+        return lambda d: d["cases"][i].__setitem__(k, fn(d["cases"][i][k]))
+
+    by_name = {x["name"]: x for x in pos["cases"]}
+    hs10 = first(lambda x: x["validation_id"] == "HS-10")
+    hs09 = first(lambda x: x["validation_id"] == "HS-09")
+    hs06 = first(lambda x: x["validation_id"] == "HS-06")
+    hs04 = first(lambda x: x["operation"] == "verify_bundle" and x["validation_id"] == "HS-04")
+    tag = lambda i: f"cases[{i}] (id {i + 1}, {cases[i]['validation_id']}, {cases[i]['operation']}): refusal ID"  # noqa: E731
+    muts = [
+        ("case 1: validation_id changed to HS-02", setf(0, "validation_id", lambda _: "HS-02"),
+         f"cases[0] (id 1, HS-02, {cases[0]['operation']}): refusal ID"),
+        (f"case {hs10 + 1}: input replaced by its store case's own initial message (accepted)",
+         setf(hs10, "input", lambda _: by_name[cases[hs10]["store"]]["initial_message"]), tag(hs10)),
+        (f"case {hs09 + 1}: accepted_first false (no replay)", setf(hs09, "accepted_first", lambda _: False), tag(hs09)),
+        (f"case {hs06 + 1}: require_post_quantum false", setf(hs06, "require_post_quantum", lambda _: False), tag(hs06)),
+        (f"case {hs04 + 1}: input replaced by the untampered bundle",
+         setf(hs04, "input", lambda _: by_name[cases[hs04]["store"]]["bundle"]), tag(hs04)),
+        ("unknown operation", setf(0, "operation", lambda _: "frobnicate"), "unknown operation 'frobnicate'"),
+        ("drop every HS-07 case",
+         lambda d: d.__setitem__("cases", [x for x in d["cases"] if x["validation_id"] != "HS-07"]), "without a case"),
+    ]
+    ok, n = True, 0
+    for desc, mutate, expect in muts:
+        w = copy.deepcopy(neg)
+        mutate(w)
+        n += 1
+        errs = run_negative(w, pos).errors
+        if not any(expect in e for e in errs):
+            print(f"self-test: {NEG_FNAME}: mutation NOT detected at '{expect}': {desc}"
+                  + (f"; first report: {errs[0]}" if errs else ""))
+            ok = False
+
+    def leaky(store, msg, rng, require):  # a responder that records the message before refusing it
+        store.replay.add((msg["spk_id"], b"leak"))
+        return respond(store, msg, rng, require)
+
+    n += 1
+    if not any("state unchanged by the refusal" in e for e in run_negative(neg, pos, leaky).errors):
+        print(f"self-test: {NEG_FNAME}: a refusal that changed the store was NOT detected")
+        ok = False
+    print(f"self-test: {NEG_FNAME}: {n} mutations: {'all detected' if ok else 'SOME NOT DETECTED'}")
+    return ok
+
+
 # ---------------------------------------------------------------- --self-test
 def mutations(v: dict) -> list[tuple[str, object, str]]:
     """(description, mutate(copy), substring the report must contain)."""
@@ -933,8 +1076,17 @@ def main(argv: list[str]) -> int:
         return 1
     top, cases = run_file(v)
     ok = report(top, cases, v)
+    neg = None
+    try:
+        neg = json.loads((path.parent / NEG_FNAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        print(f"{NEG_FNAME}: FAIL: cannot load: {e}")
+        ok = False
+    if neg is not None:
+        ok &= report_negative(run_negative(neg, v), neg)
     if "--self-test" in argv:
         ok &= self_test(v)
+        ok &= neg is not None and negative_self_test(neg, v)
     return 0 if ok else 1
 
 
