@@ -23,7 +23,12 @@ For every case of docs/vectors/handshake.json this script:
     (one-time keys deleted, last-resort kept, replay record: the same message again is HS-09);
   * runs the reply (Bob's first ratchet message, his ratchet key being his last draw) and has
     Alice decrypt the vector's reply;
-  * checks the claims of 7.2 / 7.5 / 7.9 (sizes, which prekeys each case uses).
+  * checks the claims of 7.2 / 7.5 / 7.9 (sizes, which prekeys each case uses);
+  * checks every case of docs/vectors/handshake-negative.json (7.10), found beside the vector file: the operation
+    it names (decode_bundle, verify_bundle, decode_initial, respond with the store of a handshake.json case
+    rebuilt from its draws, after its own initial message when `accepted_first`), run with this implementation,
+    refuses with the case's validation ID, a respond refusal leaves the store unchanged, and every HS- ID has a
+    case. Ed25519 verification is tools/reproduce_ed25519.py's, written from 7.1.
 
 Usage: python3 tools/reproduce_handshake.py [--self-test] [VECTOR_FILE]
        (default: docs/vectors/handshake.json, found from this script's location)

@@ -22,11 +22,16 @@ chosen by the vector script, or is recomputed here and compared):
     from the vector's *start* pickles and must give the same messages and end pickles;
   * the end pickles: restored, they must decrypt the messages that were never delivered (their
     stored keys), refuse every replay without a state change, and keep talking;
-  * the scenario claims of section 6 (21 messages, gap, delayed message, ...).
+  * the scenario claims of section 6 (21 messages, gap, delayed message, ...);
+  * every case of docs/vectors/ratchet-negative.json (section 6.1): the operation it names, run with this
+    implementation, refuses with the case's validation ID (through section 5's table, parsed from
+    docs/protocol.md: an ID with no error of its own, RAT-11 and RAT-12, is shown by the refusal whose ID lists the
+    case's `expected_error`), the session is unchanged, and every RAT- and PKL- ID has a case.
 
 Usage: python3 tools/reproduce_ratchet.py [--self-test] [VECTOR_DIR]     (default: docs/vectors)
   --self-test  also mutates in-memory copies of the vectors (one byte of a nonce, a pickle, a
-               label, an extra draw, ...) and asserts the checker reports every mutation.
+               label, an extra draw, ...) and of the negative cases (an ID, an input, a context length, a state),
+               and asserts the checker reports every mutation.
 Needs the `cryptography` package (pip install cryptography). Exits non-zero on any mismatch.
 """
 from __future__ import annotations
