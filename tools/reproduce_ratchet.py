@@ -1096,7 +1096,8 @@ def negative_mutations(v: dict) -> list[tuple[str, object, str]]:
     trunc = first(lambda x: x["validation_id"] == "RAT-02")
     replay = first(lambda x: x["validation_id"] == "RAT-07" and x["operation"] == "decrypt")
     pkl3 = first(lambda x: x["validation_id"] == "PKL-03")
-    tag = first(lambda x: x["validation_id"] == "RAT-08" and "last tag byte flipped" in x["comment"])
+    # The RAT-08 case whose message has bit 0 of its last byte flipped: flipping it back gives a message that decrypts.
+    tag = first(lambda x: x["validation_id"] == "RAT-08" and x["operation"] == "decrypt" and "last" in x["comment"])
     ctx = first(lambda x: x["operation"] == "pickle")
     muts = [
         (f"case {trunc + 1}: validation_id RAT-02 -> RAT-03", setf(trunc, "validation_id", lambda _: "RAT-03"),
