@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reproduction of the Sotto/1 Double Ratchet test vectors.
 
-This is an independent implementation written from docs/protocol.md alone (chapters 1-4 and 6),
+This is an independent implementation written from docs/protocol.md alone (chapters 1-6),
 without reading any of the Rust sources (crates/, tests/, fuzz/). It exists to check that the
 specification is complete: if this file reproduces every byte of docs/vectors/ratchet.json and
 docs/vectors/ratchet-header-encryption.json, the document is enough to interoperate.

@@ -548,21 +548,21 @@ pub fn generate() -> Result<Ed25519NegativeVectors, VectorError> {
     // The first two such points (y = 3, both signs of x) stand for the rest.
     for point in large_order_points_with_small_y().iter().take(2) {
         let encodings = encodings_of(point);
-        let sign = if encodings[0][31] & 0x80 == 0 {
+        let (Some(canonical), Some(r_bytes)) = (encodings.first(), encodings.get(1)) else {
+            return Err(script_error(0, "no y + p encoding"));
+        };
+        let y = canonical[0];
+        let sign = if canonical[31] & 0x80 == 0 {
             "even"
         } else {
             "odd"
-        };
-        let Some(r_bytes) = encodings.get(1) else {
-            return Err(script_error(0, "no y + p encoding"));
         };
         let r = scalar("non-canonical R", 0);
         let k = challenge(r_bytes, &a_bytes, MSG);
         b.push(
             Some(5),
             format!(
-                "R is the large-order point with y = {}, x {sign}, encoded as y + p (non-canonical): the recomputed R is canonical, so the bytes differ",
-                encodings[0][0]
+                "R is the large-order point with y = {y}, x {sign}, encoded as y + p (non-canonical): the recomputed R is canonical, so the bytes differ"
             ),
             (&a_bytes, MSG, &sig_bytes(r_bytes, &(r + k * a).to_bytes())),
             (FAILS, None),
@@ -572,8 +572,7 @@ pub fn generate() -> Result<Ed25519NegativeVectors, VectorError> {
         b.push(
             Some(5),
             format!(
-                "A is the large-order point with y = {}, x {sign}, encoded as y + p (non-canonical): it decodes, k hashes its bytes as sent, and no valid signature is known (a signature made with another key's scalar)",
-                encodings[0][0]
+                "A is the large-order point with y = {y}, x {sign}, encoded as y + p (non-canonical): it decodes, k hashes its bytes as sent, and no valid signature is known (a signature made with another key's scalar)"
             ),
             (&a_high, MSG, &sig),
             (FAILS, None),
