@@ -23,7 +23,12 @@ For every case of docs/vectors/handshake.json this script:
     (one-time keys deleted, last-resort kept, replay record: the same message again is HS-09);
   * runs the reply (Bob's first ratchet message, his ratchet key being his last draw) and has
     Alice decrypt the vector's reply;
-  * checks the claims of 7.2 / 7.5 / 7.9 (sizes, which prekeys each case uses).
+  * checks the claims of 7.2 / 7.5 / 7.9 (sizes, which prekeys each case uses);
+  * checks every case of docs/vectors/handshake-negative.json (7.10), found beside the vector file: the operation
+    it names (decode_bundle, verify_bundle, decode_initial, respond with the store of a handshake.json case
+    rebuilt from its draws, after its own initial message when `accepted_first`), run with this implementation,
+    refuses with the case's validation ID, a respond refusal leaves the store unchanged, and every HS- ID has a
+    case. Ed25519 verification is tools/reproduce_ed25519.py's, written from 7.1.
 
 Usage: python3 tools/reproduce_handshake.py [--self-test] [VECTOR_FILE]
        (default: docs/vectors/handshake.json, found from this script's location)
@@ -42,10 +47,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cryptography.exceptions import InvalidSignature  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from kyber_py.ml_kem import ML_KEM_768  # noqa: E402
 
+import reproduce_ed25519 as red  # noqa: E402
 import reproduce_ratchet as rr  # noqa: E402
 from reproduce_ratchet import (  # noqa: E402
     Checker, Draws, ProtocolError, Session, VectorError, check_labels, dh, hkdf, public_key, u32be, _is_hex, _flip)
@@ -58,6 +63,7 @@ HANDSHAKE_X3DH = rr._L["HANDSHAKE_X3DH"]
 HANDSHAKE_PQXDH = rr._L["HANDSHAKE_PQXDH"]
 SIGNED_PREKEY_SIGNATURE = rr._L["SIGNED_PREKEY_SIGNATURE"]
 KEM_PREKEY_SIGNATURE = rr._L["KEM_PREKEY_SIGNATURE"]
+HANDSHAKE_REPLAY_TAG = rr._L["HANDSHAKE_REPLAY_TAG"]
 
 # Type tags (protocol.md, "Type tags"): format version 1 in the high nibble.
 T_STD, T_HE, T_INITIAL, T_BUNDLE = 0x11, 0x12, 0x13, 0x14
@@ -73,44 +79,18 @@ def u64be(x: int) -> bytes:
     return x.to_bytes(8, "big")
 
 
-# ---------------------------------------------------------------- Ed25519 (7.1): point decoding, strict verification
-_P = 2**255 - 19
-_D = -121665 * pow(121666, _P - 2, _P) % _P
-_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
-_L_ORDER = 2**252 + 27742317777372353535851937790883648493
+# ---------------------------------------------------------------- Ed25519 (7.1): tools/reproduce_ed25519.py
+# Point decoding (rule 1) and strict verification (rules 1-5) on Python integers, written from 7.1;
+# `cryptography` only signs (RFC 8032 signing is deterministic, and 7.1 says such signatures pass).
+_L_ORDER = red.L
 
 
 def ed_decode(b: bytes):
-    """RFC 8032 section 5.1.3 point decoding (y >= p and x = 0 with sign 1 are refused); None if invalid."""
-    if len(b) != 32:
-        return None
-    y = int.from_bytes(b, "little")
-    sign, y = y >> 255, y & ((1 << 255) - 1)
-    if y >= _P:
-        return None
-    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
-    if x2 == 0:
-        return None if sign else (0, y)
-    x = pow(x2, (_P + 3) // 8, _P)
-    if (x * x - x2) % _P:
-        x = x * _SQRT_M1 % _P
-    if (x * x - x2) % _P:
-        return None
-    if x & 1 != sign:
-        x = _P - x
-    return (x, y)
+    """7.1 rule 1 (y reduced mod p, x = 0 with either sign bit); None if not a curve point."""
+    return red.decode_point(b)
 
 
-def _ed_add(p, q):
-    (x1, y1), (x2, y2) = p, q
-    t = _D * x1 * x2 * y1 * y2 % _P
-    return ((x1 * y2 + x2 * y1) * pow(1 + t, _P - 2, _P) % _P, (y1 * y2 + x1 * x2) * pow(1 - t, _P - 2, _P) % _P)
-
-
-def ed_small_order(pt) -> bool:
-    for _ in range(3):
-        pt = _ed_add(pt, pt)
-    return pt == (0, 1)
+ed_verify_strict = red.verify_strict
 
 
 def ed_public(seed: bytes) -> bytes:
@@ -119,29 +99,6 @@ def ed_public(seed: bytes) -> bytes:
 
 def ed_sign(seed: bytes, msg: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(seed).sign(msg)
-
-
-def ed_verify_strict(pub: bytes, msg: bytes, sig: bytes) -> str | None:
-    """7.1: pure Ed25519, S canonical, neither A nor R of small order. Returns None or the reason."""
-    if len(sig) != 64:
-        return "signature is not 64 bytes"
-    a = ed_decode(pub)
-    if a is None:
-        return "public key is not a point"
-    if ed_small_order(a):
-        return "public key has small order"
-    r = ed_decode(sig[:32])
-    if r is None:
-        return "R is not a point"
-    if ed_small_order(r):
-        return "R has small order"
-    if int.from_bytes(sig[32:], "little") >= _L_ORDER:
-        return "S is not canonical"
-    try:
-        Ed25519PublicKey.from_public_bytes(pub).verify(sig, msg)
-    except InvalidSignature:
-        return "signature does not verify"
-    return None
 
 
 # ---------------------------------------------------------------- ML-KEM-768 (FIPS 203)
@@ -290,11 +247,19 @@ def _presence(r: Reader, what: str) -> bool:
     return p == 1
 
 
+def _x25519(r: Reader, what: str) -> bytes:
+    """Chapter 7: every X25519 public key in a bundle or initial message is canonical, below p (HS-03)."""
+    k = r.take(32, what)
+    if int.from_bytes(k, "little") >= 2**255 - 19:
+        raise ProtocolError("HS-03", f"{what}: X25519 key not canonical")
+    return k
+
+
 def _identity(r: Reader) -> bytes:
-    ident = r.take(64, "identity")
-    if ed_decode(ident[:32]) is None:
+    signing = r.take(32, "identity signing key")
+    if ed_decode(signing) is None:
         raise ProtocolError("HS-03", "identity: the Ed25519 signing key is not a curve point")
-    return ident
+    return signing + _x25519(r, "identity X25519 key")
 
 
 def _kind(r: Reader) -> int:
@@ -313,8 +278,8 @@ def decode_bundle(data: bytes) -> dict:
     b["pq"] = r.byte("pq")
     if b["pq"] not in (0, 1):
         raise ProtocolError("HS-03", f"pq flag {b['pq']:#04x}")
-    b["spk_public"], b["spk_signature"] = r.take(32, "spk_public"), r.take(64, "spk_signature")
-    b["opk"] = {"id": r.u32("opk_id"), "public": r.take(32, "opk_public")} if _presence(r, "opk") else None
+    b["spk_public"], b["spk_signature"] = _x25519(r, "spk_public"), r.take(64, "spk_signature")
+    b["opk"] = {"id": r.u32("opk_id"), "public": _x25519(r, "opk_public")} if _presence(r, "opk") else None
     b["kem"] = None
     if _presence(r, "kem"):
         k = {"kind": _kind(r), "id": r.u32("kem_id"), "public": r.take(EK_LEN, "kem_public")}
@@ -384,7 +349,7 @@ def decode_initial(data: bytes) -> dict:
     flags = r.byte("flags")
     if flags & ~(FLAG_OPK | FLAG_PQ):
         raise ProtocolError("HS-03", f"flags {flags:#04x}: unknown bits")
-    m = {"flags": flags, "identity": _identity(r), "ek_pub": r.take(32, "EK_a_public"), "spk_id": r.u32("spk_id")}
+    m = {"flags": flags, "identity": _identity(r), "ek_pub": _x25519(r, "EK_a_public"), "spk_id": r.u32("spk_id")}
     m["opk_id"] = r.u32("opk_id") if flags & FLAG_OPK else None
     m["kem"] = None
     if flags & FLAG_PQ:
@@ -428,19 +393,22 @@ def initiate(alice: Device, bundle: dict, plaintext: bytes, rng, require_pq: boo
 
 # ---------------------------------------------------------------- 7.6 responder
 def respond(store: Store, msg: dict, rng, require_pq: bool = False) -> dict:
-    """7.6 steps 1..8 on a decoded initial message; the store changes only in step 8."""
-    if require_pq and msg["kem"] is None:
+    """7.6 steps 1..8 on a decoded initial message, in that order; the store changes only in step 8."""
+    if require_pq and msg["kem"] is None:  # step 1
         raise ProtocolError("HS-06", "post-quantum required, message has no ML-KEM part")
-    if (msg["spk_id"], msg["ek_pub"]) in store.replay:
-        raise ProtocolError("HS-09", "initial message already accepted")
-    spk = store.spks.get(msg["spk_id"])
+    spk = store.spks.get(msg["spk_id"])  # step 2
     if spk is None:
         raise ProtocolError("HS-08", f"unknown signed prekey {msg['spk_id']}")
     if spk["post_quantum"] == 1 and msg["kem"] is None:
         raise ProtocolError("HS-05", "downgrade: the SPK is post-quantum, the message has no ML-KEM part")
+    if spk["post_quantum"] == 0 and msg["kem"] is not None:
+        raise ProtocolError("HS-05", "the SPK is not post-quantum, the message has an ML-KEM part")
     ik_a, ek_a = msg["identity"][32:], msg["ek_pub"]
-    dhs = [hs_dh(spk["private"], ik_a, "DH1"), hs_dh(store.dev.identity_private, ek_a, "DH2"),
+    dhs = [hs_dh(spk["private"], ik_a, "DH1"), hs_dh(store.dev.identity_private, ek_a, "DH2"),  # step 3
            hs_dh(spk["private"], ek_a, "DH3")]
+    replay_tag = hkdf(None, dhs[1] + dhs[2], HANDSHAKE_REPLAY_TAG, 32)  # step 4
+    if (msg["spk_id"], replay_tag) in store.replay:
+        raise ProtocolError("HS-09", "initial message already accepted")
     opk = None
     if msg["opk_id"] is not None:
         opk = next((o for o in store.opks if o["id"] == msg["opk_id"]), None)
@@ -448,7 +416,7 @@ def respond(store: Store, msg: dict, rng, require_pq: bool = False) -> dict:
             raise ProtocolError("HS-08", f"unknown one-time prekey {msg['opk_id']}")
         dhs.append(hs_dh(opk["private"], ek_a, "DH4"))
     ss = kem = None
-    if msg["kem"] is not None:
+    if msg["kem"] is not None:  # step 5
         kind, kem_id, ct = msg["kem"]
         kem = next((k for k in store.kem if k["kind"] == kind and k["id"] == kem_id), None)
         if kem is None:
@@ -464,7 +432,7 @@ def respond(store: Store, msg: dict, rng, require_pq: bool = False) -> dict:
         store.opks.remove(opk)
     if kem is not None and kem["kind"] == KIND_ONE_TIME:
         store.kem.remove(kem)
-    store.replay.add((msg["spk_id"], msg["ek_pub"]))
+    store.replay.add((msg["spk_id"], replay_tag))
     return {"dh_outputs": dhs, "kem_shared_secret": ss, "ikm": ikm, "session_secret": sk, "associated_data": ad,
             "plaintext": plaintext, "session": session, "initiator_identity": msg["identity"]}
 
@@ -790,6 +758,141 @@ def report(top: Checker, cases, v: dict) -> bool:
     return ok
 
 
+# ---------------------------------------------------------------- 7.10: handshake-negative.json
+NEG_FNAME = "handshake-negative.json"
+NEG_CASE_FIELDS = sorted(["id", "validation_id", "comment", "operation", "store", "accepted_first",
+                          "require_post_quantum", "input", "expected_error", "state_unchanged"])
+
+
+def rebuild_store(x: dict, now: int) -> tuple[Store, Draws]:
+    """7.10: the responder store of a handshake.json case, rebuilt from its `bob_random_draws` (7.9: identity, then
+    7.7's creation draws), with `now` and its policy."""
+    rng = Draws(f"{x['name']}: bob", [bytes.fromhex(d) for d in x["bob_random_draws"]])
+    pol = x["policy"]
+    return Store(Device(rng), rng, now, pol["post_quantum"], pol["one_time_prekeys"], pol["kem_one_time_prekeys"]), rng
+
+
+def store_snapshot(store: Store):
+    return ([o["id"] for o in store.opks], [(k["kind"], k["id"]) for k in store.kem], sorted(store.replay),
+            sorted(store.spks))
+
+
+def run_negative(neg: dict, pos: dict, respond_fn=None) -> Checker:
+    """Every case of 7.10, by its operation. `respond_fn` replaces `respond` (the self-test shows a change is caught)."""
+    c = Checker(NEG_FNAME)
+    table = rr.spec_validation_table()
+    respond_fn = respond_fn or respond
+    c.eq("top-level fields", ["cases", "description"], sorted(neg))
+    by_name = {x.get("name"): x for x in pos.get("cases", [])}
+    for i, case in enumerate(neg.get("cases", [])):
+        p = f"cases[{i}] (id {case.get('id')}, {case.get('validation_id')}, {case.get('operation')})"
+        c.eq(f"{p}: fields", NEG_CASE_FIELDS, sorted(case))
+        c.eq(f"{p}: id", i + 1, case.get("id"))
+        try:
+            data, op = bytes.fromhex(case["input"]), case["operation"]
+            if op == "decode_bundle":
+                run = lambda: decode_bundle(data)  # noqa: E731
+            elif op == "verify_bundle":
+                try:
+                    bundle = decode_bundle(data)
+                except ProtocolError as e:
+                    raise VectorError(f"7.10: the input of verify_bundle must decode: {e}") from e
+                run = lambda: verify_bundle(bundle)  # noqa: E731
+            elif op == "decode_initial":
+                run = lambda: decode_initial(data)  # noqa: E731
+            elif op == "respond":
+                source = by_name.get(case["store"])
+                if source is None:
+                    raise VectorError(f"store {case['store']!r} is not a case of handshake.json")
+                store, rng = rebuild_store(source, pos["now"])
+                if case["accepted_first"]:
+                    respond(store, decode_initial(bytes.fromhex(source["initial_message"])), rng)
+                try:
+                    msg = decode_initial(data)
+                except ProtocolError as e:
+                    raise VectorError(f"7.10: the input of respond must decode: {e}") from e
+                require = case["require_post_quantum"]
+                run = lambda: rr._refusing(lambda: store_snapshot(store),  # noqa: E731
+                                           lambda: respond_fn(store, msg, rng, require))
+            else:
+                c.fail(p, f"unknown operation {op!r} (7.10 lists decode_bundle, verify_bundle, decode_initial, "
+                          f"respond)")
+                continue
+            if op != "respond":
+                c.eq(f"{p}: accepted_first and require_post_quantum (respond only)", [False, False],
+                     [case["accepted_first"], case["require_post_quantum"]])
+            rr.check_negative_case(c, p, case, table, run)
+        except (VectorError, ProtocolError, KeyError, ValueError, TypeError) as e:
+            c.fail(f"{p}: aborted", f"{type(e).__name__}: {e}")
+    ids = {i for i in table if i.startswith("HS-")}
+    covered = {case.get("validation_id") for case in neg.get("cases", [])}
+    c.eq("7.10: HS- IDs of section 5 without a case", [], sorted(ids - covered))
+    return c
+
+
+def report_negative(c: Checker, neg: dict) -> bool:
+    for e in c.errors[:MAX_SHOWN]:
+        print(e)
+    if c.errors:
+        print(f"{NEG_FNAME}: FAIL: {len(c.errors)} mismatch(es) in {c.checks} checks")
+        return False
+    ops = sorted({x["operation"] for x in neg["cases"]})
+    print(f"{NEG_FNAME}: OK: {len(neg['cases'])} cases ({', '.join(ops)}) refused with their validation IDs, "
+          f"{c.checks} checks: all match")
+    return True
+
+
+def negative_self_test(neg: dict, pos: dict) -> bool:
+    cases = neg["cases"]
+
+    def first(pred):
+        return next(i for i, x in enumerate(cases) if pred(x))
+
+    def setf(i, k, fn):
+        return lambda d: d["cases"][i].__setitem__(k, fn(d["cases"][i][k]))
+
+    by_name = {x["name"]: x for x in pos["cases"]}
+    hs10 = first(lambda x: x["validation_id"] == "HS-10")
+    hs09 = first(lambda x: x["validation_id"] == "HS-09")
+    hs06 = first(lambda x: x["validation_id"] == "HS-06")
+    hs04 = first(lambda x: x["operation"] == "verify_bundle" and x["validation_id"] == "HS-04")
+    tag = lambda i: f"cases[{i}] (id {i + 1}, {cases[i]['validation_id']}, {cases[i]['operation']}): refusal ID"  # noqa: E731
+    muts = [
+        ("case 1: validation_id changed to HS-02", setf(0, "validation_id", lambda _: "HS-02"),
+         f"cases[0] (id 1, HS-02, {cases[0]['operation']}): refusal ID"),
+        (f"case {hs10 + 1}: input replaced by its store case's own initial message (accepted)",
+         setf(hs10, "input", lambda _: by_name[cases[hs10]["store"]]["initial_message"]), tag(hs10)),
+        (f"case {hs09 + 1}: accepted_first false (no replay)", setf(hs09, "accepted_first", lambda _: False), tag(hs09)),
+        (f"case {hs06 + 1}: require_post_quantum false", setf(hs06, "require_post_quantum", lambda _: False), tag(hs06)),
+        (f"case {hs04 + 1}: input replaced by the untampered bundle",
+         setf(hs04, "input", lambda _: by_name[cases[hs04]["store"]]["bundle"]), tag(hs04)),
+        ("unknown operation", setf(0, "operation", lambda _: "frobnicate"), "unknown operation 'frobnicate'"),
+        ("drop every HS-07 case",
+         lambda d: d.__setitem__("cases", [x for x in d["cases"] if x["validation_id"] != "HS-07"]), "without a case"),
+    ]
+    ok, n = True, 0
+    for desc, mutate, expect in muts:
+        w = copy.deepcopy(neg)
+        mutate(w)
+        n += 1
+        errs = run_negative(w, pos).errors
+        if not any(expect in e for e in errs):
+            print(f"self-test: {NEG_FNAME}: mutation NOT detected at '{expect}': {desc}"
+                  + (f"; first report: {errs[0]}" if errs else ""))
+            ok = False
+
+    def leaky(store, msg, rng, require):  # a responder that records the message before refusing it
+        store.replay.add((msg["spk_id"], b"leak"))
+        return respond(store, msg, rng, require)
+
+    n += 1
+    if not any("state unchanged by the refusal" in e for e in run_negative(neg, pos, leaky).errors):
+        print(f"self-test: {NEG_FNAME}: a refusal that changed the store was NOT detected")
+        ok = False
+    print(f"self-test: {NEG_FNAME}: {n} mutations: {'all detected' if ok else 'SOME NOT DETECTED'}")
+    return ok
+
+
 # ---------------------------------------------------------------- --self-test
 def mutations(v: dict) -> list[tuple[str, object, str]]:
     """(description, mutate(copy), substring the report must contain)."""
@@ -922,8 +1025,8 @@ def self_test(v: dict) -> bool:
         ("bundle with a trailing byte", lambda: decode_bundle(b + b"\x00"), "HS-02"),
         ("bundle pq = 0x02", lambda: decode_bundle(b[:77] + b"\x02" + b[78:]), "HS-03"),
         ("bundle opk presence 0x02", lambda: decode_bundle(b[:174] + b"\x02" + b[175:]), "HS-03"),
-        ("bundle signing key not a point (y = p)",
-         lambda: decode_bundle(b[:1] + (2**255 - 19).to_bytes(32, "little") + b[33:]), "HS-03"),
+        ("bundle signing key not a point (y = 2 + p, reduced to 2: no x)",
+         lambda: decode_bundle(b[:1] + (2**255 - 17).to_bytes(32, "little") + b[33:]), "HS-03"),
         ("bundle ML-KEM key fails the modulus check",
          lambda: decode_bundle(b[:218] + b"\xff\xff" + b[220:]), "HS-03"),
         ("bundle pq flag cleared (signature covers it)",
@@ -935,12 +1038,12 @@ def self_test(v: dict) -> bool:
          lambda: decode_initial(bytes.fromhex(x["initial_message"])[:-len(x["ratchet_message"]) // 2]), "HS-02"),
         ("signature with non-canonical S (S + L)", lambda: _raise_if(ed_verify_strict(
             bytes.fromhex(x["bob"]["signing_public"]), bytes.fromhex(x["signed_prekey"]["signed_message"]),
-            _sig_s_plus_l(bytes.fromhex(x["signed_prekey"]["signature"])))), "S is not canonical"),
+            _sig_s_plus_l(bytes.fromhex(x["signed_prekey"]["signature"])))), "rule 3"),
         ("signature with a small-order R", lambda: _raise_if(ed_verify_strict(
-            bytes.fromhex(x["bob"]["signing_public"]), b"m", bytes(32) + bytes(32))), "R has small order"),
+            bytes.fromhex(x["bob"]["signing_public"]), b"m", bytes(32) + bytes(32))), "rule 4"),
         ("small-order public key", lambda: _raise_if(ed_verify_strict(
             (1).to_bytes(32, "little"), b"m", bytes.fromhex(x["signed_prekey"]["signature"]))),
-         "public key has small order"),
+         "rule 2"),
     ]
     for desc, fn, expect in crafted:
         n += 1
@@ -978,8 +1081,17 @@ def main(argv: list[str]) -> int:
         return 1
     top, cases = run_file(v)
     ok = report(top, cases, v)
+    neg = None
+    try:
+        neg = json.loads((path.parent / NEG_FNAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        print(f"{NEG_FNAME}: FAIL: cannot load: {e}")
+        ok = False
+    if neg is not None:
+        ok &= report_negative(run_negative(neg, v), neg)
     if "--self-test" in argv:
         ok &= self_test(v)
+        ok &= neg is not None and negative_self_test(neg, v)
     return 0 if ok else 1
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reproduction of the Sotto/1 Double Ratchet test vectors.
 
-This is an independent implementation written from docs/protocol.md alone (chapters 1-4 and 6),
+This is an independent implementation written from docs/protocol.md alone (chapters 1-6),
 without reading any of the Rust sources (crates/, tests/, fuzz/). It exists to check that the
 specification is complete: if this file reproduces every byte of docs/vectors/ratchet.json and
 docs/vectors/ratchet-header-encryption.json, the document is enough to interoperate.
@@ -22,11 +22,16 @@ chosen by the vector script, or is recomputed here and compared):
     from the vector's *start* pickles and must give the same messages and end pickles;
   * the end pickles: restored, they must decrypt the messages that were never delivered (their
     stored keys), refuse every replay without a state change, and keep talking;
-  * the scenario claims of section 6 (21 messages, gap, delayed message, ...).
+  * the scenario claims of section 6 (21 messages, gap, delayed message, ...);
+  * every case of docs/vectors/ratchet-negative.json (section 6.1): the operation it names, run with this
+    implementation, refuses with the case's validation ID (through section 5's table, parsed from
+    docs/protocol.md: an ID with no error of its own, RAT-11 and RAT-12, is shown by the refusal whose ID lists the
+    case's `expected_error`), the session is unchanged, and every RAT- and PKL- ID has a case.
 
 Usage: python3 tools/reproduce_ratchet.py [--self-test] [VECTOR_DIR]     (default: docs/vectors)
   --self-test  also mutates in-memory copies of the vectors (one byte of a nonce, a pickle, a
-               label, an extra draw, ...) and asserts the checker reports every mutation.
+               label, an extra draw, ...) and of the negative cases (an ID, an input, a context length, a state),
+               and asserts the checker reports every mutation.
 Needs the `cryptography` package (pip install cryptography). Exits non-zero on any mismatch.
 """
 from __future__ import annotations
@@ -179,6 +184,17 @@ class Draws:
         return d
 
 
+def decode_message(message: bytes) -> None:
+    """3.5 decoding: RAT-01, RAT-02, RAT-03 in that order (at least 57 / 89 bytes, at most 2^24 + 57 / 2^24 + 89)."""
+    if not message or message[0] not in (V_STD, V_HE):
+        raise ProtocolError("RAT-01", f"unknown version {message[0] if message else 0:#04x}")
+    fixed = 57 if message[0] == V_STD else 89
+    if len(message) < fixed:
+        raise ProtocolError("RAT-02", "truncated")
+    if len(message) > 2**24 + fixed:
+        raise ProtocolError("RAT-03", "too long")
+
+
 # ---------------------------------------------------------------- 3.2 state, 3.4 initialization
 class Session:
     def __init__(self, he: bool, ad: bytes, max_skip: int = 2000, max_stored: int = 2000, rng=None):
@@ -329,13 +345,7 @@ class Session:
         return ck
 
     def decrypt(self, message: bytes) -> bytes:
-        # 3.5 decoding: RAT-01, RAT-02, RAT-03 in that order, before any session check.
-        if not message or message[0] not in (V_STD, V_HE):
-            raise ProtocolError("RAT-01", f"unknown version {message[0] if message else 0:#04x}")
-        if len(message) < (57 if message[0] == V_STD else 89):
-            raise ProtocolError("RAT-02", "truncated")
-        if len(message) > 2**24 + 89:
-            raise ProtocolError("RAT-03", "too long")
+        decode_message(message)  # 3.5 decoding comes before any session check
         # 3.7
         if message[0] != (V_HE if self.he else V_STD):
             raise ProtocolError("RAT-04", "wrong kind")
@@ -520,6 +530,61 @@ def parse_state(state: bytes) -> Session:
     if pos != len(state):
         raise ProtocolError("PKL-04", f"{len(state) - pos} trailing bytes")
     return s
+
+
+# ---------------------------------------------------------------- chapter 5: the validation IDs in docs/protocol.md
+def spec_validation_table(text: str | None = None) -> dict[str, list[str]]:
+    """Section 5's table: ID -> the `Type::Variant` names of its error column ([] for "—" and "(every ...)")."""
+    text = SPEC.read_text(encoding="utf-8") if text is None else text
+    m = re.search(r"^## 5\. Validation IDs\n(.*?)^## ", text, re.S | re.M)
+    if not m:
+        raise VectorError("no '## 5. Validation IDs' section")
+    table: dict[str, list[str]] = {}
+    for line in m.group(1).splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not re.fullmatch(r"(RAT|PKL|HS)-\d\d", cells[0]):
+            continue
+        errors, current = [], None
+        if not cells[-1].startswith("(every"):
+            for name in re.findall(r"`([^`]+)`", cells[-1]):
+                if "::" in name:
+                    current, variant = name.split("::", 1)
+                else:
+                    variant = name
+                if current is not None:
+                    errors.append(f"{current}::{variant}")
+        table[cells[0]] = errors
+    return table
+
+
+def refusal_id(case: dict, table: dict[str, list[str]]) -> str:
+    """The ID a refusal of `case` carries: its `validation_id`, or, for an ID with no error of its own in section 5
+    (RAT-10, RAT-11, RAT-12: a property, shown by a refusal of another check), the ID whose error column lists the
+    case's `expected_error` (6.1 does not say this; see the report)."""
+    vid = case.get("validation_id")
+    if table.get(vid):
+        return vid
+    owners = [i for i, errs in table.items() if case.get("expected_error") in errs]
+    return owners[0] if len(owners) == 1 else f"<no single ID of section 5 lists {case.get('expected_error')}>"
+
+
+def check_negative_case(c, p: str, case: dict, table: dict[str, list[str]], run) -> None:
+    """Runs `run()` (which must refuse) and compares the refusal's ID; a refusal raised through `_refusing` carries
+    whether the state was unchanged."""
+    want = refusal_id(case, table)
+    c.eq(f"{p}: validation_id is an ID of section 5", True, case.get("validation_id") in table)
+    c.eq(f"{p}: expected_error is in section 5's error column of {want}", True,
+         case.get("expected_error") in table.get(want, []))
+    try:
+        run()
+        got, unchanged = "accepted", None
+    except ProtocolError as e:
+        got, unchanged = e.code, getattr(e, "unchanged", None)
+    c.eq(f"{p}: refusal ID ({case.get('comment')})", want, got)
+    if case.get("state_unchanged") is not True:
+        c.fail(f"{p}: state_unchanged", f"expected true (6.1, 7.10), got {case.get('state_unchanged')!r}")
+    elif unchanged is not None:
+        c.eq(f"{p}: state unchanged by the refusal", True, unchanged)
 
 
 # ---------------------------------------------------------------- chapter 2: the table in docs/protocol.md
@@ -929,6 +994,166 @@ def report(c: Checker, v: dict) -> bool:
     return True
 
 
+# ---------------------------------------------------------------- 6.1: ratchet-negative.json
+NEG_TOP_FIELDS = ["cases", "description", "pickle_context", "pickle_key"]
+NEG_CASE_FIELDS = sorted(["id", "validation_id", "comment", "operation", "state", "input", "pad_to", "expected_error",
+                          "state_unchanged"])
+NEG_FNAME = "ratchet-negative.json"
+
+
+def _no_draws(n: int) -> bytes:
+    """6.1 does not say what an `encrypt` or `pickle` case draws; a refusal must not depend on it."""
+    return bytes(n)
+
+
+def _refusing(snapshot, op):
+    """Runs op(); on a ProtocolError records whether snapshot() is unchanged and re-raises."""
+    before = snapshot()
+    try:
+        op()
+    except ProtocolError as e:
+        e.unchanged = snapshot() == before
+        raise
+    return snapshot() == before
+
+
+def run_negative(v: dict, table: dict[str, list[str]] | None = None, decrypt=None) -> Checker:
+    """Every case of 6.1, by its operation, with this file's implementation. `decrypt` replaces Session.decrypt
+    (the self-test uses it to show a state change is caught)."""
+    c = Checker(NEG_FNAME)
+    table = spec_validation_table() if table is None else table
+    decrypt = decrypt or Session.decrypt
+    c.eq("top-level fields", NEG_TOP_FIELDS, sorted(v))
+    key, ctx = bytes.fromhex(v.get("pickle_key", "")), bytes.fromhex(v.get("pickle_context", ""))
+    c.eq("pickle_key (6.1: 32 bytes of 0x74)", "74" * 32, v.get("pickle_key"))
+    c.eq("pickle_context (6.1)", b"Sotto/1 negative vectors: alice bob generation 2".hex(), v.get("pickle_context"))
+    for i, case in enumerate(v.get("cases", [])):
+        p = f"cases[{i}] (id {case.get('id')}, {case.get('validation_id')}, {case.get('operation')})"
+        c.eq(f"{p}: fields", NEG_CASE_FIELDS, sorted(case))
+        c.eq(f"{p}: id", i + 1, case.get("id"))
+        try:
+            data = bytes.fromhex(case["input"])
+            data += bytes(max(0, case.get("pad_to", 0) - len(data)))
+            op, state_hex = case["operation"], case.get("state", "")
+
+            def restore() -> Session:
+                st = unpickle_state(bytes.fromhex(state_hex), key, ctx)
+                s = parse_state(st)
+                if s.state_bytes() != st:
+                    raise VectorError("the restored state does not re-encode to the same bytes")
+                s.rng = _no_draws
+                return s
+
+            if op in ("decode", "unpickle", "create_responder"):
+                c.eq(f"{p}: state (empty for {op})", "", state_hex)
+            if op == "decode":
+                run = lambda: decode_message(data)  # noqa: E731
+            elif op == "unpickle":
+                run = lambda: parse_state(unpickle_state(data, key, ctx))  # noqa: E731
+            elif op == "create_responder":
+                run = lambda: Session.responder(False, b"\x42" * 32, data, bytes(32), _no_draws)  # noqa: E731
+            elif op in ("decrypt", "encrypt", "pickle"):
+                try:
+                    s = restore()
+                except ProtocolError as e:
+                    raise VectorError(f"`state` does not restore: {e}") from e
+                act = {"decrypt": lambda: decrypt(s, data), "encrypt": lambda: s.encrypt(data),
+                       "pickle": lambda: s.pickle(key, data)}[op]
+                run = lambda: _refusing(s.state_bytes, act)  # noqa: E731
+            else:
+                c.fail(p, f"unknown operation {op!r} (6.1 lists decode, decrypt, encrypt, unpickle, pickle, "
+                          f"create_responder)")
+                continue
+            check_negative_case(c, p, case, table, run)
+        except (VectorError, KeyError, ValueError, TypeError) as e:
+            c.fail(f"{p}: aborted", f"{type(e).__name__}: {e}")
+    ids = {i for i in table if i.startswith(("RAT-", "PKL-"))} - {"RAT-10"}  # 6.1: RAT-10 is every case's promise
+    covered = {case.get("validation_id") for case in v.get("cases", [])}
+    c.eq("6.1: RAT- and PKL- IDs of section 5 without a case", [], sorted(ids - covered))
+    return c
+
+
+def report_negative(c: Checker, v: dict) -> bool:
+    for e in c.errors[:MAX_SHOWN]:
+        print(e)
+    if c.errors:
+        print(f"{NEG_FNAME}: FAIL: {len(c.errors)} mismatch(es) in {c.checks} checks")
+        return False
+    print(f"{NEG_FNAME}: OK: {len(v['cases'])} cases refused with their validation IDs, "
+          f"{c.checks} checks: all match")
+    return True
+
+
+def negative_mutations(v: dict) -> list[tuple[str, object, str]]:
+    cases = v["cases"]
+
+    def first(pred):
+        return next(i for i, x in enumerate(cases) if pred(x))
+
+    def setf(i, k, fn):
+        return lambda d: d["cases"][i].__setitem__(k, fn(d["cases"][i][k]))
+
+    trunc = first(lambda x: x["validation_id"] == "RAT-02")
+    replay = first(lambda x: x["validation_id"] == "RAT-07" and x["operation"] == "decrypt")
+    pkl3 = first(lambda x: x["validation_id"] == "PKL-03")
+    # The RAT-08 case whose message has bit 0 of its last byte flipped: flipping it back gives a message that decrypts.
+    tag = first(lambda x: x["validation_id"] == "RAT-08" and x["operation"] == "decrypt" and "last" in x["comment"])
+    ctx = first(lambda x: x["operation"] == "pickle")
+    muts = [
+        (f"case {trunc + 1}: validation_id RAT-02 -> RAT-03", setf(trunc, "validation_id", lambda _: "RAT-03"),
+         f"cases[{trunc}] (id {trunc + 1}, RAT-03, decode): refusal ID"),
+        (f"case {trunc + 1}: input one byte longer (now decodes)", setf(trunc, "pad_to", lambda x: x + 1),
+         f"cases[{trunc}] (id {trunc + 1}, RAT-02, decode): refusal ID"),
+        (f"case {tag + 1}: bit 0 of the last byte flipped back (the message now decrypts)",
+         setf(tag, "input", lambda x: _flip(x, len(x) // 2 - 1)), f"cases[{tag}] (id {tag + 1}, RAT-08, decrypt): refusal"),
+        (f"case {replay + 1}: flip a byte of state (does not restore)",
+         setf(replay, "state", lambda x: _flip(x, 20)), f"cases[{replay}] (id {replay + 1}, RAT-07, decrypt): aborted"),
+        (f"case {pkl3 + 1}: the pickle_key changed", lambda d: d.__setitem__("pickle_key", "75" * 32),
+         "pickle_key"),
+        (f"case {ctx + 1}: a context of 65535 bytes (allowed)", setf(ctx, "pad_to", lambda _: 65535),
+         f"cases[{ctx}] (id {ctx + 1}, PKL-06, pickle): refusal ID"),
+        ("unknown operation", setf(0, "operation", lambda _: "frobnicate"), "unknown operation 'frobnicate'"),
+        ("drop every RAT-09 case", lambda d: d.__setitem__("cases", [x for x in d["cases"]
+                                                                     if x["validation_id"] != "RAT-09"]),
+         "without a case"),
+        ("state_unchanged false", setf(0, "state_unchanged", lambda _: False), "cases[0] (id 1, RAT-01, decode): "
+                                                                              "state_unchanged"),
+    ]
+    return muts
+
+
+def negative_self_test(v: dict) -> bool:
+    ok, n = True, 0
+    table = spec_validation_table()
+    for desc, mutate, expect in negative_mutations(v):
+        w = copy.deepcopy(v)
+        mutate(w)
+        n += 1
+        errs = run_negative(w, table).errors
+        if not any(expect in e for e in errs):
+            print(f"self-test: {NEG_FNAME}: mutation NOT detected at '{expect}': {desc}"
+                  + (f"; first report: {errs[0]}" if errs else ""))
+            ok = False
+
+    # A decrypt that refuses but first changes the session must be reported (RAT-10).
+    def leaky(s: Session, m: bytes) -> bytes:
+        s.pn += 1
+        return Session.decrypt(s, m)
+
+    n += 1
+    if not any("state unchanged by the refusal" in e for e in run_negative(v, table, leaky).errors):
+        print(f"self-test: {NEG_FNAME}: a refusal that changed the session was NOT detected")
+        ok = False
+    # Section 5 doctored in memory: an ID whose error column lost the case's error must be reported.
+    doctored = {k: [e for e in errs if e != "DecryptError::Duplicate"] for k, errs in table.items()}
+    n += 1
+    if not any("expected_error is in section 5" in e for e in run_negative(v, doctored).errors):
+        print(f"self-test: {NEG_FNAME}: an error missing from section 5's table was NOT detected")
+        ok = False
+    print(f"self-test: {NEG_FNAME}: {n} mutations: {'all detected' if ok else 'SOME NOT DETECTED'}")
+    return ok
+
+
 # ---------------------------------------------------------------- --self-test: the checker provably fails
 def _flip(hx: str, byte: int) -> str:
     b = bytearray(bytes.fromhex(hx))
@@ -1035,8 +1260,17 @@ def main(argv: list[str]) -> int:
             continue
         files.append((name, v))
         ok &= report(run_vector(v, name), v)
+    neg = None
+    try:
+        neg = json.loads((d / NEG_FNAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        print(f"{NEG_FNAME}: FAIL: cannot load: {e}")
+        ok = False
+    if neg is not None:
+        ok &= report_negative(run_negative(neg), neg)
     if "--self-test" in argv:
         ok &= bool(files) and self_test(files)
+        ok &= neg is not None and negative_self_test(neg)
     return 0 if ok else 1
 
 

@@ -2,6 +2,7 @@
 //! check that the files are exactly what these modules produce and replay them through the
 //! public APIs.
 
+pub mod ed25519_negative;
 pub mod handshake;
 pub mod handshake_negative;
 pub mod pickles;
@@ -101,5 +102,8 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     let mut text = serde_json::to_string_pretty(&pickles::generate()?)?;
     text.push('\n');
     out.push(("pickles.json", text));
+    let mut text = serde_json::to_string_pretty(&ed25519_negative::generate()?)?;
+    text.push('\n');
+    out.push(("ed25519-negative.json", text));
     Ok(out)
 }

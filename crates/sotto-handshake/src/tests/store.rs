@@ -1,4 +1,4 @@
-//! The store contract (protocol.md 7.8): a failing store's error reaches the caller with its
+//! The store contract (protocol.md 7.11): a failing store's error reaches the caller with its
 //! cause and leaves the store unchanged; a commit that loses a race is refused, store
 //! unchanged; the store is `Send`.
 
