@@ -72,8 +72,9 @@ pub struct InitialMessage {
 }
 
 impl InitialMessage {
-    /// The initiator device's identity, as the message claims it (session setup proves its
-    /// X25519 half only).
+    /// The initiator device's identity, as the message claims it. Not trusted: [`crate::respond`]
+    /// takes the identity the caller expects (from its device list, or this value after an
+    /// explicit trust-on-first-use decision) and refuses any other (HS-11).
     pub const fn initiator(&self) -> &DeviceIdentityKey {
         &self.initiator
     }

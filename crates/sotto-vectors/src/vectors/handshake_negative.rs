@@ -621,7 +621,7 @@ pub fn generate(vectors: &HandshakeVectors) -> Result<HandshakeNegativeVectors, 
     }
 
     Ok(HandshakeNegativeVectors {
-        description: "Inputs Sotto's session setup must refuse (docs/protocol.md section 7.9): \
+        description: "Inputs Sotto's session setup must refuse (docs/protocol.md section 7.10): \
                       each starts from a case of handshake.json, changes the input, and names \
                       the expected error; the responder's store is unchanged by each refusal."
             .into(),
