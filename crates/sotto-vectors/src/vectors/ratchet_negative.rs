@@ -476,6 +476,41 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
     deliver(&mut p.bob, &sent[3], 3)?;
     b.decrypt("RAT-11", "max_stored_skipped = 2: message 3 arrived first, so the keys of 0, 1, 2 were stored and the oldest (0) evicted; message 0 is refused", &p.bob, &sent[0], "DecryptError::Duplicate")?;
 
+    // RAT-11: keys of at most MAX_SKIPPED_CHAINS = 5 chains; the sixth evicts the oldest chain.
+    // Each round Alice starts a new chain of two messages, the relay drops the first, Bob
+    // receives the second (storing the first's key) and replies, which makes Alice step.
+    for (kind, config) in [
+        ("standard", SessionConfig::standard()),
+        ("header-encrypted", SessionConfig::header_encrypted()),
+    ] {
+        let mut p = b.pair(config)?;
+        let mut dropped = Vec::new();
+        for round in 0..=sotto_ratchet::SessionConfig::MAX_SKIPPED_CHAINS {
+            let sent = b.send(&mut p.alice, 2)?;
+            deliver(&mut p.bob, &sent[1], round)?;
+            dropped.push(sent[0].clone());
+            let reply = b.send(&mut p.bob, 1)?;
+            deliver(&mut p.alice, &reply[0], round)?;
+        }
+        // The second chain's dropped message still decrypts (checked on a copy).
+        let mut copy = b.copy(&p.bob, 0)?;
+        deliver(&mut copy, &dropped[1], 1)?;
+        // The evicted chain's key is unknown, so the message looks like a new chain's first
+        // message and fails authentication (RAT-08's error) in both kinds.
+        let expected = "DecryptError::Authentication";
+        b.decrypt(
+            "RAT-11",
+            &format!(
+                "{kind}: one message dropped in each of 6 of Alice's chains; only the keys of \
+                 the newest 5 chains are kept, so the first chain's dropped message is refused \
+                 (the second chain's still decrypts)"
+            ),
+            &p.bob,
+            &dropped[0],
+            expected,
+        )?;
+    }
+
     // RAT-06 in one step: 2000 keys may be skipped, 2001 may not.
     let mut p = b.pair(SessionConfig::standard())?;
     let sent = b.send(&mut p.alice, 2002)?;
