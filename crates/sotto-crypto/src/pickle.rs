@@ -77,7 +77,9 @@ pub enum EnvelopeError {
     WrongKeyOrCorrupted,
 }
 
-fn associated_data(tag: u8, context: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+/// The AEAD associated data of a pickle of type `tag` bound to `context`:
+/// `tag || u16be(len(context)) || context`.
+pub fn associated_data(tag: u8, context: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
     let len = u16::try_from(context.len()).map_err(|_| EnvelopeError::ContextTooLong)?;
     let mut ad = Vec::with_capacity(3 + context.len());
     ad.push(tag);

@@ -34,9 +34,8 @@ impl DeviceIdentity {
         context: &[u8],
         rng: &mut R,
     ) -> Result<Vec<u8>, PickleError> {
-        let mut state = Zeroizing::new([0u8; IDENTITY_STATE_LEN]);
-        state[..32].copy_from_slice(self.signing_key().expose_seed());
-        state[32..].copy_from_slice(self.agreement_key().secret_key().expose());
+        let mut state = Zeroizing::new(Vec::with_capacity(IDENTITY_STATE_LEN));
+        write_identity(&mut state, self);
         Ok(envelope::seal(
             IDENTITY_PICKLE_TAG,
             key,
@@ -61,18 +60,25 @@ impl DeviceIdentity {
             pickle,
             IDENTITY_PICKLE_LEN,
         )?;
-        if state.len() != IDENTITY_STATE_LEN {
+        let mut r = Reader(&state);
+        let identity = read_identity(&mut r).ok_or(PickleError::Malformed)?;
+        if !r.0.is_empty() {
             return Err(PickleError::Malformed);
         }
-        let mut seed = SecretBytes::<32>::zero();
-        seed.expose_mut().copy_from_slice(&state[..32]);
-        let mut agreement = SecretBytes::<32>::zero();
-        agreement.expose_mut().copy_from_slice(&state[32..]);
-        Ok(Self::from_keys(
-            SigningKey::from_seed(seed),
-            KeyPair::from_secret(SecretKey::from_bytes(agreement)),
-        ))
+        Ok(identity)
     }
+}
+
+/// `signing_seed[32] || identity_private[32]`, the identity state of protocol.md 4.2.
+fn write_identity(w: &mut Vec<u8>, identity: &DeviceIdentity) {
+    w.extend_from_slice(identity.signing_key().expose_seed());
+    w.extend_from_slice(identity.agreement_key().secret_key().expose());
+}
+
+fn read_identity(r: &mut Reader<'_>) -> Option<DeviceIdentity> {
+    let signing = SigningKey::from_seed(r.secret::<32>()?);
+    let agreement = KeyPair::from_secret(SecretKey::from_bytes(r.secret::<32>()?));
+    Some(DeviceIdentity::from_keys(signing, agreement))
 }
 
 /// Type tag (first byte) of a prekey-store pickle.
@@ -107,8 +113,7 @@ impl InMemoryPrekeyStore {
         // Written into a buffer of its final size: it never reallocates, so no copy of a
         // private key is left in freed memory, and it is wiped on drop.
         let mut w = Zeroizing::new(Vec::with_capacity(len));
-        w.extend_from_slice(self.identity.signing_key().expose_seed());
-        w.extend_from_slice(self.identity.agreement_key().secret_key().expose());
+        write_identity(&mut w, &self.identity);
         let policy = &self.policy;
         w.push(policy.post_quantum.to_byte());
         w.extend_from_slice(&policy.one_time_prekeys.to_be_bytes());
@@ -265,9 +270,7 @@ fn current_last(retires: &[Option<u64>]) -> bool {
 
 fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
     let mut r = Reader(state);
-    let signing = SigningKey::from_seed(r.secret::<32>()?);
-    let agreement = KeyPair::from_secret(SecretKey::from_bytes(r.secret::<32>()?));
-    let identity = DeviceIdentity::from_keys(signing, agreement);
+    let identity = read_identity(&mut r)?;
     let post_quantum = PostQuantum::from_byte(r.u8()?)?;
     let policy = PrekeyPolicy {
         post_quantum,

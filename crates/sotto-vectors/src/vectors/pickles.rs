@@ -76,15 +76,8 @@ pub struct StorePickleVector {
     pub published_bundles: Vec<String>,
 }
 
-fn associated_data(tag: u8, context: &[u8]) -> Vec<u8> {
-    let mut ad = vec![tag];
-    ad.extend_from_slice(
-        &u16::try_from(context.len())
-            .unwrap_or(u16::MAX)
-            .to_be_bytes(),
-    );
-    ad.extend_from_slice(context);
-    ad
+fn associated_data(tag: u8, context: &[u8]) -> Result<Vec<u8>, VectorError> {
+    envelope::associated_data(tag, context).map_err(|e| script_error(0, e))
 }
 
 fn identity_vector() -> Result<IdentityPickleVector, VectorError> {
@@ -105,7 +98,7 @@ fn identity_vector() -> Result<IdentityPickleVector, VectorError> {
     Ok(IdentityPickleVector {
         pickle_key: h(&IDENTITY_PICKLE_KEY),
         context: h(IDENTITY_CONTEXT),
-        associated_data: h(&associated_data(IDENTITY_PICKLE_TAG, IDENTITY_CONTEXT)),
+        associated_data: h(&associated_data(IDENTITY_PICKLE_TAG, IDENTITY_CONTEXT)?),
         random_draws: rng.draws().iter().map(|d| h(d)).collect(),
         public_identity: h(&identity.public().to_bytes()),
         state: h(&state),
@@ -176,7 +169,7 @@ fn store_vector() -> Result<StorePickleVector, VectorError> {
     Ok(StorePickleVector {
         pickle_key: h(&STORE_PICKLE_KEY),
         context: h(STORE_CONTEXT),
-        associated_data: h(&associated_data(PREKEY_STORE_PICKLE_TAG, STORE_CONTEXT)),
+        associated_data: h(&associated_data(PREKEY_STORE_PICKLE_TAG, STORE_CONTEXT)?),
         history: format!(
             "created at {NOW} with 2 one-time prekeys and 1 one-time ML-KEM prekey (PQXDH); \
              accepted one PQXDH initial message (one-time prekey and one-time ML-KEM prekey \

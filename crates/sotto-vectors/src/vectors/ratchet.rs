@@ -254,13 +254,9 @@ fn pickle_vector(
         Party::Bob => "bob",
     };
     let context = format!("Sotto/1 vectors {kind} {owner} {at}");
-    let mut ad = vec![sotto_ratchet::PICKLE_VERSION];
-    ad.extend_from_slice(
-        &u16::try_from(context.len())
-            .unwrap_or(u16::MAX)
-            .to_be_bytes(),
-    );
-    ad.extend_from_slice(context.as_bytes());
+    let ad =
+        sotto_crypto::pickle::associated_data(sotto_ratchet::PICKLE_VERSION, context.as_bytes())
+            .map_err(|e| script_error(0, e))?;
     let pickle = session
         .pickle(&PickleKey::new(*key), context.as_bytes(), rng)
         .map_err(|e| script_error(0, e))?;

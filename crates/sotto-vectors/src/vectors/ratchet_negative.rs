@@ -7,7 +7,6 @@ use core::fmt::Debug;
 
 use serde::{Deserialize, Serialize};
 use sotto_crypto::x25519::KeyPair;
-use sotto_crypto::{aead, kdf, labels};
 use sotto_ratchet::{
     MAX_PICKLE_LEN, MAX_PLAINTEXT_LEN, Message, PICKLE_SALT_LEN, PICKLE_VERSION, PickleKey,
     Session, SessionConfig, SessionSecret, VERSION_HEADER_ENCRYPTED, VERSION_STANDARD,
@@ -665,12 +664,16 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
     )?;
     let mut state = p.alice.pickle_state();
     state.push(0x00);
-    let trailing = seal_pickle(
-        &PICKLE_KEY,
-        &[0x5a; PICKLE_SALT_LEN],
+    // Sealed with the envelope of section 4 around a malformed state, salt 0x5a x 16.
+    let mut salt = crate::rng::ScriptedRng::new(vec![vec![0x5a; PICKLE_SALT_LEN]]);
+    let trailing = sotto_crypto::pickle::seal(
+        PICKLE_VERSION,
+        &PickleKey::new(PICKLE_KEY),
         PICKLE_CONTEXT,
         &state,
-    );
+        &mut salt,
+    )
+    .map_err(|e| script_error(0, e))?;
     b.push(
         "PKL-04",
         "a valid state with one trailing byte, encrypted correctly (salt 0x5a x 16)",
@@ -709,32 +712,4 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         pickle_context: h(PICKLE_CONTEXT),
         cases: b.cases,
     })
-}
-
-/// Section 5's pickle encryption, written out from the spec, to seal a malformed state.
-fn seal_pickle(
-    key: &[u8; 32],
-    salt: &[u8; PICKLE_SALT_LEN],
-    context: &[u8],
-    state: &[u8],
-) -> Vec<u8> {
-    let okm = kdf::hkdf_sha256::<44>(Some(salt), key, labels::PICKLE_KEYS);
-    let mut aead_key = sotto_crypto::SecretBytes::<32>::zero();
-    aead_key.expose_mut().copy_from_slice(&okm.expose()[..32]);
-    let mut nonce = [0u8; 12];
-    nonce.copy_from_slice(&okm.expose()[32..]);
-    let mut ad = vec![PICKLE_VERSION];
-    ad.extend_from_slice(
-        &u16::try_from(context.len())
-            .unwrap_or(u16::MAX)
-            .to_be_bytes(),
-    );
-    ad.extend_from_slice(context);
-    let mut out = vec![PICKLE_VERSION];
-    out.extend_from_slice(salt);
-    let mut body = state.to_vec();
-    let tag = aead::seal_in_place(&aead_key, &nonce, &ad, &mut body);
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&tag);
-    out
 }
