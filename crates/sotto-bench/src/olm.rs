@@ -16,8 +16,7 @@ use vodozemac::Curve25519PublicKey;
 use vodozemac::olm::{Account, OlmMessage, PreKeyMessage, Session, SessionConfig};
 
 use crate::BenchError;
-use crate::case::SMALL;
-use crate::conversation::Duplex;
+use crate::conversation::{Duplex, SMALL};
 use crate::timing::Routine;
 
 /// Alice's and Bob's Olm sessions, established in both directions.
@@ -260,6 +259,67 @@ impl Routine for OlmInbound {
     }
 }
 
+/// Both sides of Olm session creation in one run: [`OlmOutbound`]'s run, then
+/// [`OlmInbound`]'s on its message. [`Routine::prepare`] publishes one one-time key per run.
+pub struct OlmBoth {
+    alice: Account,
+    bob: Account,
+    keys: Vec<Curve25519PublicKey>,
+}
+
+impl std::fmt::Debug for OlmBoth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OlmBoth(..)")
+    }
+}
+
+impl OlmBoth {
+    /// Two fresh accounts.
+    pub fn new() -> Self {
+        Self {
+            alice: Account::new(),
+            bob: Account::new(),
+            keys: Vec::new(),
+        }
+    }
+}
+
+impl Default for OlmBoth {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Routine for OlmBoth {
+    fn prepare(&mut self, iters: u64) -> Result<(), BenchError> {
+        let iters = usize::try_from(iters).map_err(|_| BenchError::NotPrepared)?;
+        self.keys = publish_one_time_keys(&mut self.bob, iters);
+        if self.keys.len() != iters {
+            return Err(BenchError::OlmNoOneTimeKey);
+        }
+        Ok(())
+    }
+
+    fn run(&mut self) -> Result<(), BenchError> {
+        let key = self.keys.pop().ok_or(BenchError::NotPrepared)?;
+        let bytes = prekey_message(&self.alice, self.bob.curve25519_key(), key, &[0x42; SMALL])?;
+        let message = PreKeyMessage::from_bytes(black_box(&bytes))?;
+        let created = self.bob.create_inbound_session(
+            SessionConfig::version_1(),
+            self.alice.curve25519_key(),
+            &message,
+        )?;
+        if created.plaintext.len() != SMALL {
+            return Err(BenchError::Mismatch {
+                expected: SMALL,
+                got: created.plaintext.len(),
+            });
+        }
+        black_box(created.session);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +344,9 @@ mod tests {
         time_batch(&mut inbound, 3).unwrap();
         assert!(matches!(inbound.run(), Err(BenchError::NotPrepared)));
         time_batch(&mut inbound, 60).unwrap();
+        let mut both = OlmBoth::new();
+        time_batch(&mut both, 3).unwrap();
+        assert!(matches!(both.run(), Err(BenchError::NotPrepared)));
         assert!(prekey_message_len(100).unwrap() > prekey_message_len(0).unwrap());
     }
 }

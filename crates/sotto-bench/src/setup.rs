@@ -6,6 +6,7 @@
 //! | [`BundleVerify`] | `PrekeyBundle::from_bytes` + `verify` |
 //! | [`Initiator`] | `PrekeyBundle::from_bytes` + `verify` + `initiate` (100-byte first plaintext) + `InitialMessage::to_bytes` |
 //! | [`Responder`] | `InitialMessage::from_bytes` + `respond` against an [`InMemoryPrekeyStore`] |
+//! | [`LastResortBoth`] | both sides in PQXDH, like for like with libsignal: [`Initiator`]'s run, then [`Responder`]'s, to a bundle without a one-time prekey, carrying the last-resort ML-KEM prekey |
 //!
 //! Every bundle carries a one-time prekey (four DHs, the common case) and, in PQXDH, a
 //! one-time ML-KEM prekey; the responder's store follows the default [`PrekeyPolicy`] (100
@@ -30,7 +31,7 @@ use sotto_handshake::{
 };
 
 use crate::BenchError;
-use crate::case::SMALL;
+use crate::conversation::SMALL;
 use crate::timing::Routine;
 
 /// The clock the stores are created at (seconds since the Unix epoch; nothing expires).
@@ -306,6 +307,72 @@ impl Routine for Responder {
     }
 }
 
+/// Both sides of a PQXDH session setup to a bundle with neither a one-time X25519 prekey nor
+/// a one-time ML-KEM prekey (the last-resort ML-KEM prekey), the comparison libsignal's
+/// both-sides PQXDH number was measured on. Nothing is consumed, so every run answers a fresh
+/// initial message to the same bundle; the replay record grows by one tag per run.
+#[derive(Debug)]
+pub struct LastResortBoth {
+    devices: Devices,
+    bundle: Vec<u8>,
+    config: HandshakeConfig,
+}
+
+impl LastResortBoth {
+    /// Alice, and Bob publishing no one-time prekeys of either kind.
+    pub fn new(seed: u64) -> Result<Self, BenchError> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let alice = DeviceIdentity::generate(&mut rng);
+        let policy = PrekeyPolicy {
+            one_time_prekeys: 0,
+            kem_one_time_prekeys: 0,
+            ..policy(Mode::Pqxdh, 0)
+        };
+        let bob =
+            InMemoryPrekeyStore::new(DeviceIdentity::generate(&mut rng), policy, NOW, &mut rng);
+        let devices = Devices {
+            alice,
+            bob,
+            rng,
+            mode: Mode::Pqxdh,
+        };
+        let bundle = devices
+            .bob
+            .published()
+            .ok_or(BenchError::SetupScenario("the store has no signed prekey"))?
+            .take_bundle();
+        if bundle.one_time_prekey().is_some()
+            || bundle.kem_prekey().map(|k| k.kind) != Some(KemPrekeyKind::LastResort)
+        {
+            return Err(BenchError::SetupScenario(
+                "bundle is not signed prekey + last-resort ML-KEM prekey",
+            ));
+        }
+        Ok(Self {
+            devices,
+            bundle: bundle.to_bytes(),
+            config: handshake_config(Mode::Pqxdh),
+        })
+    }
+}
+
+impl Routine for LastResortBoth {
+    fn run(&mut self) -> Result<(), BenchError> {
+        let message = self.devices.initial_message(black_box(&self.bundle))?;
+        let initial = InitialMessage::from_bytes(black_box(&message))?;
+        let got = respond(&mut self.devices.bob, &initial, &self.config)?;
+        expect_mode(got.mode, Mode::Pqxdh)?;
+        if got.plaintext.len() != SMALL {
+            return Err(BenchError::Mismatch {
+                expected: SMALL,
+                got: got.plaintext.len(),
+            });
+        }
+        drop(black_box(got));
+        Ok(())
+    }
+}
+
 /// Sizes of session setup's wire formats, in bytes (part of [`crate::sizes::Sizes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SetupSizes {
@@ -391,6 +458,7 @@ mod tests {
             assert!(responder.capacity >= 45);
             time_batch(&mut responder, 2).unwrap();
         }
+        time_batch(&mut LastResortBoth::new(1).unwrap(), 3).unwrap();
     }
 
     #[test]

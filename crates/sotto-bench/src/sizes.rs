@@ -24,8 +24,7 @@ use serde::Serialize;
 use sotto_ratchet::{PickleKey, Session, SessionConfig};
 
 use crate::BenchError;
-use crate::case::SMALL;
-use crate::conversation::Duplex;
+use crate::conversation::{Duplex, SMALL};
 use crate::olm::{self, OlmPair};
 use crate::setup::{self, SetupSizes};
 use crate::sotto::SottoPair;
