@@ -193,7 +193,7 @@ pub fn measure() -> Result<Sizes, BenchError> {
         vodozemac_pickle_100_each_way,
         vodozemac_pickle_100_each_way_raw,
         vodozemac_pickle_after_gap_2000: vodozemac_pickle_after_gap()?,
-        setup: setup::sizes(SEED)?,
+        setup: setup::sizes()?,
         vodozemac_prekey_message_100: olm::prekey_message_len(SMALL)?,
     })
 }

@@ -14,9 +14,9 @@ use sotto_ratchet::SessionConfig;
 use crate::BenchError;
 use crate::conversation::{Duplex, KIB, MIB, OneWay, PingPong, SEED, SMALL};
 use crate::forged::Forged;
-use crate::olm::{OlmBoth, OlmInbound, OlmOutbound, OlmPair};
+use crate::olm::{self, OlmInbound, OlmPair};
 use crate::primitives::{self as p, KEM_SIGNED_LEN, MlKemLib, SPK_SIGNED_LEN};
-use crate::setup::{BundleVerify, Initiator, LastResortBoth, Responder};
+use crate::setup::{self, Responder};
 use crate::sotto::SottoPair;
 use crate::timing::{Routine, boxed};
 
@@ -290,21 +290,21 @@ pub fn peers() -> Vec<Case> {
             "setup_outbound",
             "create_outbound_session + encrypt 100 B + wire bytes",
             None,
-            || boxed(OlmOutbound::new()?),
+            olm::outbound,
         ),
         case(
             V,
             "setup_inbound",
             "PreKeyMessage::from_bytes + create_inbound_session",
             None,
-            || boxed(OlmInbound::new()),
+            || boxed(OlmInbound::new(false)),
         ),
         case(
             V,
             "setup_both",
             "setup_outbound then setup_inbound on its message",
             None,
-            || boxed(OlmBoth::new()),
+            || boxed(OlmInbound::new(true)),
         ),
     ]
 }
@@ -361,7 +361,7 @@ pub fn rows() -> Vec<Row> {
         row(
             "bundle_verify_x3dh",
             "PrekeyBundle::from_bytes + verify, X3DH",
-            || boxed(BundleVerify::new(Mode::X3dh, SEED)?),
+            || setup::bundle_verify(Mode::X3dh),
             Some("ed25519_key_decode + ed25519_verify_99"),
             None,
             &[],
@@ -369,7 +369,7 @@ pub fn rows() -> Vec<Row> {
         row(
             "setup_x3dh_initiator",
             "bundle bytes (one-time prekey) -> verify, initiate (100 B), initial message bytes",
-            || boxed(Initiator::new(Mode::X3dh, SEED)?),
+            || setup::initiator(Mode::X3dh),
             Some(
                 "ed25519_key_decode + ed25519_verify_99 + 2*x25519_keygen + 5*x25519_dh \
                  + hkdf_sk + hkdf64 + 2*hmac + hkdf44 + aead_seal_100",
@@ -380,7 +380,7 @@ pub fn rows() -> Vec<Row> {
         row(
             "setup_x3dh_responder",
             "initial message bytes -> respond (store, replay record, first plaintext)",
-            || boxed(Responder::new(Mode::X3dh, SEED)?),
+            || boxed(Responder::new(Mode::X3dh)),
             Some(
                 "ed25519_key_decode + 5*x25519_dh + hkdf_sk + hkdf64 + 2*hmac + hkdf44 \
                  + aead_open_100",
@@ -391,7 +391,7 @@ pub fn rows() -> Vec<Row> {
         row(
             "bundle_verify_pqxdh",
             "PrekeyBundle::from_bytes + verify, PQXDH",
-            || boxed(BundleVerify::new(Mode::Pqxdh, SEED)?),
+            || setup::bundle_verify(Mode::Pqxdh),
             Some(
                 "ed25519_key_decode + ed25519_verify_99 + mlkem768_key_decode \
                  + ed25519_verify_1243",
@@ -402,7 +402,7 @@ pub fn rows() -> Vec<Row> {
         row(
             "setup_pqxdh_initiator",
             "the X3DH initiator's run in PQXDH, one-time ML-KEM prekey",
-            || boxed(Initiator::new(Mode::Pqxdh, SEED)?),
+            || setup::initiator(Mode::Pqxdh),
             Some(
                 "ed25519_key_decode + ed25519_verify_99 + mlkem768_key_decode \
                  + ed25519_verify_1243 + 2*x25519_keygen + 5*x25519_dh + hkdf_sk + hkdf64 \
@@ -414,7 +414,7 @@ pub fn rows() -> Vec<Row> {
         row(
             "setup_pqxdh_responder",
             "the X3DH responder's run in PQXDH, one-time ML-KEM prekey",
-            || boxed(Responder::new(Mode::Pqxdh, SEED)?),
+            || boxed(Responder::new(Mode::Pqxdh)),
             Some(
                 "ed25519_key_decode + 5*x25519_dh + hkdf_sk + hkdf64 + 2*hmac + hkdf44 \
                  + aead_open_100 + mlkem768_decaps_libcrux",
@@ -426,7 +426,7 @@ pub fn rows() -> Vec<Row> {
             "setup_pqxdh_last_resort_both",
             "both sides, like for like with libsignal: no one-time prekey, last-resort ML-KEM \
              prekey; initiator's run then responder's",
-            || boxed(LastResortBoth::new(SEED)?),
+            setup::last_resort_both,
             Some(
                 "2*ed25519_key_decode + ed25519_verify_99 + mlkem768_key_decode \
                  + ed25519_verify_1243 + 2*x25519_keygen + 8*x25519_dh + 2*hkdf_sk + 2*hkdf64 \
