@@ -6,12 +6,14 @@
 //! round leaves Bob one skipped key (and its chain's header key) behind; the ratchet keeps the
 //! keys of at most `SessionConfig::MAX_SKIPPED_CHAINS` chains (protocol.md 3.7 step 6, 3.8).
 //!
-//! A forgery is Alice's next message with every byte after the version byte replaced by random
-//! bytes: no header key opens it, so the receiver tries all of them, the most expensive
-//! refusal for the header keys it holds. It is refused (RAT-08) and leaves the session exactly
-//! as it was, so one session serves every run; [`Forged::new`] checks that on a pickle, for
-//! these forgeries and for the valid message with a flipped tag byte, and every run checks
-//! that the forgery is refused and the skipped-key count unchanged.
+//! A forgery is Alice's next message (the first of a new chain) changed in one of two ways
+//! ([`Forgery`]): every byte after the version byte replaced by random bytes, so that no header
+//! key opens it and the receiver tries all of them; or one byte of the body's tag flipped, so
+//! that the last header key tried (`NHKr`) opens the header and the receiver also pays the new
+//! chain's X25519 and key derivation before the body fails. Either is refused (RAT-08) and
+//! leaves the session exactly as it was, so one session serves every run; [`Forged::new`]
+//! checks that on a pickle for both kinds, and every run checks that its forgery is refused
+//! and the skipped-key count unchanged.
 
 use std::hint::black_box;
 
@@ -26,6 +28,15 @@ use crate::timing::Routine;
 
 /// Distinct forgeries a routine cycles through.
 const FORGERIES: usize = 16;
+
+/// How a forgery is made from a valid message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forgery {
+    /// The version byte kept, every other byte random.
+    Random,
+    /// One byte of the body's 16-byte tag flipped.
+    FlippedTag,
+}
 
 /// Bob's header-encrypted session with `chains` dropped chains behind it, and forgeries.
 pub struct Forged {
@@ -50,7 +61,7 @@ fn snapshot(session: &Session) -> Vec<u8> {
 
 impl Forged {
     /// Builds the history (untimed) and checks its premises.
-    pub fn new(chains: usize) -> Result<Self, BenchError> {
+    pub fn new(chains: usize, kind: Forgery) -> Result<Self, BenchError> {
         let mut pair = SottoPair::established(SessionConfig::header_encrypted(), SEED)?;
         for _ in 0..chains {
             drop(pair.encrypt(true, b"dropped")?);
@@ -68,20 +79,20 @@ impl Forged {
         }
         let valid = pair.encrypt(true, &[0x42; SMALL])?.into_bytes();
         let mut rng = StdRng::seed_from_u64(SEED);
-        let mut forgeries = Vec::with_capacity(FORGERIES);
-        for _ in 0..FORGERIES {
+        let mut random = Vec::with_capacity(FORGERIES);
+        let mut flipped = Vec::with_capacity(FORGERIES);
+        for i in 0..FORGERIES {
             let mut bytes = valid.clone();
             rng.fill_bytes(&mut bytes[1..]);
-            forgeries.push(Message::from_bytes(&bytes)?);
+            random.push(Message::from_bytes(&bytes)?);
+            let mut bytes = valid.clone();
+            let at = bytes.len() - 1 - i;
+            bytes[at] ^= 0x01;
+            flipped.push(Message::from_bytes(&bytes)?);
         }
-        let mut flipped = valid;
-        if let Some(last) = flipped.last_mut() {
-            *last ^= 0x01;
-        }
-        let flipped = Message::from_bytes(&flipped)?;
         let mut bob = pair.bob;
         let before = snapshot(&bob);
-        for forgery in forgeries.iter().chain([&flipped]) {
+        for forgery in random.iter().chain(&flipped) {
             if bob.decrypt(forgery).is_ok() {
                 return Err(BenchError::ForgeryAccepted);
             }
@@ -89,6 +100,10 @@ impl Forged {
         if snapshot(&bob) != before {
             return Err(BenchError::ForgeryChangedState);
         }
+        let forgeries = match kind {
+            Forgery::Random => random,
+            Forgery::FlippedTag => flipped,
+        };
         Ok(Self {
             bob,
             forgeries,
@@ -119,8 +134,8 @@ mod tests {
 
     #[test]
     fn forgeries_are_refused_and_leave_the_session_unchanged() {
-        for chains in [1, 40] {
-            let mut forged = Forged::new(chains).unwrap();
+        for (chains, kind) in [(1, Forgery::Random), (40, Forgery::FlippedTag)] {
+            let mut forged = Forged::new(chains, kind).unwrap();
             let before = snapshot(&forged.bob);
             time_batch(&mut forged, 2 * FORGERIES as u64).unwrap();
             assert_eq!(snapshot(&forged.bob), before);

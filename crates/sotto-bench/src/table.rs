@@ -13,7 +13,7 @@ use sotto_ratchet::SessionConfig;
 
 use crate::BenchError;
 use crate::conversation::{Duplex, KIB, MIB, OneWay, PingPong, SEED, SMALL};
-use crate::forged::Forged;
+use crate::forged::{Forged, Forgery};
 use crate::olm::{self, OlmInbound, OlmPair};
 use crate::primitives::{self as p, KEM_SIGNED_LEN, MlKemLib, SPK_SIGNED_LEN};
 use crate::setup::{self, Responder};
@@ -344,8 +344,9 @@ pub fn rows() -> Vec<Row> {
         ),
         row(
             "forged_he_1_chain",
-            "header-encrypted session, 1 dropped chain behind it: refuse a forged message",
-            || boxed(Forged::new(1)?),
+            "header-encrypted session, 1 dropped chain behind it: refuse random bytes of a valid \
+             message's length (no header key opens them)",
+            || boxed(Forged::new(1, Forgery::Random)?),
             None,
             None,
             &[Within("forged_he_1000_chains", 2.0)],
@@ -353,10 +354,27 @@ pub fn rows() -> Vec<Row> {
         row(
             "forged_he_1000_chains",
             "the same with 1000 dropped chains behind it",
-            || boxed(Forged::new(1000)?),
+            || boxed(Forged::new(1000, Forgery::Random)?),
             None,
             None,
             &[Within("forged_he_1_chain", 2.0)],
+        ),
+        row(
+            "forged_tag_he_1_chain",
+            "header-encrypted session, 1 dropped chain behind it: refuse a new chain's valid \
+             message with a flipped tag byte (header opens, X25519 and KDF_RK, body fails)",
+            || boxed(Forged::new(1, Forgery::FlippedTag)?),
+            None,
+            None,
+            &[Within("forged_tag_he_1000_chains", 2.0)],
+        ),
+        row(
+            "forged_tag_he_1000_chains",
+            "the same with 1000 dropped chains behind it",
+            || boxed(Forged::new(1000, Forgery::FlippedTag)?),
+            None,
+            None,
+            &[Within("forged_tag_he_1_chain", 2.0)],
         ),
         row(
             "bundle_verify_x3dh",
