@@ -59,7 +59,10 @@ HANDSHAKE_PQXDH = rr._L["HANDSHAKE_PQXDH"]
 SIGNED_PREKEY_SIGNATURE = rr._L["SIGNED_PREKEY_SIGNATURE"]
 KEM_PREKEY_SIGNATURE = rr._L["KEM_PREKEY_SIGNATURE"]
 
-VERSION = 0x01
+# Type tags (protocol.md, "Type tags"): format version 1 in the high nibble.
+T_STD, T_HE, T_INITIAL, T_BUNDLE = 0x11, 0x12, 0x13, 0x14
+# The version byte inside the prekey signatures' signed bytes (not a type tag).
+SIG_VERSION = 0x01
 KIND_LAST_RESORT, KIND_ONE_TIME = 0x01, 0x02
 FLAG_OPK, FLAG_PQ = 0x01, 0x02
 EK_LEN, CT_LEN = 1184, 1088  # ML-KEM-768 encapsulation key and ciphertext
@@ -185,12 +188,12 @@ class Device:
 
 
 def spk_signed(identity_key: bytes, spk_id: int, timestamp: int, pq: int, spk_public: bytes) -> bytes:
-    return (SIGNED_PREKEY_SIGNATURE + bytes([VERSION]) + identity_key + u32be(spk_id) + u64be(timestamp)
+    return (SIGNED_PREKEY_SIGNATURE + bytes([SIG_VERSION]) + identity_key + u32be(spk_id) + u64be(timestamp)
             + bytes([pq]) + spk_public)
 
 
 def kem_signed(identity_key: bytes, kind: int, kem_id: int, ek: bytes) -> bytes:
-    return KEM_PREKEY_SIGNATURE + bytes([VERSION]) + identity_key + bytes([kind]) + u32be(kem_id) + ek
+    return KEM_PREKEY_SIGNATURE + bytes([SIG_VERSION]) + identity_key + bytes([kind]) + u32be(kem_id) + ek
 
 
 class Store:
@@ -207,8 +210,8 @@ class Store:
         for _ in range(n_opk):
             priv = rng(32)
             self.opks.append({"id": self._id(), "private": priv, "public": public_key(priv)})
-        if n_kem and not post_quantum:
-            raise VectorError("policy: one-time ML-KEM prekeys without post_quantum (7.7 does not define this)")
+        if not post_quantum:
+            n_kem = 0  # 7.7: a device without ML-KEM prekeys ignores the one-time ML-KEM count
         for _ in range(n_kem):
             self.kem.append(self._kem(rng, KIND_ONE_TIME))
         self.spks = {self.spk["id"]: self.spk}
@@ -248,7 +251,7 @@ class Store:
 
 # ---------------------------------------------------------------- 7.2 bundle: encoding, decoding, verification
 def encode_bundle(b: dict) -> bytes:
-    out = (bytes([VERSION]) + b["identity"] + u32be(b["spk_id"]) + u64be(b["spk_timestamp"]) + bytes([b["pq"]])
+    out = (bytes([T_BUNDLE]) + b["identity"] + u32be(b["spk_id"]) + u64be(b["spk_timestamp"]) + bytes([b["pq"]])
            + b["spk_public"] + b["spk_signature"])
     out += b"\x00" if b["opk"] is None else b"\x01" + u32be(b["opk"]["id"]) + b["opk"]["public"]
     k = b["kem"]
@@ -274,10 +277,10 @@ class Reader:
         return int.from_bytes(self.take(4, what), "big")
 
 
-def _check_version(data: bytes) -> None:
+def _check_version(data: bytes, tag: int) -> None:
     v = data[0] if data else 0
-    if v != VERSION:
-        raise ProtocolError("HS-01", f"unknown version {v:#04x}")
+    if v != tag:
+        raise ProtocolError("HS-01", f"unknown version or type tag {v:#04x}")
 
 
 def _presence(r: Reader, what: str) -> bool:
@@ -303,7 +306,7 @@ def _kind(r: Reader) -> int:
 
 def decode_bundle(data: bytes) -> dict:
     """7.2 decoding, HS-01..HS-03 in the order of the layout."""
-    _check_version(data)
+    _check_version(data, T_BUNDLE)
     r = Reader(data, 1)
     b = {"identity": _identity(r), "spk_id": r.u32("spk_id"),
          "spk_timestamp": int.from_bytes(r.take(8, "spk_timestamp"), "big")}
@@ -355,7 +358,7 @@ def derive(dhs: list[bytes], ss: bytes | None, id_a: bytes, id_b: bytes) -> tupl
 def encode_initial(identity: bytes, ek_pub: bytes, spk_id: int, opk_id: int | None,
                    kem: tuple[int, int, bytes] | None, ratchet_message: bytes) -> bytes:
     flags = (FLAG_OPK if opk_id is not None else 0) | (FLAG_PQ if kem is not None else 0)
-    out = bytes([VERSION, flags]) + identity + ek_pub + u32be(spk_id)
+    out = bytes([T_INITIAL, flags]) + identity + ek_pub + u32be(spk_id)
     if opk_id is not None:
         out += u32be(opk_id)
     if kem is not None:
@@ -364,10 +367,10 @@ def encode_initial(identity: bytes, ek_pub: bytes, spk_id: int, opk_id: int | No
 
 
 def decode_ratchet(m: bytes) -> None:
-    """3.5 decoding, RAT-01..RAT-03 in order (limits per 3.5: 2^24 + 57 for 0x01, 2^24 + 89 for 0x02)."""
-    if not m or m[0] not in (0x01, 0x02):
-        raise ProtocolError("RAT-01", f"unknown ratchet message version {m[0] if m else 0:#04x}")
-    fixed = 57 if m[0] == 0x01 else 89
+    """3.5 decoding, RAT-01..RAT-03 in order (limits per 3.5: 2^24 + 57 for 0x11, 2^24 + 89 for 0x12)."""
+    if not m or m[0] not in (T_STD, T_HE):
+        raise ProtocolError("RAT-01", f"unknown ratchet message version or type tag {m[0] if m else 0:#04x}")
+    fixed = 57 if m[0] == T_STD else 89
     if len(m) < fixed:
         raise ProtocolError("RAT-02", "ratchet message truncated")
     if len(m) > 2**24 + fixed:
@@ -375,8 +378,8 @@ def decode_ratchet(m: bytes) -> None:
 
 
 def decode_initial(data: bytes) -> dict:
-    """7.5 decoding, HS-01..HS-03: version, flags, identity point, fields, kind, the ratchet message."""
-    _check_version(data)
+    """7.5 decoding, HS-01..HS-03: type tag, flags, identity point, fields, kind, the ratchet message."""
+    _check_version(data, T_INITIAL)
     r = Reader(data, 1)
     flags = r.byte("flags")
     if flags & ~(FLAG_OPK | FLAG_PQ):
@@ -913,7 +916,8 @@ def self_test(v: dict) -> bool:
     b = bytes.fromhex(x["bundle"])
     crafted = [
         ("empty bundle", lambda: decode_bundle(b""), "HS-01"),
-        ("bundle version 0x02", lambda: decode_bundle(b"\x02" + b[1:]), "HS-01"),
+        ("bundle with the old unversioned byte 0x01", lambda: decode_bundle(b"\x01" + b[1:]), "HS-01"),
+        ("bundle with an initial message's tag 0x13", lambda: decode_bundle(b"\x13" + b[1:]), "HS-01"),
         ("bundle cut by one byte", lambda: decode_bundle(b[:-1]), "HS-02"),
         ("bundle with a trailing byte", lambda: decode_bundle(b + b"\x00"), "HS-02"),
         ("bundle pq = 0x02", lambda: decode_bundle(b[:77] + b"\x02" + b[78:]), "HS-03"),
@@ -925,7 +929,7 @@ def self_test(v: dict) -> bool:
         ("bundle pq flag cleared (signature covers it)",
          lambda: verify_bundle(decode_bundle(b[:77] + b"\x00" + b[78:])), "HS-04"),
         ("bundle without its ML-KEM prekey (downgrade)", lambda: verify_bundle(dict(decode_bundle(b), kem=None)), "HS-05"),
-        ("initial message flags 0x07", lambda: decode_initial(b"\x01\x07" + bytes.fromhex(x["initial_message"])[2:]),
+        ("initial message flags 0x07", lambda: decode_initial(b"\x13\x07" + bytes.fromhex(x["initial_message"])[2:]),
          "HS-03"),
         ("initial message without its ratchet message",
          lambda: decode_initial(bytes.fromhex(x["initial_message"])[:-len(x["ratchet_message"]) // 2]), "HS-02"),

@@ -68,7 +68,8 @@ RATCHET_ROOT, RATCHET_ROOT_HE, RATCHET_HE_INIT = _L["RATCHET_ROOT"], _L["RATCHET
 MESSAGE_KEYS, HEADER_KEYS, PICKLE_KEYS = _L["MESSAGE_KEYS"], _L["HEADER_KEYS"], _L["PICKLE_KEYS"]
 
 U32_MAX = 2**32 - 1
-V_STD, V_HE = 0x01, 0x02
+# Type tags (protocol.md, "Type tags"): format version 1 in the high nibble.
+V_STD, V_HE, T_SESSION_PICKLE = 0x11, 0x12, 0x15
 LIMIT_CAP = 100000  # section 3.1: configured limits above this are clamped
 
 
@@ -437,9 +438,9 @@ class Session:
             out += dh_pub + u32be(n) + mk + (hk if he else b"")
         return out
 
-    def pickle(self, pickle_key: bytes) -> bytes:
+    def pickle(self, pickle_key: bytes, context: bytes) -> bytes:
         salt = self.rng(16)
-        return seal_pickle(pickle_key, salt, self.state_bytes())
+        return seal_pickle(pickle_key, salt, context, self.state_bytes())
 
 
 def pickle_key_nonce(pickle_key: bytes, salt: bytes) -> tuple[bytes, bytes]:
@@ -447,20 +448,26 @@ def pickle_key_nonce(pickle_key: bytes, salt: bytes) -> tuple[bytes, bytes]:
     return okm[0:32], okm[32:44]
 
 
-def seal_pickle(pickle_key: bytes, salt: bytes, state: bytes) -> bytes:
+def pickle_ad(context: bytes) -> bytes:
+    if len(context) > 0xFFFF:
+        raise ProtocolError("PKL-06", "context longer than 65535 bytes")
+    return bytes([T_SESSION_PICKLE]) + len(context).to_bytes(2, "big") + context
+
+
+def seal_pickle(pickle_key: bytes, salt: bytes, context: bytes, state: bytes) -> bytes:
     key, nonce = pickle_key_nonce(pickle_key, salt)
-    return b"\x01" + salt + aead_seal(key, nonce, b"\x01", state)
+    return bytes([T_SESSION_PICKLE]) + salt + aead_seal(key, nonce, pickle_ad(context), state)
 
 
-def unpickle_state(pickle: bytes, pickle_key: bytes) -> bytes:
-    if not pickle or pickle[0] != 0x01:
-        raise ProtocolError("PKL-01", "unknown version")
+def unpickle_state(pickle: bytes, pickle_key: bytes, context: bytes) -> bytes:
+    if not pickle or pickle[0] != T_SESSION_PICKLE:
+        raise ProtocolError("PKL-01", "unknown version or type tag")
     if len(pickle) < 33:
         raise ProtocolError("PKL-02", "truncated")
     if len(pickle) > 2**25:
         raise ProtocolError("PKL-05", "too long")
     key, nonce = pickle_key_nonce(pickle_key, pickle[1:17])
-    return aead_open(key, nonce, b"\x01", pickle[17:], "PKL-03", "wrong key or corrupted")
+    return aead_open(key, nonce, pickle_ad(context), pickle[17:], "PKL-03", "wrong key or context, or corrupted")
 
 
 def parse_state(state: bytes) -> Session:
@@ -542,7 +549,7 @@ MSG_FIELDS_HE = ["header_key", "header_salt", "header_aead_key", "header_nonce",
 MSG_HEX_LEN = {"ratchet_private_key": 32, "ratchet_public_key": 32, "header": 40, "root_key": 32, "chain_key": 32,
                "message_key": 32, "aead_key": 32, "nonce": 12, "header_key": 32, "header_salt": 16,
                "header_aead_key": 32, "header_nonce": 12}
-PICKLE_FIELDS = ["party", "at", "pickle_key", "state", "pickle"]
+PICKLE_FIELDS = ["party", "at", "pickle_key", "pickle_context", "pickle_associated_data", "state", "pickle"]
 PICKLE_ORDER = [("alice", "start"), ("bob", "start"), ("alice", "end"), ("bob", "end")]
 OTHER = {"alice": "bob", "bob": "alice"}
 MAX_SHOWN = 40
@@ -636,6 +643,8 @@ def check_shape(v: dict, c: Checker, he: bool) -> None:
     for j, p in enumerate(v["pickles"]):
         c.eq(f"pickles[{j}] field set", sorted(PICKLE_FIELDS), sorted(p))
         hexlen(f"pickles[{j}].pickle_key", p.get("pickle_key"), 32)
+        hexlen(f"pickles[{j}].pickle_context", p.get("pickle_context"))
+        hexlen(f"pickles[{j}].pickle_associated_data", p.get("pickle_associated_data"))
         hexlen(f"pickles[{j}].state", p.get("state"))
         hexlen(f"pickles[{j}].pickle", p.get("pickle"))
     c.eq("pickles: (party, at) in order", [list(x) for x in PICKLE_ORDER],
@@ -729,6 +738,7 @@ class Run:
 def check_pickle(c: Checker, p: dict, j: int, s: Session, prefix: str) -> Session | None:
     """Pickle the live session `s` and compare; open and parse the vector's pickle; compare field by field."""
     key = bytes.fromhex(p["pickle_key"])
+    context = bytes.fromhex(p["pickle_context"])
     where = f"{prefix}pickles[{j}] ({p['party']}, {p['at']})"
     live_state = s.state_bytes()
     extra = []
@@ -738,9 +748,10 @@ def check_pickle(c: Checker, p: dict, j: int, s: Session, prefix: str) -> Sessio
     except ProtocolError as e:
         extra = [f"(the vector's state does not parse: {e})"]
     c.eq(f"{where}.state", p["state"], live_state, extra)
-    c.eq(f"{where}.pickle", p["pickle"], s.pickle(key))
+    c.eq(f"{where}.pickle_associated_data", p["pickle_associated_data"], pickle_ad(context))
+    c.eq(f"{where}.pickle", p["pickle"], s.pickle(key, context))
     try:
-        state = unpickle_state(bytes.fromhex(p["pickle"]), key)
+        state = unpickle_state(bytes.fromhex(p["pickle"]), key, context)
     except ProtocolError as e:
         c.fail(f"{where}.pickle", f"does not open with pickle_key: {e}")
         return None
@@ -814,7 +825,7 @@ def _run_vector(v: dict, c: Checker, spec_text: str | None) -> None:
             who = pickles[j]["party"]
             c.eq(f"[from start pickles] pickles[{j}].state", pickles[j]["state"], restored_start[who].state_bytes())
             c.eq(f"[from start pickles] pickles[{j}].pickle", pickles[j]["pickle"],
-                 restored_start[who].pickle(h(pickles[j]["pickle_key"])))
+                 restored_start[who].pickle(h(pickles[j]["pickle_key"]), h(pickles[j]["pickle_context"])))
         run2.draws_consumed(rngs2)
 
     # ---- the end pickles, restored: stored keys, replays, and a fresh round trip
@@ -951,6 +962,8 @@ def mutations(v: dict) -> list[tuple[str, object, str]]:
         ("flip the last byte of pickles[3].state (inside a skipped entry)",
          setf(["pickles", 3, "state"], lambda x: _flip(x, len(x) // 2 - 1)), "pickles[3] (bob, end).state"),
         ("flip a byte of pickles[2].pickle_key", setf(["pickles", 2, "pickle_key"], lambda x: _flip(x, 0)),
+         "pickles[2] (alice, end)"),
+        ("flip a byte of pickles[2].pickle_context", setf(["pickles", 2, "pickle_context"], lambda x: _flip(x, 0)),
          "pickles[2] (alice, end)"),
         ("swap the two start pickles", lambda d: d["pickles"].__setitem__(slice(0, 2), d["pickles"][1::-1]),
          "pickles: (party, at) in order"),

@@ -234,19 +234,29 @@ fn message_seeds() -> Seeds {
         add(&mut seeds, &format!("truncated-{}", first.name), short);
     }
     add(&mut seeds, "empty", Vec::new());
-    add(&mut seeds, "version-1-only", vec![0x01]);
-    add(&mut seeds, "version-2-only", vec![0x02]);
-    for v in [0x00u8, 0x03, 0xff] {
+    add(&mut seeds, "tag-11-only", vec![0x11]);
+    add(&mut seeds, "tag-12-only", vec![0x12]);
+    // Unknown first bytes, the unversioned 0x01 and 0x02, and other objects' tags.
+    for v in [0x00u8, 0x01, 0x02, 0x03, 0x14, 0x15, 0x21, 0xff] {
         add(&mut seeds, &format!("unknown-version-{v:02x}"), vec![v; 64]);
     }
     // The smallest message of each kind, and one byte less.
-    for (name, version, min) in [("std", 0x01u8, 57usize), ("he", 0x02, 89)] {
+    for (name, version, min) in [("std", 0x11u8, 57usize), ("he", 0x12, 89)] {
         let mut m = vec![0u8; min];
         m[0] = version;
         add(&mut seeds, &format!("{name}-minimum"), m.clone());
         m.pop();
         add(&mut seeds, &format!("{name}-minimum-less-one"), m);
     }
+    // Initial messages, which `Incoming` hands to the initial-message decoder.
+    let responder = fuzz_targets::responder();
+    let (initial, _) = responder.valid.first().expect("a valid initial message");
+    add(&mut seeds, "initial-message", initial.clone());
+    add(
+        &mut seeds,
+        "initial-message-truncated",
+        initial[..100].to_vec(),
+    );
     seeds
 }
 
@@ -329,13 +339,25 @@ fn pickle_seeds() -> Seeds {
             &format!("valid-{kind}-bob-talking"),
             bob_pickle.clone(),
         );
-        let other_nonce = bob.pickle(&key, &mut StdRng::seed_from_u64(77));
+        let other_nonce = bob
+            .pickle(
+                &key,
+                fuzz_targets::PICKLE_CONTEXT,
+                &mut StdRng::seed_from_u64(77),
+            )
+            .expect("pickle");
         add(
             &mut seeds,
             &format!("valid-{kind}-bob-other-nonce"),
             other_nonce,
         );
-        let wrong_key = bob.pickle(&PickleKey::new([0xa5; 32]), &mut rng);
+        let wrong_key = bob
+            .pickle(
+                &PickleKey::new([0xa5; 32]),
+                fuzz_targets::PICKLE_CONTEXT,
+                &mut rng,
+            )
+            .expect("pickle");
         add(&mut seeds, &format!("{kind}-wrong-key"), wrong_key);
         valid.push((kind, bob_pickle));
     }
@@ -362,6 +384,21 @@ fn pickle_seeds() -> Seeds {
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x01;
     add(&mut seeds, &format!("{kind}-flipped-middle"), flipped);
+    // Plaintext states, which the target also seals itself: a session's and an identity's.
+    let (alice, _) = conversation(true);
+    add(&mut seeds, "session-state-he-alice", alice.pickle_state());
+    let identity = sotto_handshake::DeviceIdentity::generate(&mut StdRng::seed_from_u64(0x1d));
+    let identity_pickle = identity
+        .pickle(
+            &key,
+            fuzz_targets::PICKLE_CONTEXT,
+            &mut StdRng::seed_from_u64(0x1e),
+        )
+        .expect("pickle");
+    let mut identity_state = identity.signing_key().expose_seed().to_vec();
+    identity_state.extend_from_slice(identity.agreement_key().secret_key().expose());
+    add(&mut seeds, "identity-state", identity_state);
+    add(&mut seeds, "identity-pickle", identity_pickle);
     seeds
 }
 
@@ -682,8 +719,9 @@ fn bundle_seeds() -> Seeds {
         published.take_bundle().to_bytes(),
     );
     add(&mut seeds, "empty", Vec::new());
-    add(&mut seeds, "version-only", vec![0x01]);
-    add(&mut seeds, "unknown-version", vec![0x02; 176]);
+    add(&mut seeds, "tag-only", vec![0x14]);
+    add(&mut seeds, "unversioned-0x01", vec![0x01; 176]);
+    add(&mut seeds, "initial-message-tag", vec![0x13; 176]);
     seeds
 }
 
@@ -710,6 +748,6 @@ fn initial_message_seeds() -> Seeds {
         );
     }
     add(&mut seeds, "empty", Vec::new());
-    add(&mut seeds, "flags-only", vec![0x01, 0x03]);
+    add(&mut seeds, "flags-only", vec![0x13, 0x03]);
     seeds
 }

@@ -21,5 +21,5 @@ fn demo_runs_and_reports_both_session_kinds() {
     );
     // The observer sees ratchet keys and counters in the standard kind only.
     assert!(text.contains(", PN 2, N 0"), "{text}");
-    assert!(text.contains("opaque: 02"), "{text}");
+    assert!(text.contains("opaque: 12"), "{text}");
 }

@@ -63,6 +63,36 @@ fn label_table_matches_the_constants() {
 }
 
 #[test]
+fn type_tag_table_matches_the_registry() {
+    let doc = protocol();
+    let section = doc
+        .split_once("### 1.1 Type tags")
+        .unwrap()
+        .1
+        .split_once("\n## ")
+        .unwrap()
+        .0;
+    let rows: Vec<(u8, String)> = section
+        .lines()
+        .filter(|l| l.starts_with("| `0x"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let tag = u8::from_str_radix(cells[1].trim_matches('`').trim_start_matches("0x"), 16)
+                .unwrap();
+            (tag, cells[2].trim_matches('`').to_string())
+        })
+        .collect();
+    let registry: Vec<(u8, String)> = sotto_crypto::wire::ALL
+        .iter()
+        .map(|(name, tag)| (*tag, (*name).to_string()))
+        .collect();
+    assert_eq!(
+        rows, registry,
+        "docs/protocol.md section 1.1 against sotto_crypto::wire::ALL"
+    );
+}
+
+#[test]
 fn validation_ids_appear_in_code_and_tests() {
     let ids = validation_ids(&["RAT-", "PKL-", "HS-"]);
     assert!(ids.len() >= 29, "validation ID table: {ids:?}");

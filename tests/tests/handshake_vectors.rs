@@ -59,7 +59,7 @@ fn store_state(s: &InMemoryPrekeyStore) -> (usize, usize, usize) {
 #[test]
 fn handshake_vectors_replay_through_the_public_api() {
     let v = load();
-    assert_eq!(v.cases.len(), 4);
+    assert_eq!(v.cases.len(), 5);
     for c in &v.cases {
         let (alice, mut store, mut alice_rng, mut bob_rng) = parties(c);
         assert_eq!(
@@ -69,7 +69,7 @@ fn handshake_vectors_replay_through_the_public_api() {
             c.name
         );
         assert_eq!(
-            hex::encode(store.identity().public().to_bytes()),
+            hex::encode(store.identity().unwrap().public().to_bytes()),
             c.bob.encoded
         );
         let bundle = store.published().unwrap().take_bundle();
@@ -83,9 +83,11 @@ fn handshake_vectors_replay_through_the_public_api() {
         assert_eq!(decoded, bundle);
         let verified = decoded.verify().unwrap();
         let config = HandshakeConfig::default();
+        let bob = store.identity().unwrap().public();
         let (mut sent, trace) = initiate_with_trace(
             &alice,
             &verified,
+            &bob,
             &unhex(&c.first_plaintext),
             &config,
             &mut alice_rng,
@@ -122,7 +124,8 @@ fn handshake_vectors_replay_through_the_public_api() {
         );
 
         let initial = InitialMessage::from_bytes(&unhex(&c.initial_message)).unwrap();
-        let (mut got, bob_trace) = respond_with_trace(&mut store, &initial, &config).unwrap();
+        let (mut got, bob_trace) =
+            respond_with_trace(&mut store, &initial, &alice.public(), &config).unwrap();
         assert_eq!(hex::encode(&got.plaintext), c.first_plaintext);
         assert_eq!(
             bob_trace.dh_outputs, trace.dh_outputs,
@@ -147,7 +150,7 @@ fn handshake_vectors_replay_through_the_public_api() {
 #[test]
 fn every_byte_of_every_initial_message_is_bound() {
     for c in &load().cases {
-        let (_, mut store, _, _) = parties(c);
+        let (alice, mut store, _, _) = parties(c);
         let wire = unhex(&c.initial_message);
         let before = store_state(&store);
         let config = HandshakeConfig::default();
@@ -155,8 +158,10 @@ fn every_byte_of_every_initial_message_is_bound() {
             let mut bad = wire.clone();
             bad[i] ^= mask;
             if let Ok(m) = InitialMessage::from_bytes(&bad) {
+                // Trusting on first use (expecting what the message claims) takes a changed
+                // identity past HS-11 to the key agreement and the AD; it must fail there.
                 assert!(
-                    respond(&mut store, &m, &config).is_err(),
+                    respond(&mut store, &m, m.initiator(), &config).is_err(),
                     "{}: byte {i} ^ {mask:#x} accepted",
                     c.name
                 );
@@ -171,12 +176,13 @@ fn every_byte_of_every_initial_message_is_bound() {
         let mut longer = wire.clone();
         longer.push(0);
         if let Ok(m) = InitialMessage::from_bytes(&longer) {
-            assert!(respond(&mut store, &m, &config).is_err());
+            assert!(respond(&mut store, &m, m.initiator(), &config).is_err());
         }
         assert!(
             respond(
                 &mut store,
                 &InitialMessage::from_bytes(&wire).unwrap(),
+                &alice.public(),
                 &config
             )
             .is_ok()
@@ -206,9 +212,11 @@ fn every_byte_of_every_bundle_is_bound() {
                 stages[1] += 1;
                 continue;
             };
-            if let Ok(sent) = initiate(&alice, &verified, b"x", &config, &mut rng) {
+            // Trust on first use: a changed identity reaches verification and the responder.
+            let expected = *verified.bundle().identity();
+            if let Ok(sent) = initiate(&alice, &verified, &expected, b"x", &config, &mut rng) {
                 assert!(
-                    respond(&mut store, &sent.message, &config).is_err(),
+                    respond(&mut store, &sent.message, &alice.public(), &config).is_err(),
                     "{}: bundle byte {i} ^ {mask:#x} accepted",
                     c.name
                 );

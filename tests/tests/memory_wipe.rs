@@ -28,6 +28,7 @@ use sotto_ratchet::{PickleKey, Session, SessionConfig, SessionSecret};
 use zeroize::Zeroize;
 
 const KEY_LEN: usize = 32;
+const CONTEXT: &[u8] = b"sotto-tests memory wipe";
 const CHUNK: usize = 1 << 20;
 
 /// A 32-byte key held as `mask` and `key ^ mask` in two allocations.
@@ -271,7 +272,7 @@ fn pickled_keys(kind: SessionConfig) -> (Vec<usize>, Vec<usize>, usize) {
     let refs: Vec<&Needle> = needles.iter().collect();
     let before = count(&refs);
     let key = PickleKey::new(rand::random::<[u8; 32]>());
-    let pickle = bob.pickle(&key, &mut rng);
+    let pickle = bob.pickle(&key, CONTEXT, &mut rng).expect("pickle");
     drop(pickle);
     let after = count(&refs);
     drop(bob);

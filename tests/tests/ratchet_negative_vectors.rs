@@ -22,10 +22,11 @@ fn load() -> RatchetNegativeVectors {
 fn every_case_is_refused_as_listed_with_the_state_unchanged() {
     let v = load();
     let key = PickleKey::new(hex::decode(&v.pickle_key).unwrap().try_into().unwrap());
+    let context = hex::decode(&v.pickle_context).unwrap();
     assert!(v.cases.len() >= 25, "{} cases", v.cases.len());
     for case in &v.cases {
         assert!(case.state_unchanged);
-        let got = run_case(case, &key);
+        let got = run_case(case, &key, &context);
         assert_eq!(
             got.as_deref(),
             Ok(case.expected_error.as_str()),
@@ -60,10 +61,11 @@ fn a_case_whose_refusal_differs_is_caught() {
     // that is accepted, is reported.
     let v = load();
     let key = PickleKey::new(hex::decode(&v.pickle_key).unwrap().try_into().unwrap());
+    let context = hex::decode(&v.pickle_context).unwrap();
     let mut wrong = v.cases[0].clone();
     wrong.expected_error = "DecodeError::Truncated".into();
     assert_ne!(
-        run_case(&wrong, &key).as_deref(),
+        run_case(&wrong, &key, &context).as_deref(),
         Ok("DecodeError::Truncated")
     );
     let replay = v
@@ -81,5 +83,8 @@ fn a_case_whose_refusal_differs_is_caught() {
         .clone();
     // Message 0 of another session does not authenticate against this fresh one: a different
     // refusal, which the check reports.
-    assert_ne!(run_case(&fresh, &key), Ok(replay.expected_error.clone()));
+    assert_ne!(
+        run_case(&fresh, &key, &context),
+        Ok(replay.expected_error.clone())
+    );
 }

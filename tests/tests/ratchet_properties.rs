@@ -58,15 +58,16 @@ const MAX_ACTIONS: usize = 40;
 const MAX_PLAINTEXT: u8 = 12;
 const AD: &[u8] = b"alice-id bob-id";
 const KEY: PickleKey = PickleKey::new([0x5a; 32]);
+const CONTEXT: &[u8] = b"sotto-tests ratchet properties";
 
 /// Cases per property: `PROPTEST_CASES` if set, else 1000.
 fn cases() -> u32 {
     sotto_tests::properties::cases(1000)
 }
 
-/// The session state, canonically: a pickle with a fixed salt.
+/// The session state, canonically: the plaintext a pickle encrypts.
 fn snapshot(session: &Session) -> Vec<u8> {
-    session.pickle(&KEY, &mut StdRng::seed_from_u64(0))
+    session.pickle_state()
 }
 
 /// Whether `config` has the default limits, which the scenarios never reach.
@@ -450,8 +451,8 @@ impl<'a> World<'a> {
             (Ok(message), Ok(meta)) => {
                 prop_assert_eq!(message.kind(), self.config.kind());
                 if let Some(header) = message.header() {
-                    prop_assert_eq!(header.message_number, meta.n);
-                    prop_assert_eq!(header.previous_chain_length, meta.pn);
+                    prop_assert_eq!(header.message_number(), meta.n);
+                    prop_assert_eq!(header.previous_chain_length(), meta.pn);
                 }
                 self.next_id += 1;
                 self.in_flight.push(Packet {
@@ -611,8 +612,10 @@ impl<'a> World<'a> {
 
     fn save_restore(&mut self, party: Party) -> TestCaseResult {
         let p = party.index();
-        let pickle = self.sessions[p].pickle(&KEY, &mut self.pickle_rng);
-        let restored = Session::from_pickle(&KEY, &pickle)
+        let pickle = self.sessions[p]
+            .pickle(&KEY, CONTEXT, &mut self.pickle_rng)
+            .map_err(|e| fail(format!("pickling {party:?}: {e:?}")))?;
+        let restored = Session::from_pickle(&KEY, CONTEXT, &pickle)
             .map_err(|e| fail(format!("restoring {party:?}: {e:?}")))?;
         prop_assert_eq!(restored.config(), self.sessions[p].config());
         prop_assert_eq!(

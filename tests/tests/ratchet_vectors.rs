@@ -34,7 +34,13 @@ fn draws(list: &[String]) -> Vec<Vec<u8>> {
 }
 
 fn snapshot(session: &Session) -> Vec<u8> {
-    session.pickle(&PickleKey::new([1; 32]), &mut StdRng::seed_from_u64(0))
+    session
+        .pickle(
+            &PickleKey::new([1; 32]),
+            b"snapshot",
+            &mut StdRng::seed_from_u64(0),
+        )
+        .unwrap()
 }
 
 const FILES: [&str; 2] = ["ratchet.json", "ratchet-header-encryption.json"];
@@ -114,12 +120,12 @@ fn replay(v: &RatchetVectors, before_delivery: BeforeDelivery<'_>) -> (Session, 
                 );
                 let header = trace.header.unwrap();
                 assert_eq!(
-                    hex::encode(header.ratchet_key.as_bytes()),
+                    hex::encode(header.ratchet_key().as_bytes()),
                     mv.ratchet_public_key
                 );
                 assert_eq!(hex::encode(header.to_bytes()), mv.header);
-                assert_eq!(header.previous_chain_length, mv.previous_chain_length);
-                assert_eq!(header.message_number, mv.message_number);
+                assert_eq!(header.previous_chain_length(), mv.previous_chain_length);
+                assert_eq!(header.message_number(), mv.message_number);
                 sent[message] = Some(m);
             }
             Event::Deliver { message } => {
@@ -175,6 +181,12 @@ fn check_pickles(
             Party::Bob => (bob, &mut *bob_rng),
         };
         let key = PickleKey::new(unhex32(&pv.pickle_key));
+        let context = unhex(&pv.pickle_context);
+        // The associated data is the type tag, the context's u16be length and the context.
+        let mut ad = vec![sotto_ratchet::PICKLE_VERSION];
+        ad.extend_from_slice(&u16::try_from(context.len()).unwrap().to_be_bytes());
+        ad.extend_from_slice(&context);
+        assert_eq!(hex::encode(ad), pv.pickle_associated_data);
         assert_eq!(
             hex::encode(session.pickle_state()),
             pv.state,
@@ -182,7 +194,7 @@ fn check_pickles(
             pv.party
         );
         assert_eq!(
-            hex::encode(session.pickle(&key, rng)),
+            hex::encode(session.pickle(&key, &context, rng).unwrap()),
             pv.pickle,
             "{at} pickle of {:?}",
             pv.party
@@ -211,8 +223,11 @@ fn vectors_replay_through_the_public_api() {
         // skipped keys the script left.
         let end: Vec<_> = v.pickles.iter().filter(|p| p.at == "end").collect();
         let key = PickleKey::new(unhex32(&end[0].pickle_key));
-        let mut alice = Session::from_pickle(&key, &unhex(&end[0].pickle)).unwrap();
-        let mut bob = Session::from_pickle(&key, &unhex(&end[1].pickle)).unwrap();
+        let context = |i: usize| unhex(&end[i].pickle_context);
+        let mut alice = Session::from_pickle(&key, &context(0), &unhex(&end[0].pickle)).unwrap();
+        let mut bob = Session::from_pickle(&key, &context(1), &unhex(&end[1].pickle)).unwrap();
+        // Bound to its owner: Alice's pickle does not restore under Bob's context.
+        assert!(Session::from_pickle(&key, &context(1), &unhex(&end[0].pickle)).is_err());
         assert_eq!(alice.skipped_key_count(), 1);
         assert_eq!(bob.skipped_key_count(), 1);
         assert_eq!(alice.pickle_state(), replayed_alice.pickle_state());

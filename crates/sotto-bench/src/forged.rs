@@ -54,9 +54,10 @@ impl std::fmt::Debug for Forged {
     }
 }
 
-/// A pickle under a fixed key and salt: equal bytes mean equal state.
-fn snapshot(session: &Session) -> Vec<u8> {
-    session.pickle(&PickleKey::new([9; 32]), &mut StdRng::seed_from_u64(1))
+/// A pickle under a fixed key, context and salt: equal bytes mean equal state.
+fn snapshot(session: &Session) -> Result<Vec<u8>, BenchError> {
+    let mut rng = StdRng::seed_from_u64(1);
+    Ok(session.pickle(&PickleKey::new([9; 32]), b"sotto-bench forged", &mut rng)?)
 }
 
 impl Forged {
@@ -91,13 +92,13 @@ impl Forged {
             flipped.push(Message::from_bytes(&bytes)?);
         }
         let mut bob = pair.bob;
-        let before = snapshot(&bob);
+        let before = snapshot(&bob)?;
         for forgery in random.iter().chain(&flipped) {
             if bob.decrypt(forgery).is_ok() {
                 return Err(BenchError::ForgeryAccepted);
             }
         }
-        if snapshot(&bob) != before {
+        if snapshot(&bob)? != before {
             return Err(BenchError::ForgeryChangedState);
         }
         let forgeries = match kind {
@@ -136,9 +137,9 @@ mod tests {
     fn forgeries_are_refused_and_leave_the_session_unchanged() {
         for (chains, kind) in [(1, Forgery::Random), (40, Forgery::FlippedTag)] {
             let mut forged = Forged::new(chains, kind).unwrap();
-            let before = snapshot(&forged.bob);
+            let before = snapshot(&forged.bob).unwrap();
             time_batch(&mut forged, 2 * FORGERIES as u64).unwrap();
-            assert_eq!(snapshot(&forged.bob), before);
+            assert_eq!(snapshot(&forged.bob).unwrap(), before);
             assert!(forged.skipped >= 1);
         }
     }

@@ -111,7 +111,7 @@ impl Devices {
             .map(|_| {
                 let bundle: PrekeyBundle = published.take_bundle();
                 if bundle.one_time_prekey().is_some() != (self.prekeys == Prekeys::OneTime)
-                    || bundle.kem_prekey().map(|k| k.kind) != kem
+                    || bundle.kem_prekey().map(|k| k.kind()) != kem
                 {
                     return Err(BenchError::SetupScenario("bundle with the wrong prekeys"));
                 }
@@ -124,9 +124,13 @@ impl Devices {
     /// [`SMALL`]-byte first plaintext.
     pub fn initial_message(&mut self, bundle: &[u8]) -> Result<Vec<u8>, BenchError> {
         let bundle = PrekeyBundle::from_bytes(bundle)?.verify()?;
+        // The initiator expects the device the bundle names (trust on first use): the same
+        // 64-byte comparison (HS-11) as against a pinned identity.
+        let expected = *bundle.bundle().identity();
         let sent = initiate(
             &self.alice,
             &bundle,
+            &expected,
             &[0x42; SMALL],
             &self.config,
             &mut self.rng,
@@ -138,7 +142,7 @@ impl Devices {
     /// The responder's whole side: initial message bytes in, session and first plaintext out.
     pub fn respond(&mut self, message: &[u8]) -> Result<(), BenchError> {
         let initial = InitialMessage::from_bytes(message)?;
-        let got = respond(&mut self.bob, &initial, &self.config)?;
+        let got = respond(&mut self.bob, &initial, &self.alice.public(), &self.config)?;
         self.expect_mode(got.mode)?;
         if got.plaintext.len() != SMALL {
             return Err(BenchError::Mismatch {

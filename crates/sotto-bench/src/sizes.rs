@@ -78,6 +78,9 @@ pub fn vodozemac_wire_overhead() -> Result<usize, BenchError> {
     Ok(olm::wire_bytes(&message).len().saturating_sub(SMALL))
 }
 
+/// The context the size rows pickle under (its length is not part of the pickle).
+const PICKLE_CONTEXT: &[u8] = b"sotto-bench sizes";
+
 fn pickle_key() -> PickleKey {
     PickleKey::new([1u8; 32])
 }
@@ -85,8 +88,8 @@ fn pickle_key() -> PickleKey {
 /// Pickles `session` with a fixed key and checks that it restores.
 fn sotto_pickle(session: &Session, rng_seed: u64) -> Result<Vec<u8>, BenchError> {
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(rng_seed);
-    let pickle = session.pickle(&pickle_key(), &mut rng);
-    Session::from_pickle(&pickle_key(), &pickle)?;
+    let pickle = session.pickle(&pickle_key(), PICKLE_CONTEXT, &mut rng)?;
+    Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, &pickle)?;
     Ok(pickle)
 }
 
@@ -132,7 +135,7 @@ pub fn sotto_pickle_skipped() -> Result<(usize, usize), BenchError> {
     }
     let pickle = sotto_pickle(&pair.bob, SEED)?;
     // The restored session must still hold the skipped keys: the oldest one decrypts.
-    let mut restored = Session::from_pickle(&pickle_key(), &pickle)?;
+    let mut restored = Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, &pickle)?;
     let plaintext = restored.decrypt(&first)?;
     if plaintext.len() != SMALL {
         return Err(BenchError::Mismatch {

@@ -63,9 +63,9 @@ fn observed(message: &Message) -> String {
         Some(h) => format!(
             "{} B, ratchet key {}, PN {}, N {}",
             message.as_bytes().len(),
-            short_hex(h.ratchet_key.as_bytes(), 4),
-            h.previous_chain_length,
-            h.message_number
+            short_hex(h.ratchet_key().as_bytes(), 4),
+            h.previous_chain_length(),
+            h.message_number()
         ),
         None => format!(
             "{} B, opaque: {}",
@@ -112,10 +112,21 @@ fn run_kind<R: CryptoRng + ?Sized>(
         bundle_bytes.len()
     )?;
     let first = SCRIPT[0].1.as_bytes();
-    let sent = initiate(&alice_device, &bundle, first, &handshake, rng).map_err(session_error)?;
+    // Each side names the device it expects (HS-11): alice the identity bob published, bob
+    // alice's.
+    let sent = initiate(
+        &alice_device,
+        &bundle,
+        &published.identity,
+        first,
+        &handshake,
+        rng,
+    )
+    .map_err(session_error)?;
     let initial_bytes = sent.message.to_bytes();
     let initial = InitialMessage::from_bytes(&initial_bytes).map_err(session_error)?;
-    let got = respond(&mut bob_store, &initial, &handshake).map_err(session_error)?;
+    let got = respond(&mut bob_store, &initial, &alice_device.public(), &handshake)
+        .map_err(session_error)?;
     writeln!(
         out,
         "alice -> bob  {:>4} B initial message ({:?}: 4 X25519 agreements + ML-KEM-768) carrying message 0",

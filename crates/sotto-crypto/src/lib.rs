@@ -8,6 +8,8 @@
 //! - [`ed25519`]: Ed25519 signing and strict verification;
 //! - [`kdf`]: HKDF-SHA256 and HMAC-SHA256 with labels that are named constants in [`labels`];
 //! - [`aead`]: ChaCha20-Poly1305 (RFC 8439, 12-byte nonce, 16-byte tag appended);
+//! - [`pickle`]: the encrypted, type-tagged and context-bound envelope of every pickle;
+//! - [`wire`]: the registry of type tags, the first byte of every wire and state format;
 //! - [`secret`]: fixed-size secret byte strings that zeroize on drop, are never `Copy`, print
 //!   redacted and compare in constant time.
 //!
@@ -32,7 +34,9 @@ pub mod ed25519;
 pub mod kdf;
 pub mod kem;
 pub mod labels;
+pub mod pickle;
 pub mod secret;
+pub mod wire;
 pub mod x25519;
 
 pub use rand_core::CryptoRng;

@@ -1,7 +1,7 @@
 //! The prekey bundle an initiator fetches, and its verification.
 //!
 //! ```text
-//! bundle = 0x01 || identity[64]
+//! bundle = 0x14 || identity[64]
 //!          || spk_id u32be || spk_timestamp u64be || post_quantum[1] || spk_public[32] || spk_signature[64]
 //!          || 0x00 | (0x01 || opk_id u32be || opk_public[32])
 //!          || 0x00 | (0x01 || kem_kind[1] || kem_id u32be || kem_public[1184] || kem_signature[64])
@@ -19,8 +19,8 @@ use crate::identity::{DEVICE_IDENTITY_KEY_LEN, DeviceIdentityKey};
 use crate::prekeys::{KemPrekey, KemPrekeyKind, OneTimePrekey, PostQuantum, SignedPrekey};
 use crate::{BundleError, DecodeError};
 
-/// Version byte of a bundle.
-pub const BUNDLE_VERSION: u8 = 0x01;
+/// Type tag (first byte) of a bundle, from [`sotto_crypto::wire`].
+pub const BUNDLE_VERSION: u8 = sotto_crypto::wire::PREKEY_BUNDLE;
 /// Length of a bundle without optional parts.
 pub const BUNDLE_MIN_LEN: usize = 1 + DEVICE_IDENTITY_KEY_LEN + 4 + 8 + 1 + 32 + 64 + 1 + 1;
 /// Length of a bundle with a one-time prekey and an ML-KEM prekey.

@@ -1,12 +1,64 @@
 //! Errors, one enum per operation family. Each variant names its validation ID (HS-xx) from
 //! `docs/protocol.md`.
+//!
+//! Every public error enum is `#[non_exhaustive]`: code outside this crate must have a
+//! wildcard arm, so adding a refusal is not a breaking change. Each of these fails to compile:
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::HandshakeError) {
+//!     use sotto_handshake::HandshakeError::*;
+//!     match e {
+//!         PostQuantumRequired | PostQuantumMismatch | NonContributory | UnknownSignedPrekey(_)
+//!         | UnknownOneTimePrekey(_) | UnknownKemPrekey(_) | Replayed | Decryption
+//!         | UnexpectedIdentity | Session(_) | Encryption(_) | Store(_) => {}
+//!     }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::CommitError) {
+//!     use sotto_handshake::CommitError::*;
+//!     match e {
+//!         Replayed | SignedPrekeyGone(_) | OneTimePrekeyGone(_) | KemPrekeyGone(_) | Store(_) => {}
+//!     }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::StoreErrorKind) {
+//!     use sotto_handshake::StoreErrorKind::*;
+//!     match e {
+//!         Backend | Corrupt => {}
+//!     }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::DecodeError) {
+//!     use sotto_handshake::DecodeError::*;
+//!     match e {
+//!         UnknownVersion(_) | Truncated | TrailingBytes | InvalidFlag | InvalidKey
+//!         | RatchetMessage(_) => {}
+//!     }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0004
+//! fn all(e: sotto_handshake::BundleError) {
+//!     use sotto_handshake::BundleError::*;
+//!     match e {
+//!         SignedPrekeySignature | KemPrekeySignature | Downgrade | UnexpectedKemPrekey => {}
+//!     }
+//! }
+//! ```
 
 /// A bundle or initial message could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
-    /// HS-01: unknown version byte (or empty input).
-    #[error("unknown version {0:#04x}")]
+    /// HS-01: the first byte is not this object's type tag (another object's tag, an unknown
+    /// version, or empty input).
+    #[error("unknown version or type tag {0:#04x}")]
     UnknownVersion(u8),
     /// HS-02: the input ends before the fixed layout does, or a length is wrong.
     #[error("input is truncated")]
@@ -47,7 +99,10 @@ pub enum BundleError {
 }
 
 /// Session setup failed. On the responder's side, the prekey store is unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+///
+/// Not `Copy` or `PartialEq`: [`HandshakeError::Store`] carries the store's cause. Match on
+/// the variant (`matches!`) instead of comparing.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HandshakeError {
     /// HS-06: the caller requires post-quantum session setup and the bundle offers none.
@@ -78,18 +133,127 @@ pub enum HandshakeError {
     /// Opaque on purpose: which check of the ratchet refused it is not the sender's business.
     #[error("first message failed to decrypt")]
     Decryption,
+    /// HS-11: the peer's device identity (all 64 bytes: the Ed25519 and the X25519 half) is
+    /// not the one the caller expects: the initial message's initiator in [`crate::respond`],
+    /// the bundle's device in [`crate::initiate`]. Checked before any key agreement and any
+    /// store access.
+    #[error("the peer's device identity is not the expected one")]
+    UnexpectedIdentity,
     /// The ratchet refused to create or use the session.
     #[error("ratchet session: {0}")]
     Session(sotto_ratchet::SessionError),
     /// The first plaintext could not be encrypted.
     #[error("first message: {0}")]
     Encryption(sotto_ratchet::EncryptError),
-    /// The prekey store failed to delete used prekeys; nothing was accepted.
+    /// The prekey store failed (a lookup or the commit); nothing was accepted. The store's
+    /// cause is [`std::error::Error::source`] of the [`StoreError`].
     #[error("prekey store failed")]
-    Store,
+    Store(#[source] StoreError),
 }
 
-/// A prekey store could not record that prekeys were used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("prekey store failed")]
-pub struct StoreError;
+/// What kind of failure a [`StoreError`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The storage backend failed: I/O, a lost connection, a lock, a transaction that did not
+    /// commit. Retrying later may succeed.
+    Backend,
+    /// A stored value did not decode or is inconsistent (a damaged or foreign record).
+    Corrupt,
+}
+
+impl core::fmt::Display for StoreErrorKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Backend => "storage backend failed",
+            Self::Corrupt => "stored value is corrupt",
+        })
+    }
+}
+
+/// A prekey store failed. It carries what kind of failure it was and, if the implementation
+/// gave one, its cause (a database error, an I/O error), reachable through
+/// [`std::error::Error::source`].
+///
+/// "Not held" is not an error: lookups return `Ok(None)` for an id the store does not hold,
+/// and [`crate::PrekeyStore::commit`] refuses a lost race with a [`CommitError`] variant of
+/// its own. A `StoreError` means the store could not answer.
+#[derive(Debug, thiserror::Error)]
+#[error("prekey store: {kind}")]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl StoreError {
+    /// An error of `kind` without a cause.
+    pub const fn new(kind: StoreErrorKind) -> Self {
+        Self { kind, source: None }
+    }
+
+    /// An error of `kind` caused by `source`.
+    pub fn with_source(
+        kind: StoreErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self {
+            kind,
+            source: Some(source.into()),
+        }
+    }
+
+    /// [`StoreErrorKind::Backend`] caused by `source`.
+    pub fn backend(source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Self::with_source(StoreErrorKind::Backend, source)
+    }
+
+    /// [`StoreErrorKind::Corrupt`] caused by `source`.
+    pub fn corrupt(source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Self::with_source(StoreErrorKind::Corrupt, source)
+    }
+
+    /// The kind of failure.
+    pub const fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+}
+
+/// [`crate::PrekeyStore::commit`] refused to record a use of prekeys. In every case the store
+/// is unchanged.
+///
+/// The first three variants are a lost race: a concurrent call accepted the same initial
+/// message, or used the same one-time prekey, or the prekey was pruned, between the lookups
+/// and the commit. [`crate::respond`] reports them as the errors a sequential call would
+/// have given (HS-09, HS-08).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommitError {
+    /// HS-09: the replay tag is already recorded under this signed prekey.
+    #[error("replay tag already recorded")]
+    Replayed,
+    /// HS-08: the signed prekey is no longer held.
+    #[error("signed prekey {0} is no longer held")]
+    SignedPrekeyGone(u32),
+    /// HS-08: the one-time prekey is already used (or no longer held).
+    #[error("one-time prekey {0} is already used")]
+    OneTimePrekeyGone(u32),
+    /// HS-08: the ML-KEM prekey is already used (one-time) or no longer held.
+    #[error("ML-KEM prekey {0} is already used or no longer held")]
+    KemPrekeyGone(u32),
+    /// The store failed; the transaction did not commit.
+    #[error("prekey store failed")]
+    Store(#[from] StoreError),
+}
+
+impl From<CommitError> for HandshakeError {
+    fn from(e: CommitError) -> Self {
+        match e {
+            CommitError::Replayed => Self::Replayed,
+            CommitError::SignedPrekeyGone(id) => Self::UnknownSignedPrekey(id),
+            CommitError::OneTimePrekeyGone(id) => Self::UnknownOneTimePrekey(id),
+            CommitError::KemPrekeyGone(id) => Self::UnknownKemPrekey(id),
+            CommitError::Store(e) => Self::Store(e),
+        }
+    }
+}

@@ -70,9 +70,8 @@ pub struct Response {
     pub session: Session,
     /// The first message's plaintext.
     pub plaintext: Vec<u8>,
-    /// The initiator device's identity. Session setup proves only its X25519 half (through
-    /// DH1); the caller must compare all 64 bytes with a device list it trusts, which binds the
-    /// Ed25519 half to it.
+    /// The initiator device's identity: the `expected_initiator` that [`respond`] checked
+    /// (HS-11) against the message, all 64 bytes.
     pub initiator: DeviceIdentityKey,
     /// The key agreement used.
     pub mode: Mode,
@@ -93,30 +92,50 @@ fn dh_error(_: sotto_crypto::x25519::DhError) -> HandshakeError {
     HandshakeError::NonContributory
 }
 
-/// The initiator's side: verifies nothing more (the bundle is already a [`VerifiedBundle`]),
+/// The initiator's side: checks that the bundle is the device the caller means to talk to,
 /// agrees on SK, creates the session and encrypts `first_plaintext`.
+///
+/// `expected_responder` is the device identity the caller trusts for this peer (from a
+/// device list it verified, or pinned on first use): the bundle's identity must be exactly it,
+/// both halves, or the call fails with [`HandshakeError::UnexpectedIdentity`] (HS-11) before
+/// any randomness is drawn or any key is used. A caller that trusts on first use reads
+/// [`crate::PrekeyBundle::identity`] and passes it, an explicit step.
 ///
 /// Draws from `rng`, in order: the ephemeral key (32 bytes), the ML-KEM message `m` (32 bytes,
 /// PQXDH only), then what [`Session::initiator`] and [`Session::encrypt`] draw.
 pub fn initiate<R: CryptoRng + ?Sized>(
     identity: &DeviceIdentity,
     bundle: &VerifiedBundle,
+    expected_responder: &DeviceIdentityKey,
     first_plaintext: &[u8],
     config: &HandshakeConfig,
     rng: &mut R,
 ) -> Result<Initiation, HandshakeError> {
-    initiate_traced(identity, bundle, first_plaintext, config, rng, None)
+    initiate_traced(
+        identity,
+        bundle,
+        expected_responder,
+        first_plaintext,
+        config,
+        rng,
+        None,
+    )
 }
 
 pub(crate) fn initiate_traced<R: CryptoRng + ?Sized>(
     identity: &DeviceIdentity,
     bundle: &VerifiedBundle,
+    expected_responder: &DeviceIdentityKey,
     first_plaintext: &[u8],
     config: &HandshakeConfig,
     rng: &mut R,
     mut trace: Option<&mut HandshakeTrace>,
 ) -> Result<Initiation, HandshakeError> {
     let b = bundle.bundle();
+    // HS-11: before anything is drawn or computed.
+    if !b.identity.ct_matches(expected_responder) {
+        return Err(HandshakeError::UnexpectedIdentity);
+    }
     if config.require_post_quantum && b.kem_prekey.is_none() {
         return Err(HandshakeError::PostQuantumRequired);
     }
@@ -183,32 +202,55 @@ pub(crate) fn initiate_traced<R: CryptoRng + ?Sized>(
     })
 }
 
-/// The responder's side: looks the prekeys up, derives SK, decrypts the first message and
-/// only then deletes the one-time prekeys it used. On any error the store is unchanged.
+/// The responder's side: checks that the message comes from the device the caller expects,
+/// looks the prekeys up, derives SK, decrypts the first message and only then commits the
+/// use of the prekeys ([`PrekeyStore::commit`]: one-time prekeys deleted, replay recorded,
+/// one atomic step). On any error the store is unchanged.
+///
+/// `expected_initiator` is the device identity the caller trusts for the sender: the
+/// message's initiator must be exactly it, all 64 bytes (the Ed25519 half, which session
+/// setup alone does not prove, and the X25519 half, by its bytes, so an X25519 twin is
+/// refused), or the call fails with [`HandshakeError::UnexpectedIdentity`] (HS-11) before any
+/// key agreement and any store access. A caller that trusts on first use reads
+/// [`InitialMessage::initiator`] and passes it, an explicit step.
+///
+/// Errors of the store reach the caller as [`HandshakeError::Store`] with their cause. A
+/// commit that loses a race to a concurrent call with the same message or one-time prekey is
+/// refused as that sequential call would have been ([`HandshakeError::Replayed`],
+/// [`HandshakeError::UnknownOneTimePrekey`], ...).
 pub fn respond<S: PrekeyStore + ?Sized>(
     store: &mut S,
     message: &InitialMessage,
+    expected_initiator: &DeviceIdentityKey,
     config: &HandshakeConfig,
 ) -> Result<Response, HandshakeError> {
-    respond_traced(store, message, config, None)
+    respond_traced(store, message, expected_initiator, config, None)
 }
 
 pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
     store: &mut S,
     message: &InitialMessage,
+    expected_initiator: &DeviceIdentityKey,
     config: &HandshakeConfig,
     trace: Option<&mut HandshakeTrace>,
 ) -> Result<Response, HandshakeError> {
+    // HS-11: before any DH and any store access.
+    if !message.initiator.ct_matches(expected_initiator) {
+        return Err(HandshakeError::UnexpectedIdentity);
+    }
     if config.require_post_quantum && message.kem.is_none() {
         return Err(HandshakeError::PostQuantumRequired);
     }
-    let spk = store.signed_prekey(message.signed_prekey_id).ok_or(
-        HandshakeError::UnknownSignedPrekey(message.signed_prekey_id),
-    )?;
+    let spk = store
+        .signed_prekey(message.signed_prekey_id)
+        .map_err(HandshakeError::Store)?
+        .ok_or(HandshakeError::UnknownSignedPrekey(
+            message.signed_prekey_id,
+        ))?;
     if (spk.public.post_quantum == PostQuantum::Offered) != message.kem.is_some() {
         return Err(HandshakeError::PostQuantumMismatch);
     }
-    let identity = store.identity();
+    let identity = store.identity().map_err(HandshakeError::Store)?;
     let ek = &message.ephemeral_key;
     let mut dhs = vec![
         spk.key_pair
@@ -221,24 +263,29 @@ pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
         spk.key_pair.diffie_hellman(ek).map_err(dh_error)?,
     ];
     // HS-09: the replay record keys on a tag of DH2 and DH3, which every X25519 twin of EK
-    // shares; checked before anything that depends on one-time keys, store unchanged.
+    // shares; checked before anything that depends on one-time keys, store unchanged. This is
+    // an early refusal; `commit` checks again, atomically.
     let replay_tag = ReplayTag::derive(&dhs[1], &dhs[2]);
-    if store.has_seen(message.signed_prekey_id, &replay_tag) {
+    if store
+        .has_seen(message.signed_prekey_id, &replay_tag)
+        .map_err(HandshakeError::Store)?
+    {
         return Err(HandshakeError::Replayed);
     }
     if let Some(id) = message.one_time_prekey_id {
         let opk = store
             .one_time_prekey(id)
+            .map_err(HandshakeError::Store)?
             .ok_or(HandshakeError::UnknownOneTimePrekey(id))?;
         dhs.push(opk.diffie_hellman(ek).map_err(dh_error)?);
     }
     let kem_secret = match &message.kem {
-        Some(k) => {
-            let pair = store
-                .kem_prekey(k.kind, k.id)
-                .ok_or(HandshakeError::UnknownKemPrekey(k.id))?;
-            Some(pair.key_pair.decapsulate(&k.ciphertext))
-        }
+        Some(k) => Some(
+            store
+                .kem_decapsulate(k.kind, k.id, &k.ciphertext)
+                .map_err(HandshakeError::Store)?
+                .ok_or(HandshakeError::UnknownKemPrekey(k.id))?,
+        ),
         None => None,
     };
     let sk = session_secret(&dhs, kem_secret.as_ref());
@@ -249,21 +296,19 @@ pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
     let mut session = Session::responder(
         SessionSecret::from_secret(sk),
         &ad,
-        spk.key_pair.clone(),
+        spk.key_pair,
         config.session,
     )
     .map_err(HandshakeError::Session)?;
     let plaintext = session
         .decrypt(&message.message)
         .map_err(|_| HandshakeError::Decryption)?;
-    store
-        .consume(&UsedPrekeys {
-            signed_prekey_id: message.signed_prekey_id,
-            replay_tag,
-            one_time_prekey_id: message.one_time_prekey_id,
-            kem_prekey: message.kem.as_ref().map(|k| (k.kind, k.id)),
-        })
-        .map_err(|_| HandshakeError::Store)?;
+    store.commit(&UsedPrekeys {
+        signed_prekey_id: message.signed_prekey_id,
+        replay_tag,
+        one_time_prekey_id: message.one_time_prekey_id,
+        kem_prekey: message.kem.as_ref().map(|k| (k.kind, k.id)),
+    })?;
     let mode = if message.kem.is_some() {
         Mode::Pqxdh
     } else {

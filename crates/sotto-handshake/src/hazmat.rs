@@ -5,7 +5,7 @@
 use sotto_crypto::CryptoRng;
 
 use crate::handshake::{initiate_traced, respond_traced};
-use crate::identity::DeviceIdentity;
+use crate::identity::{DeviceIdentity, DeviceIdentityKey};
 pub use crate::trace::HandshakeTrace;
 use crate::{
     HandshakeConfig, HandshakeError, InitialMessage, Initiation, PrekeyStore, Response,
@@ -16,6 +16,7 @@ use crate::{
 pub fn initiate_with_trace<R: CryptoRng + ?Sized>(
     identity: &DeviceIdentity,
     bundle: &VerifiedBundle,
+    expected_responder: &DeviceIdentityKey,
     first_plaintext: &[u8],
     config: &HandshakeConfig,
     rng: &mut R,
@@ -24,6 +25,7 @@ pub fn initiate_with_trace<R: CryptoRng + ?Sized>(
     let out = initiate_traced(
         identity,
         bundle,
+        expected_responder,
         first_plaintext,
         config,
         rng,
@@ -36,9 +38,10 @@ pub fn initiate_with_trace<R: CryptoRng + ?Sized>(
 pub fn respond_with_trace<S: PrekeyStore + ?Sized>(
     store: &mut S,
     message: &InitialMessage,
+    expected_initiator: &DeviceIdentityKey,
     config: &HandshakeConfig,
 ) -> Result<(Response, HandshakeTrace), HandshakeError> {
     let mut trace = HandshakeTrace::default();
-    let out = respond_traced(store, message, config, Some(&mut trace))?;
+    let out = respond_traced(store, message, expected_initiator, config, Some(&mut trace))?;
     Ok((out, trace))
 }

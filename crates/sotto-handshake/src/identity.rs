@@ -2,9 +2,10 @@
 
 use core::fmt;
 
-use sotto_crypto::CryptoRng;
 use sotto_crypto::ed25519::{SigningKey, VerifyingKey};
 use sotto_crypto::x25519::{self, KeyPair};
+use sotto_crypto::{CryptoRng, ct_eq};
+use zeroize::ZeroizeOnDrop;
 
 use crate::DecodeError;
 
@@ -13,7 +14,16 @@ pub const DEVICE_IDENTITY_KEY_LEN: usize = 64;
 
 /// A device's identity key pairs: the Ed25519 key signs its prekeys, the X25519 key takes part
 /// in X3DH (DH1 and DH2).
-#[derive(Clone)]
+///
+/// Both private keys are wiped on drop. Not `Clone`: a store hands out copies through a
+/// crate-private helper only, and a caller that needs a second value rebuilds it with
+/// [`DeviceIdentity::from_keys`], which makes the copy visible.
+///
+/// ```compile_fail,E0599
+/// fn copy(identity: &sotto_handshake::DeviceIdentity) -> sotto_handshake::DeviceIdentity {
+///     sotto_handshake::DeviceIdentity::clone(identity)
+/// }
+/// ```
 pub struct DeviceIdentity {
     signing: SigningKey,
     agreement: KeyPair,
@@ -30,6 +40,15 @@ impl DeviceIdentity {
     /// Rebuilds an identity from its two private keys.
     pub const fn from_keys(signing: SigningKey, agreement: KeyPair) -> Self {
         Self { signing, agreement }
+    }
+
+    /// A copy for a store's owned lookups ([`crate::PrekeyStore::identity`]); both copies
+    /// wipe themselves on drop.
+    pub(crate) fn copy(&self) -> Self {
+        Self {
+            signing: self.signing.clone(),
+            agreement: self.agreement.clone(),
+        }
     }
 
     /// The Ed25519 signing key.
@@ -50,6 +69,9 @@ impl DeviceIdentity {
         }
     }
 }
+
+// Both fields wipe themselves on drop (`SigningKey` and `KeyPair` are `ZeroizeOnDrop`).
+impl ZeroizeOnDrop for DeviceIdentity {}
 
 impl fmt::Debug for DeviceIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -78,6 +100,14 @@ impl DeviceIdentityKey {
     /// The X25519 public identity key (canonical).
     pub const fn agreement(&self) -> &x25519::PublicKey {
         &self.agreement
+    }
+
+    /// Whether `other` is the same identity, both halves (all 64 bytes), compared in constant
+    /// time. This is the HS-11 comparison of [`crate::respond`] and [`crate::initiate`]. The
+    /// X25519 halves are compared by their bytes on purpose: a twin of the expected
+    /// agreement key (the same DH outputs, other bytes) is a different identity.
+    pub fn ct_matches(&self, other: &Self) -> bool {
+        ct_eq(&self.to_bytes(), &other.to_bytes())
     }
 
     /// The 64-byte encoding.

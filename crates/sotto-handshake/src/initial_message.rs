@@ -2,7 +2,7 @@
 //! first ratchet message.
 //!
 //! ```text
-//! initial = 0x01 || flags[1] || initiator_identity[64] || ephemeral_key[32] || spk_id u32be
+//! initial = 0x13 || flags[1] || initiator_identity[64] || ephemeral_key[32] || spk_id u32be
 //!           || [opk_id u32be]                                  if flags & 0x01
 //!           || [kem_kind[1] || kem_id u32be || kem_ciphertext[1088]]   if flags & 0x02
 //!           || ratchet_message                                  (the rest)
@@ -19,8 +19,8 @@ use crate::codec::{Reader, version};
 use crate::identity::DeviceIdentityKey;
 use crate::prekeys::KemPrekeyKind;
 
-/// Version byte of an initial message.
-pub const INITIAL_MESSAGE_VERSION: u8 = 0x01;
+/// Type tag (first byte) of an initial message, from [`sotto_crypto::wire`].
+pub const INITIAL_MESSAGE_VERSION: u8 = sotto_crypto::wire::INITIAL_MESSAGE;
 const FLAG_ONE_TIME: u8 = 0x01;
 const FLAG_KEM: u8 = 0x02;
 

@@ -14,6 +14,12 @@
 //! - The responder calls [`respond`] with its [`PrekeyStore`]: the one-time prekeys are
 //!   deleted only after the first message decrypted, and a replayed initial message is
 //!   refused.
+//! - Both sides name the peer device they expect (HS-11): [`initiate`] takes the identity
+//!   the bundle must carry, [`respond`] the identity the initial message must come from,
+//!   all 64 bytes each. A caller that trusts on first use passes what the bundle or message
+//!   claims, [`PrekeyBundle::identity`] or [`InitialMessage::initiator`], an explicit step.
+//! - [`PrekeyStore`] is shaped for a database: fallible ([`StoreError`] carries its cause),
+//!   owned values, `Send`, and one atomic [`PrekeyStore::commit`] per accepted message.
 //!
 //! The mode follows the bundle: PQXDH if it carries an ML-KEM prekey, classic X3DH if the
 //! device signed that it publishes none. The byte-level description is the handshake chapter
@@ -34,14 +40,17 @@
 //! // Bob's device publishes; the relay hands Alice one bundle as bytes.
 //! let wire = bob.published().expect("a signed prekey").take_bundle().to_bytes();
 //! let bundle = PrekeyBundle::from_bytes(&wire)?.verify()?;
-//! let mut sent = initiate(&alice, &bundle, b"hello Bob", &config, &mut rng)?;
+//! // Alice expects Bob's device (here she knows its identity; trust on first use would pass
+//! // `bundle.bundle().identity()`).
+//! let bob_device = bob.published().expect("a signed prekey").identity;
+//! let mut sent = initiate(&alice, &bundle, &bob_device, b"hello Bob", &config, &mut rng)?;
 //! assert_eq!(sent.mode, Mode::Pqxdh);
 //!
 //! let initial = InitialMessage::from_bytes(&sent.message.to_bytes())?;
-//! let mut got = respond(&mut bob, &initial, &config)?;
+//! // Bob expects Alice's device; a message from any other device is refused (HS-11).
+//! let mut got = respond(&mut bob, &initial, &alice.public(), &config)?;
 //! assert_eq!(got.plaintext, b"hello Bob");
-//! assert_eq!(got.initiator, alice.public());
-//! assert!(respond(&mut bob, &initial, &config).is_err()); // replay refused
+//! assert!(respond(&mut bob, &initial, &alice.public(), &config).is_err()); // replay refused
 //!
 //! let reply = got.session.encrypt(b"hi Alice", &mut rng)?;
 //! assert_eq!(sent.session.decrypt(&reply)?, b"hi Alice");
@@ -53,7 +62,9 @@ mod codec;
 mod error;
 mod handshake;
 mod identity;
+mod incoming;
 mod initial_message;
+mod pickle;
 mod prekeys;
 mod secret;
 mod store;
@@ -63,12 +74,18 @@ mod trace;
 pub mod hazmat;
 
 pub use bundle::{BUNDLE_MAX_LEN, BUNDLE_MIN_LEN, BUNDLE_VERSION, PrekeyBundle, VerifiedBundle};
-pub use error::{BundleError, DecodeError, HandshakeError, StoreError};
+pub use error::{
+    BundleError, CommitError, DecodeError, HandshakeError, StoreError, StoreErrorKind,
+};
 pub use handshake::{
     HandshakeConfig, Initiation, Mode, Response, initiate, keep_own_initiation, respond,
 };
 pub use identity::{DEVICE_IDENTITY_KEY_LEN, DeviceIdentity, DeviceIdentityKey};
+pub use incoming::Incoming;
 pub use initial_message::{INITIAL_MESSAGE_VERSION, InitialMessage, KemEncapsulation};
+pub use pickle::{
+    IDENTITY_PICKLE_LEN, IDENTITY_PICKLE_TAG, MAX_PREKEY_STORE_PICKLE_LEN, PREKEY_STORE_PICKLE_TAG,
+};
 pub use prekeys::{
     KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, PREKEY_SIGNATURE_VERSION, PostQuantum,
     SignedPrekey, SignedPrekeyPair,

@@ -40,20 +40,48 @@ impl PostQuantum {
 
 /// The public part of a signed prekey, as published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Built only by [`SignedPrekeyPair::sign`] and by the bundle decoder (which checks the key's
+/// encoding, HS-03); read through the accessors.
 pub struct SignedPrekey {
-    /// Identifier chosen by the device.
-    pub id: u32,
-    /// Creation time, seconds since the Unix epoch.
-    pub timestamp: u64,
-    /// Whether the device publishes ML-KEM prekeys.
-    pub post_quantum: PostQuantum,
-    /// The X25519 public key.
-    pub public_key: x25519::PublicKey,
-    /// Ed25519 signature over [`SignedPrekey::signed_bytes`].
-    pub signature: Signature,
+    pub(crate) id: u32,
+    pub(crate) timestamp: u64,
+    pub(crate) post_quantum: PostQuantum,
+    pub(crate) public_key: x25519::PublicKey,
+    pub(crate) signature: Signature,
 }
 
 impl SignedPrekey {
+    /// Identifier chosen by the device.
+    #[must_use]
+    pub const fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Creation time, seconds since the Unix epoch.
+    #[must_use]
+    pub const fn timestamp(&self) -> u64 {
+        self.timestamp
+    }
+
+    /// Whether the device publishes ML-KEM prekeys.
+    #[must_use]
+    pub const fn post_quantum(&self) -> PostQuantum {
+        self.post_quantum
+    }
+
+    /// The X25519 public key (canonical).
+    #[must_use]
+    pub const fn public_key(&self) -> &x25519::PublicKey {
+        &self.public_key
+    }
+
+    /// Ed25519 signature over [`SignedPrekey::signed_bytes`].
+    #[must_use]
+    pub const fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
     /// Length of the signed message.
     pub const SIGNED_LEN: usize = SIGNED_PREKEY_SIGNATURE.len() + 1 + 32 + 4 + 8 + 1 + 32;
 
@@ -89,8 +117,8 @@ impl SignedPrekey {
     }
 }
 
-/// A signed prekey with its private key, as the device keeps it.
-#[derive(Clone)]
+/// A signed prekey with its private key, as the device keeps it. The private key wipes
+/// itself on drop; not `Clone` (a store hands out copies through a crate-private helper).
 pub struct SignedPrekeyPair {
     /// The published part.
     pub public: SignedPrekey,
@@ -126,6 +154,16 @@ impl SignedPrekeyPair {
     }
 }
 
+impl SignedPrekeyPair {
+    /// A copy for a store's owned lookups; both copies wipe their key on drop.
+    pub(crate) fn copy(&self) -> Self {
+        Self {
+            public: self.public,
+            key_pair: self.key_pair.clone(),
+        }
+    }
+}
+
 impl fmt::Debug for SignedPrekeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignedPrekeyPair")
@@ -137,11 +175,26 @@ impl fmt::Debug for SignedPrekeyPair {
 /// A one-time prekey as published: unsigned (a forged one only costs the attacker the DH4
 /// contribution; DH1-DH3 still authenticate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Built only by the prekey store and by the bundle decoder (HS-03); read through the
+/// accessors.
 pub struct OneTimePrekey {
+    pub(crate) id: u32,
+    pub(crate) public_key: x25519::PublicKey,
+}
+
+impl OneTimePrekey {
     /// Identifier chosen by the device.
-    pub id: u32,
-    /// The X25519 public key.
-    pub public_key: x25519::PublicKey,
+    #[must_use]
+    pub const fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The X25519 public key (canonical).
+    #[must_use]
+    pub const fn public_key(&self) -> &x25519::PublicKey {
+        &self.public_key
+    }
 }
 
 /// Whether an ML-KEM prekey is used once or kept as the last resort.
@@ -172,18 +225,41 @@ impl KemPrekeyKind {
 
 /// An ML-KEM-768 prekey as published, signed by the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Built only by [`KemPrekeyPair::sign`] and by the bundle decoder (which validates the
+/// encapsulation key, HS-03); read through the accessors.
 pub struct KemPrekey {
-    /// Last resort or one-time.
-    pub kind: KemPrekeyKind,
-    /// Identifier chosen by the device (one id space per kind).
-    pub id: u32,
-    /// The encapsulation key.
-    pub public_key: kem::PublicKey,
-    /// Ed25519 signature over [`KemPrekey::signed_bytes`].
-    pub signature: Signature,
+    pub(crate) kind: KemPrekeyKind,
+    pub(crate) id: u32,
+    pub(crate) public_key: kem::PublicKey,
+    pub(crate) signature: Signature,
 }
 
 impl KemPrekey {
+    /// Last resort or one-time.
+    #[must_use]
+    pub const fn kind(&self) -> KemPrekeyKind {
+        self.kind
+    }
+
+    /// Identifier chosen by the device (one id space per kind).
+    #[must_use]
+    pub const fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The encapsulation key (validated).
+    #[must_use]
+    pub const fn public_key(&self) -> &kem::PublicKey {
+        &self.public_key
+    }
+
+    /// Ed25519 signature over [`KemPrekey::signed_bytes`].
+    #[must_use]
+    pub const fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
     /// `KEM_PREKEY_SIGNATURE || 0x01 || identity_key[32] || kind[1] || u32be(id) ||
     /// encapsulation_key[1184]`.
     pub fn signed_bytes(
@@ -209,8 +285,9 @@ impl KemPrekey {
     }
 }
 
-/// An ML-KEM prekey with its decapsulation key, as the device keeps it.
-#[derive(Clone)]
+/// An ML-KEM prekey with its decapsulation key, as the device keeps it. The decapsulation
+/// key wipes itself on drop; not `Clone` (a store decapsulates with it,
+/// [`crate::PrekeyStore::kem_decapsulate`], instead of handing out copies).
 pub struct KemPrekeyPair {
     /// The published part.
     pub public: KemPrekey,

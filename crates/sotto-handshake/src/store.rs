@@ -25,12 +25,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sotto_crypto::CryptoRng;
 use sotto_crypto::kdf::hkdf_sha256;
-use sotto_crypto::kem::DecapsulationKeyPair;
+use sotto_crypto::kem::{self, DecapsulationKeyPair};
 use sotto_crypto::labels;
 use sotto_crypto::x25519::{KeyPair, SharedSecret};
 
-use crate::StoreError;
 use crate::bundle::PrekeyBundle;
+use crate::error::{CommitError, StoreError};
 use crate::identity::{DeviceIdentity, DeviceIdentityKey};
 use crate::prekeys::{
     KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, PostQuantum, SignedPrekey,
@@ -71,7 +71,8 @@ impl ReplayTag {
     }
 }
 
-/// The prekeys an initial message used; [`PrekeyStore::consume`] deletes the one-time ones.
+/// The prekeys an initial message used; [`PrekeyStore::commit`] deletes the one-time ones and
+/// records the replay tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsedPrekeys {
     /// The signed prekey id.
@@ -84,23 +85,68 @@ pub struct UsedPrekeys {
     pub kem_prekey: Option<(KemPrekeyKind, u32)>,
 }
 
-/// What the responder's side of session setup needs from storage. Lookups do not change
-/// anything; [`PrekeyStore::consume`] is called once, after the first message decrypted.
-pub trait PrekeyStore {
+/// What the responder's side of session setup needs from storage, shaped so that a database
+/// can implement it.
+///
+/// - **Fallible**: every method returns `Result<_, StoreError>`; a lookup answers
+///   `Ok(None)` for an id the store does not hold and `Err` only when the store could not
+///   answer (I/O, a damaged record). [`crate::respond`] passes the error on as
+///   [`crate::HandshakeError::Store`], with its cause.
+/// - **Owned values**: lookups return the keys themselves (a database decodes them from its
+///   rows), so nothing has to stay cached behind a borrow. The values zeroize on drop and
+///   are not `Clone`:
+///
+///   ```compile_fail,E0599
+///   fn copy(pair: &sotto_handshake::SignedPrekeyPair) -> sotto_handshake::SignedPrekeyPair {
+///       sotto_handshake::SignedPrekeyPair::clone(pair)
+///   }
+///   ```
+///
+///   ```compile_fail,E0599
+///   fn copy(pair: &sotto_handshake::KemPrekeyPair) -> sotto_handshake::KemPrekeyPair {
+///       sotto_handshake::KemPrekeyPair::clone(pair)
+///   }
+///   ```
+/// - **`Send`**: a store can move to another thread (an async executor's worker).
+/// - **One atomic change**: lookups change nothing; [`PrekeyStore::commit`] is the only
+///   change, called once after the first message decrypted. It deletes the one-time prekeys
+///   and records the replay tag as one transaction, and itself refuses (changing nothing) if a
+///   concurrent call won the race, so correctness does not rest on the earlier
+///   [`PrekeyStore::has_seen`] check.
+pub trait PrekeyStore: Send {
     /// The device's identity keys.
-    fn identity(&self) -> &DeviceIdentity;
+    fn identity(&self) -> Result<DeviceIdentity, StoreError>;
     /// A signed prekey that may still be used (current, or previous within its grace period).
-    fn signed_prekey(&self, id: u32) -> Option<&SignedPrekeyPair>;
+    fn signed_prekey(&self, id: u32) -> Result<Option<SignedPrekeyPair>, StoreError>;
     /// An unused one-time prekey.
-    fn one_time_prekey(&self, id: u32) -> Option<&KeyPair>;
-    /// An ML-KEM prekey of `kind` (one-time ones only while unused).
-    fn kem_prekey(&self, kind: KemPrekeyKind, id: u32) -> Option<&KemPrekeyPair>;
+    fn one_time_prekey(&self, id: u32) -> Result<Option<KeyPair>, StoreError>;
+    /// Decapsulates `ciphertext` with the ML-KEM prekey of `kind` (one-time ones only while
+    /// unused); `Ok(None)` if that prekey is not held.
+    ///
+    /// The store does the private-key operation instead of handing the decapsulation key out:
+    /// the key never leaves it, and a store that keeps keys in memory need not rebuild a
+    /// copy of the expanded key (an ML-KEM key generation) for each initial message.
+    fn kem_decapsulate(
+        &self,
+        kind: KemPrekeyKind,
+        id: u32,
+        ciphertext: &kem::Ciphertext,
+    ) -> Result<Option<kem::SharedSecret>, StoreError>;
     /// Whether an initial message with this replay tag under this signed prekey was already
-    /// accepted.
-    fn has_seen(&self, signed_prekey_id: u32, replay_tag: &ReplayTag) -> bool;
-    /// Deletes the one-time prekeys in `used` and records the replay tag. Must be atomic:
-    /// on error nothing is changed.
-    fn consume(&mut self, used: &UsedPrekeys) -> Result<(), StoreError>;
+    /// accepted. An early refusal only (it saves the decapsulation and the decryption);
+    /// [`PrekeyStore::commit`] checks again.
+    fn has_seen(&self, signed_prekey_id: u32, replay_tag: &ReplayTag) -> Result<bool, StoreError>;
+    /// Records that `used` was accepted, atomically (a database: one transaction):
+    ///
+    /// 1. refuse with [`CommitError::Replayed`] if `used.replay_tag` is already recorded under
+    ///    `used.signed_prekey_id`;
+    /// 2. refuse with [`CommitError::SignedPrekeyGone`], [`CommitError::OneTimePrekeyGone`] or
+    ///    [`CommitError::KemPrekeyGone`] if the signed prekey, the one-time prekey or the
+    ///    ML-KEM prekey (one-time: unused; last resort: still held) is no longer held;
+    /// 3. delete the one-time prekey and the one-time ML-KEM prekey, and record the tag.
+    ///
+    /// On any error nothing is changed.
+    fn commit(&mut self, used: &UsedPrekeys) -> Result<(), CommitError>;
 }
 
 /// Prekey counts and lifetimes.
@@ -182,17 +228,18 @@ impl PublishedPrekeys {
 /// }
 /// ```
 pub struct InMemoryPrekeyStore {
-    identity: DeviceIdentity,
-    policy: PrekeyPolicy,
+    pub(crate) identity: DeviceIdentity,
+    pub(crate) policy: PrekeyPolicy,
     /// Current signed prekey last; earlier ones with the time they stop being accepted.
-    signed: Vec<(SignedPrekeyPair, Option<u64>)>,
-    one_time: BTreeMap<u32, KeyPair>,
+    pub(crate) signed: Vec<(SignedPrekeyPair, Option<u64>)>,
+    pub(crate) one_time: BTreeMap<u32, KeyPair>,
     /// Current last-resort ML-KEM prekey last; replaced ones with the time they stop being
     /// accepted (rotated together with the signed prekey).
-    kem_last_resort: Vec<(KemPrekeyPair, Option<u64>)>,
-    kem_one_time: BTreeMap<u32, KemPrekeyPair>,
-    seen: BTreeSet<(u32, ReplayTag)>,
-    next_id: u32,
+    pub(crate) kem_last_resort: Vec<(KemPrekeyPair, Option<u64>)>,
+    pub(crate) kem_one_time: BTreeMap<u32, KemPrekeyPair>,
+    pub(crate) seen: BTreeSet<(u32, ReplayTag)>,
+    /// The next prekey id (never 0: after `u32::MAX` it wraps to 1).
+    pub(crate) next_id: u32,
 }
 
 impl InMemoryPrekeyStore {
@@ -237,6 +284,27 @@ impl InMemoryPrekeyStore {
             DecapsulationKeyPair::generate(rng),
         );
         self.kem_last_resort.push((pair, None));
+    }
+
+    fn find_signed_prekey(&self, id: u32) -> Option<&SignedPrekeyPair> {
+        self.signed
+            .iter()
+            .map(|(pair, _)| pair)
+            .find(|pair| pair.public.id == id)
+    }
+
+    /// An ML-KEM prekey of `kind` this store holds (one-time ones only while unused), for
+    /// inspection and test vectors. [`crate::respond`] uses
+    /// [`PrekeyStore::kem_decapsulate`] instead.
+    pub fn kem_prekey(&self, kind: KemPrekeyKind, id: u32) -> Option<&KemPrekeyPair> {
+        match kind {
+            KemPrekeyKind::OneTime => self.kem_one_time.get(&id),
+            KemPrekeyKind::LastResort => self
+                .kem_last_resort
+                .iter()
+                .map(|(pair, _)| pair)
+                .find(|pair| pair.public.id == id),
+        }
     }
 
     /// The current last-resort ML-KEM prekey.
@@ -415,51 +483,53 @@ impl core::fmt::Debug for InMemoryPrekeyStore {
 }
 
 impl PrekeyStore for InMemoryPrekeyStore {
-    fn identity(&self) -> &DeviceIdentity {
-        &self.identity
+    fn identity(&self) -> Result<DeviceIdentity, StoreError> {
+        Ok(self.identity.copy())
     }
 
-    fn signed_prekey(&self, id: u32) -> Option<&SignedPrekeyPair> {
-        self.signed
-            .iter()
-            .map(|(pair, _)| pair)
-            .find(|pair| pair.public.id == id)
+    fn signed_prekey(&self, id: u32) -> Result<Option<SignedPrekeyPair>, StoreError> {
+        Ok(self.find_signed_prekey(id).map(SignedPrekeyPair::copy))
     }
 
-    fn one_time_prekey(&self, id: u32) -> Option<&KeyPair> {
-        self.one_time.get(&id)
+    fn one_time_prekey(&self, id: u32) -> Result<Option<KeyPair>, StoreError> {
+        Ok(self.one_time.get(&id).cloned())
     }
 
-    fn kem_prekey(&self, kind: KemPrekeyKind, id: u32) -> Option<&KemPrekeyPair> {
-        match kind {
-            KemPrekeyKind::OneTime => self.kem_one_time.get(&id),
-            KemPrekeyKind::LastResort => self
-                .kem_last_resort
-                .iter()
-                .map(|(pair, _)| pair)
-                .find(|pair| pair.public.id == id),
-        }
+    fn kem_decapsulate(
+        &self,
+        kind: KemPrekeyKind,
+        id: u32,
+        ciphertext: &kem::Ciphertext,
+    ) -> Result<Option<kem::SharedSecret>, StoreError> {
+        Ok(self
+            .kem_prekey(kind, id)
+            .map(|pair| pair.key_pair.decapsulate(ciphertext)))
     }
 
-    fn has_seen(&self, signed_prekey_id: u32, replay_tag: &ReplayTag) -> bool {
-        self.seen.contains(&(signed_prekey_id, *replay_tag))
+    fn has_seen(&self, signed_prekey_id: u32, replay_tag: &ReplayTag) -> Result<bool, StoreError> {
+        Ok(self.seen.contains(&(signed_prekey_id, *replay_tag)))
     }
 
-    fn consume(&mut self, used: &UsedPrekeys) -> Result<(), StoreError> {
+    fn commit(&mut self, used: &UsedPrekeys) -> Result<(), CommitError> {
         // Check everything first, then change: the call is atomic.
-        let one_time_ok = used
-            .one_time_prekey_id
-            .is_none_or(|id| self.one_time.contains_key(&id));
-        let kem_ok = match used.kem_prekey {
-            Some((KemPrekeyKind::OneTime, id)) => self.kem_one_time.contains_key(&id),
-            Some((KemPrekeyKind::LastResort, id)) => self
-                .kem_last_resort
-                .iter()
-                .any(|(pair, _)| pair.public.id == id),
-            None => true,
-        };
-        if !one_time_ok || !kem_ok {
-            return Err(StoreError);
+        if self
+            .seen
+            .contains(&(used.signed_prekey_id, used.replay_tag))
+        {
+            return Err(CommitError::Replayed);
+        }
+        if self.find_signed_prekey(used.signed_prekey_id).is_none() {
+            return Err(CommitError::SignedPrekeyGone(used.signed_prekey_id));
+        }
+        if let Some(id) = used.one_time_prekey_id
+            && !self.one_time.contains_key(&id)
+        {
+            return Err(CommitError::OneTimePrekeyGone(id));
+        }
+        if let Some((kind, id)) = used.kem_prekey
+            && self.kem_prekey(kind, id).is_none()
+        {
+            return Err(CommitError::KemPrekeyGone(id));
         }
         if let Some(id) = used.one_time_prekey_id {
             drop(self.one_time.remove(&id));

@@ -7,6 +7,10 @@ use sotto_crypto::x25519;
 use crate::store::PrekeyStore;
 use crate::*;
 
+mod errors;
+mod identity;
+mod store;
+
 const NOW: u64 = 1_764_000_000;
 
 fn policy(post_quantum: PostQuantum, one_time: u32, kem_one_time: u32) -> PrekeyPolicy {
@@ -45,7 +49,9 @@ fn store_state(s: &InMemoryPrekeyStore) -> String {
         "{:?} {:?} {:?} {:?}",
         p.one_time.iter().map(|k| k.id).collect::<Vec<_>>(),
         p.kem_one_time.iter().map(|k| k.id).collect::<Vec<_>>(),
-        s.signed_prekey(p.signed_prekey.id).map(|k| k.public.id),
+        s.signed_prekey(p.signed_prekey.id)
+            .unwrap()
+            .map(|k| k.public.id),
         s.seen_count(),
     )
 }
@@ -67,11 +73,19 @@ fn both_modes_with_and_without_one_time_prekeys() {
         assert_eq!(bundle.one_time_prekey.is_some(), one_time > 0);
         let wire = bundle.to_bytes();
         let bundle = PrekeyBundle::from_bytes(&wire).unwrap().verify().unwrap();
-        let mut sent = initiate(&w.alice, &bundle, b"first", &config(), &mut w.rng).unwrap();
+        let mut sent = initiate(
+            &w.alice,
+            &bundle,
+            bundle.bundle().identity(),
+            b"first",
+            &config(),
+            &mut w.rng,
+        )
+        .unwrap();
         assert_eq!(sent.mode, mode);
         let initial = InitialMessage::from_bytes(&sent.message.to_bytes()).unwrap();
         assert_eq!(initial, sent.message);
-        let mut got = respond(&mut w.bob, &initial, &config()).unwrap();
+        let mut got = respond(&mut w.bob, &initial, &w.alice.public(), &config()).unwrap();
         assert_eq!(got.mode, mode);
         assert_eq!(got.plaintext, b"first");
         assert_eq!(got.initiator, w.alice.public());
@@ -93,13 +107,21 @@ fn replays_are_refused() {
     for one_time in [2, 0] {
         let mut w = world(2, policy(PostQuantum::Offered, one_time, 0));
         let bundle = w.published.take_bundle().verify().unwrap();
-        let sent = initiate(&w.alice, &bundle, b"x", &config(), &mut w.rng).unwrap();
-        let _accepted = respond(&mut w.bob, &sent.message, &config()).unwrap();
+        let sent = initiate(
+            &w.alice,
+            &bundle,
+            bundle.bundle().identity(),
+            b"x",
+            &config(),
+            &mut w.rng,
+        )
+        .unwrap();
+        let _accepted = respond(&mut w.bob, &sent.message, &w.alice.public(), &config()).unwrap();
         let before = store_state(&w.bob);
-        assert_eq!(
-            respond(&mut w.bob, &sent.message, &config()).unwrap_err(),
-            HandshakeError::Replayed
-        );
+        assert!(matches!(
+            respond(&mut w.bob, &sent.message, &w.alice.public(), &config()),
+            Err(HandshakeError::Replayed)
+        ));
         assert_eq!(store_state(&w.bob), before);
         // The ephemeral key's non-canonical twin (top bit set) gives the same DH outputs; it
         // is refused at decoding, so a replay cannot slip past the record (HS-03).
@@ -164,29 +186,52 @@ fn bundle_verification_and_downgrade() {
 fn post_quantum_policies() {
     let mut w = world(4, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let sent = initiate(&w.alice, &bundle, b"x", &config(), &mut w.rng).unwrap();
+    let sent = initiate(
+        &w.alice,
+        &bundle,
+        bundle.bundle().identity(),
+        b"x",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
     let mut downgraded = sent.message.clone();
     downgraded.kem = None;
     let before = store_state(&w.bob);
-    assert_eq!(
-        respond(&mut w.bob, &downgraded, &config()).unwrap_err(),
-        HandshakeError::PostQuantumMismatch
-    );
+    assert!(matches!(
+        respond(&mut w.bob, &downgraded, &w.alice.public(), &config()),
+        Err(HandshakeError::PostQuantumMismatch)
+    ));
     assert_eq!(store_state(&w.bob), before);
 
     let mut c = world(5, policy(PostQuantum::Absent, 1, 0));
     let classic = c.published.take_bundle().verify().unwrap();
     let strict = config().post_quantum_only();
-    assert_eq!(
-        initiate(&c.alice, &classic, b"x", &strict, &mut c.rng).unwrap_err(),
-        HandshakeError::PostQuantumRequired
-    );
-    let sent = initiate(&c.alice, &classic, b"x", &config(), &mut c.rng).unwrap();
-    assert_eq!(
-        respond(&mut c.bob, &sent.message, &strict).unwrap_err(),
-        HandshakeError::PostQuantumRequired
-    );
-    assert!(respond(&mut c.bob, &sent.message, &config()).is_ok());
+    assert!(matches!(
+        initiate(
+            &c.alice,
+            &classic,
+            classic.bundle().identity(),
+            b"x",
+            &strict,
+            &mut c.rng
+        ),
+        Err(HandshakeError::PostQuantumRequired)
+    ));
+    let sent = initiate(
+        &c.alice,
+        &classic,
+        classic.bundle().identity(),
+        b"x",
+        &config(),
+        &mut c.rng,
+    )
+    .unwrap();
+    assert!(matches!(
+        respond(&mut c.bob, &sent.message, &c.alice.public(), &strict),
+        Err(HandshakeError::PostQuantumRequired)
+    ));
+    assert!(respond(&mut c.bob, &sent.message, &c.alice.public(), &config()).is_ok());
 }
 
 #[test]
@@ -195,7 +240,15 @@ fn post_quantum_policies() {
 fn every_byte_of_the_initial_message_matters() {
     let mut w = world(6, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let sent = initiate(&w.alice, &bundle, b"tamper me", &config(), &mut w.rng).unwrap();
+    let sent = initiate(
+        &w.alice,
+        &bundle,
+        bundle.bundle().identity(),
+        b"tamper me",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
     let wire = sent.message.to_bytes();
     let before = store_state(&w.bob);
     for i in 0..wire.len() {
@@ -203,7 +256,7 @@ fn every_byte_of_the_initial_message_matters() {
         bad[i] ^= 0x01;
         if let Ok(message) = InitialMessage::from_bytes(&bad) {
             assert!(
-                respond(&mut w.bob, &message, &config()).is_err(),
+                respond(&mut w.bob, &message, message.initiator(), &config()).is_err(),
                 "byte {i} accepted"
             );
         }
@@ -212,14 +265,14 @@ fn every_byte_of_the_initial_message_matters() {
     for cut in 0..wire.len() {
         if let Ok(message) = InitialMessage::from_bytes(&wire[..cut]) {
             assert!(
-                respond(&mut w.bob, &message, &config()).is_err(),
+                respond(&mut w.bob, &message, message.initiator(), &config()).is_err(),
                 "truncation {cut} accepted"
             );
         }
     }
     // The untouched message still works afterwards.
     assert_eq!(
-        respond(&mut w.bob, &sent.message, &config())
+        respond(&mut w.bob, &sent.message, &w.alice.public(), &config())
             .unwrap()
             .plaintext,
         b"tamper me"
@@ -231,12 +284,20 @@ fn every_byte_of_the_initial_message_matters() {
 fn non_contributory_ephemeral_key() {
     let mut w = world(7, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let mut sent = initiate(&w.alice, &bundle, b"x", &config(), &mut w.rng).unwrap();
+    let mut sent = initiate(
+        &w.alice,
+        &bundle,
+        bundle.bundle().identity(),
+        b"x",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
     sent.message.ephemeral_key = x25519::PublicKey::from_bytes([0; 32]);
-    assert_eq!(
-        respond(&mut w.bob, &sent.message, &config()).unwrap_err(),
-        HandshakeError::NonContributory
-    );
+    assert!(matches!(
+        respond(&mut w.bob, &sent.message, &w.alice.public(), &config()),
+        Err(HandshakeError::NonContributory)
+    ));
 }
 
 #[test]
@@ -244,27 +305,35 @@ fn non_contributory_ephemeral_key() {
 fn unknown_prekeys() {
     let mut w = world(8, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let sent = initiate(&w.alice, &bundle, b"x", &config(), &mut w.rng).unwrap();
+    let sent = initiate(
+        &w.alice,
+        &bundle,
+        bundle.bundle().identity(),
+        b"x",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
     let mut m = sent.message.clone();
     m.signed_prekey_id = 999;
-    assert_eq!(
-        respond(&mut w.bob, &m, &config()).unwrap_err(),
-        HandshakeError::UnknownSignedPrekey(999)
-    );
+    assert!(matches!(
+        respond(&mut w.bob, &m, &w.alice.public(), &config()),
+        Err(HandshakeError::UnknownSignedPrekey(999))
+    ));
     let mut m = sent.message.clone();
     m.one_time_prekey_id = Some(999);
-    assert_eq!(
-        respond(&mut w.bob, &m, &config()).unwrap_err(),
-        HandshakeError::UnknownOneTimePrekey(999)
-    );
+    assert!(matches!(
+        respond(&mut w.bob, &m, &w.alice.public(), &config()),
+        Err(HandshakeError::UnknownOneTimePrekey(999))
+    ));
     let mut m = sent.message.clone();
     if let Some(k) = m.kem.as_mut() {
         k.id = 999;
     }
-    assert_eq!(
-        respond(&mut w.bob, &m, &config()).unwrap_err(),
-        HandshakeError::UnknownKemPrekey(999)
-    );
+    assert!(matches!(
+        respond(&mut w.bob, &m, &w.alice.public(), &config()),
+        Err(HandshakeError::UnknownKemPrekey(999))
+    ));
 }
 
 #[test]
@@ -279,9 +348,17 @@ fn exhaustion_falls_back_to_the_last_resort_key() {
         ));
         let bundle = bundle.verify().unwrap();
         let alice = DeviceIdentity::generate(&mut w.rng);
-        let sent = initiate(&alice, &bundle, &[i], &config(), &mut w.rng).unwrap();
+        let sent = initiate(
+            &alice,
+            &bundle,
+            bundle.bundle().identity(),
+            &[i],
+            &config(),
+            &mut w.rng,
+        )
+        .unwrap();
         assert_eq!(
-            respond(&mut w.bob, &sent.message, &config())
+            respond(&mut w.bob, &sent.message, &alice.public(), &config())
                 .unwrap()
                 .plaintext,
             [i]
@@ -308,27 +385,52 @@ fn rotation_keeps_the_previous_signed_prekey_for_the_grace_period() {
     let old_bundle = w.published.take_bundle().verify().unwrap();
     let grace = PrekeyPolicy::default().signed_prekey_grace;
     w.bob.rotate_signed_prekey(NOW + 10, &mut w.rng);
-    let sent = initiate(&w.alice, &old_bundle, b"in flight", &config(), &mut w.rng).unwrap();
-    let late = initiate(&w.alice, &old_bundle, b"too late", &config(), &mut w.rng).unwrap();
+    let sent = initiate(
+        &w.alice,
+        &old_bundle,
+        old_bundle.bundle().identity(),
+        b"in flight",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
+    let late = initiate(
+        &w.alice,
+        &old_bundle,
+        old_bundle.bundle().identity(),
+        b"too late",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
     w.bob.prune(NOW + 10 + grace - 1);
     assert_eq!(
-        respond(&mut w.bob, &sent.message, &config())
+        respond(&mut w.bob, &sent.message, &w.alice.public(), &config())
             .unwrap()
             .plaintext,
         b"in flight"
     );
     w.bob.prune(NOW + 10 + grace);
-    assert_eq!(
-        respond(&mut w.bob, &late.message, &config()).unwrap_err(),
-        HandshakeError::UnknownSignedPrekey(old_bundle.bundle().signed_prekey.id)
-    );
+    let old_id = old_bundle.bundle().signed_prekey.id;
+    assert!(matches!(
+        respond(&mut w.bob, &late.message, &w.alice.public(), &config()),
+        Err(HandshakeError::UnknownSignedPrekey(id)) if id == old_id
+    ));
     let new_bundle = w.bob.published().unwrap().take_bundle().verify().unwrap();
     assert_ne!(
         new_bundle.bundle().signed_prekey.id,
         old_bundle.bundle().signed_prekey.id
     );
-    let sent = initiate(&w.alice, &new_bundle, b"new", &config(), &mut w.rng).unwrap();
-    assert!(respond(&mut w.bob, &sent.message, &config()).is_ok());
+    let sent = initiate(
+        &w.alice,
+        &new_bundle,
+        new_bundle.bundle().identity(),
+        b"new",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
+    assert!(respond(&mut w.bob, &sent.message, &w.alice.public(), &config()).is_ok());
 }
 
 #[test]
@@ -352,7 +454,11 @@ fn debug_output_is_redacted() {
     let seed = hex::encode(w.alice.signing_key().expose_seed());
     let x = hex::encode(w.alice.agreement_key().secret_key().expose());
     assert!(!shown.contains(&seed) && !shown.contains(&x));
-    let spk = w.bob.signed_prekey(w.published.signed_prekey.id).unwrap();
+    let spk = w
+        .bob
+        .signed_prekey(w.published.signed_prekey.id)
+        .unwrap()
+        .unwrap();
     assert!(!format!("{spk:?}").contains(&hex::encode(spk.key_pair.secret_key().expose())));
     // The store shows ids and public parts only.
     let store = format!("{:?}", w.bob);
@@ -368,8 +474,16 @@ fn debug_output_is_redacted() {
     // A response shows the plaintext's length, not the plaintext.
     let mut w = world(13, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let sent = initiate(&w.alice, &bundle, b"secret words", &config(), &mut w.rng).unwrap();
-    let got = respond(&mut w.bob, &sent.message, &config()).unwrap();
+    let sent = initiate(
+        &w.alice,
+        &bundle,
+        bundle.bundle().identity(),
+        b"secret words",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
+    let got = respond(&mut w.bob, &sent.message, &w.alice.public(), &config()).unwrap();
     let shown = format!("{got:?}");
     assert!(
         shown.contains("plaintext_len: 12") && !shown.contains("115, 101, 99"),
@@ -395,7 +509,15 @@ fn the_last_resort_kem_prekey_rotates_with_the_signed_prekey() {
     assert_ne!(new_kem.public_key, old_kem.public_key);
 
     // The old one still decapsulates during the grace period...
-    let sent = initiate(&w.alice, &old_bundle, b"in flight", &config(), &mut w.rng).unwrap();
+    let sent = initiate(
+        &w.alice,
+        &old_bundle,
+        old_bundle.bundle().identity(),
+        b"in flight",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
     w.bob.prune(NOW + 10 + grace - 1);
     assert!(
         w.bob
@@ -403,7 +525,7 @@ fn the_last_resort_kem_prekey_rotates_with_the_signed_prekey() {
             .is_some()
     );
     assert_eq!(
-        respond(&mut w.bob, &sent.message, &config())
+        respond(&mut w.bob, &sent.message, &w.alice.public(), &config())
             .unwrap()
             .plaintext,
         b"in flight"
@@ -420,9 +542,17 @@ fn the_last_resort_kem_prekey_rotates_with_the_signed_prekey() {
             .kem_prekey(KemPrekeyKind::LastResort, new_kem.id)
             .is_some()
     );
-    let fresh = initiate(&w.alice, &new_bundle, b"new", &config(), &mut w.rng).unwrap();
+    let fresh = initiate(
+        &w.alice,
+        &new_bundle,
+        new_bundle.bundle().identity(),
+        b"new",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
     assert_eq!(
-        respond(&mut w.bob, &fresh.message, &config())
+        respond(&mut w.bob, &fresh.message, &w.alice.public(), &config())
             .unwrap()
             .plaintext,
         b"new"
@@ -466,13 +596,25 @@ fn replays_with_an_ephemeral_key_twin_are_refused() {
     ] {
         let mut w = world(11, policy(pq, one_time, 0));
         let bundle = w.published.take_bundle().verify().unwrap();
-        let sent = initiate(&w.alice, &bundle, b"once", &config(), &mut w.rng).unwrap();
-        let _accepted = respond(&mut w.bob, &sent.message, &config()).unwrap();
+        let sent = initiate(
+            &w.alice,
+            &bundle,
+            bundle.bundle().identity(),
+            b"once",
+            &config(),
+            &mut w.rng,
+        )
+        .unwrap();
+        let _accepted = respond(&mut w.bob, &sent.message, &w.alice.public(), &config()).unwrap();
         let twins = eight_torsion_twins(&sent.message.ephemeral_key);
         assert!(twins.len() >= 3, "{name}: only {} twins", twins.len());
         for twin in twins {
             // Same DH outputs, so the twin is a real replay, not a different key.
-            let ours = w.bob.signed_prekey(sent.message.signed_prekey_id).unwrap();
+            let ours = w
+                .bob
+                .signed_prekey(sent.message.signed_prekey_id)
+                .unwrap()
+                .unwrap();
             assert_eq!(
                 ours.key_pair.diffie_hellman(&twin).unwrap().expose(),
                 ours.key_pair
@@ -484,10 +626,9 @@ fn replays_with_an_ephemeral_key_twin_are_refused() {
             replay.ephemeral_key = twin;
             let replay = InitialMessage::from_bytes(&replay.to_bytes()).unwrap();
             let before = (store_state(&w.bob), format!("{:?}", w.bob));
-            let refused = respond(&mut w.bob, &replay, &config());
-            assert_eq!(
-                refused.as_ref().err(),
-                Some(&HandshakeError::Replayed),
+            let refused = respond(&mut w.bob, &replay, &w.alice.public(), &config());
+            assert!(
+                matches!(refused, Err(HandshakeError::Replayed)),
                 "{name}: twin {twin:?} accepted: {:?}",
                 refused.as_ref().ok().map(|r| &r.plaintext)
             );
@@ -533,7 +674,15 @@ fn twins_of_identity_and_prekeys() {
     let mut w = world(12, policy(PostQuantum::Absent, 2, 0));
     let good = w.published.take_bundle();
     let bundle = good.clone().verify().unwrap();
-    let sent = initiate(&w.alice, &bundle, b"hello", &config(), &mut w.rng).unwrap();
+    let sent = initiate(
+        &w.alice,
+        &bundle,
+        bundle.bundle().identity(),
+        b"hello",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
     let identity_key = w.alice.public().agreement;
     let twins = eight_torsion_twins(&identity_key);
     assert!(twins.len() >= 3);
@@ -542,9 +691,20 @@ fn twins_of_identity_and_prekeys() {
         forged.initiator.agreement = *twin;
         let forged = InitialMessage::from_bytes(&forged.to_bytes()).unwrap();
         let before = (store_state(&w.bob), format!("{:?}", w.bob));
-        assert_eq!(
-            respond(&mut w.bob, &forged, &config()).err(),
-            Some(HandshakeError::Decryption),
+        // Trusting on first use (expecting what the message claims) reaches the AD: HS-10.
+        assert!(
+            matches!(
+                respond(&mut w.bob, &forged, forged.initiator(), &config()),
+                Err(HandshakeError::Decryption)
+            ),
+            "initiator identity twin {twin:?}"
+        );
+        // Expecting Alice's identity refuses the twin before any DH: HS-11.
+        assert!(
+            matches!(
+                respond(&mut w.bob, &forged, &w.alice.public(), &config()),
+                Err(HandshakeError::UnexpectedIdentity)
+            ),
             "initiator identity twin {twin:?}"
         );
         assert_eq!((store_state(&w.bob), format!("{:?}", w.bob)), before);
@@ -552,7 +712,7 @@ fn twins_of_identity_and_prekeys() {
         // identity, and never gets a session, so both devices order the same two encodings.
         assert_ne!(forged.initiator, w.alice.public());
     }
-    let accepted = respond(&mut w.bob, &sent.message, &config()).unwrap();
+    let accepted = respond(&mut w.bob, &sent.message, &w.alice.public(), &config()).unwrap();
     assert_eq!(accepted.plaintext, b"hello");
     assert_eq!(accepted.initiator, w.alice.public());
 
@@ -577,9 +737,17 @@ fn twins_of_identity_and_prekeys() {
     let opk = forged.one_time_prekey.as_mut().unwrap();
     opk.public_key = eight_torsion_twins(&opk.public_key)[0];
     let bundle = forged.verify().unwrap();
-    let sent = initiate(&w.alice, &bundle, b"same", &config(), &mut w.rng).unwrap();
+    let sent = initiate(
+        &w.alice,
+        &bundle,
+        bundle.bundle().identity(),
+        b"same",
+        &config(),
+        &mut w.rng,
+    )
+    .unwrap();
     assert_eq!(
-        respond(&mut w.bob, &sent.message, &config())
+        respond(&mut w.bob, &sent.message, &w.alice.public(), &config())
             .unwrap()
             .plaintext,
         b"same"

@@ -80,8 +80,9 @@ pub enum DecryptError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
-    /// RAT-01: the version byte is not one this library knows (or the input is empty).
-    #[error("unknown message version {0:#04x}")]
+    /// RAT-01: the first byte is not the type tag of a ratchet message (another object's
+    /// tag, an unknown version, or empty input).
+    #[error("unknown message version or type tag {0:#04x}")]
     UnknownVersion(u8),
     /// RAT-02: the input is shorter than the smallest message of its kind.
     #[error("message of {len} bytes is shorter than the minimum {min}")]
@@ -105,14 +106,16 @@ pub enum DecodeError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PickleError {
-    /// PKL-01: unknown pickle version (or empty input).
-    #[error("unknown pickle version {0:#04x}")]
+    /// PKL-01: the first byte is not this pickle's type tag (another object's pickle, an
+    /// unknown version, or empty input).
+    #[error("unknown pickle version or type tag {0:#04x}")]
     UnknownVersion(u8),
     /// PKL-02: the input is shorter than the smallest pickle.
     #[error("pickle is truncated")]
     Truncated,
-    /// PKL-03: the pickle does not decrypt under this key: wrong key or modified bytes.
-    #[error("wrong pickle key or corrupted pickle")]
+    /// PKL-03: the pickle does not decrypt under this key and context: wrong key, wrong
+    /// context (another owner, an older generation) or modified bytes.
+    #[error("wrong pickle key or context, or corrupted pickle")]
     WrongKeyOrCorrupted,
     /// PKL-04: the decrypted state is malformed (bad flag, bad length, trailing bytes).
     #[error("malformed session state")]
@@ -120,4 +123,20 @@ pub enum PickleError {
     /// PKL-05: the input is longer than [`crate::MAX_PICKLE_LEN`].
     #[error("pickle exceeds the maximum length")]
     TooLong,
+    /// PKL-06: the caller's context is longer than 65535 bytes (pickling or restoring).
+    #[error("pickle context is longer than 65535 bytes")]
+    ContextTooLong,
+}
+
+impl From<sotto_crypto::pickle::EnvelopeError> for PickleError {
+    fn from(e: sotto_crypto::pickle::EnvelopeError) -> Self {
+        use sotto_crypto::pickle::EnvelopeError as E;
+        match e {
+            E::UnknownTag(t) => Self::UnknownVersion(t),
+            E::Truncated => Self::Truncated,
+            E::TooLong => Self::TooLong,
+            E::ContextTooLong => Self::ContextTooLong,
+            _ => Self::WrongKeyOrCorrupted,
+        }
+    }
 }

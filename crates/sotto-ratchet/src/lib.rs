@@ -38,8 +38,10 @@
 //! assert!(bob.decrypt(&first).is_err());               // replay refused
 //!
 //! let key = PickleKey::new([9; 32]);
-//! let saved = bob.pickle(&key, &mut rng);
-//! let mut bob = Session::from_pickle(&key, &saved)?;
+//! // The context binds the pickle to its owner, its peer and a generation the caller keeps
+//! // elsewhere, so it cannot be swapped for another session's or rolled back.
+//! let saved = bob.pickle(&key, b"bob/1 alice/1 generation 7", &mut rng)?;
+//! let mut bob = Session::from_pickle(&key, b"bob/1 alice/1 generation 7", &saved)?;
 //! let reply = bob.encrypt(b"reply", &mut rng)?;
 //! assert_eq!(alice.decrypt(&reply)?, b"reply");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -68,8 +70,9 @@ pub use message::{
     HEADER_ENCRYPTED_OVERHEAD, MAX_MESSAGE_LEN, MAX_PLAINTEXT_LEN, Message, STANDARD_OVERHEAD,
     VERSION_HEADER_ENCRYPTED, VERSION_STANDARD,
 };
-pub use pickle::{MAX_PICKLE_LEN, PICKLE_SALT_LEN, PICKLE_VERSION, PickleKey};
+pub use pickle::{MAX_PICKLE_LEN, PICKLE_SALT_LEN, PICKLE_VERSION};
 pub use session::{Session, SessionSecret};
+pub use sotto_crypto::pickle::PickleKey;
 
 #[cfg(test)]
 mod tests;

@@ -1,18 +1,19 @@
 //! The ratchet message on the wire.
 //!
-//! Standard kind (version `0x01`):
+//! Standard kind (type tag `0x11`):
 //!
 //! ```text
-//! 0x01 || header[40] || ciphertext || tag[16]
+//! 0x11 || header[40] || ciphertext || tag[16]
 //! ```
 //!
-//! Header-encryption kind (version `0x02`):
+//! Header-encryption kind (type tag `0x12`):
 //!
 //! ```text
-//! 0x02 || header_salt[16] || encrypted_header[56] || ciphertext || tag[16]
+//! 0x12 || header_salt[16] || encrypted_header[56] || ciphertext || tag[16]
 //! ```
 //!
-//! Decoding is strict: an unknown version byte (RAT-01), an input shorter than the smallest
+//! The first byte is the type tag of the registry in [`sotto_crypto::wire`] (format version 1
+//! in the high nibble). Decoding is strict: any other first byte (RAT-01), an input shorter than the smallest
 //! message of its kind (RAT-02) and one longer than the largest message of its kind (RAT-03:
 //! [`MAX_PLAINTEXT_LEN`] plus the kind's overhead) are refused.
 //! The ciphertext takes the rest of the input, so there is no trailing data to refuse.
@@ -25,15 +26,15 @@ use crate::header::{HEADER_LEN, Header};
 use crate::header_key::{ENCRYPTED_HEADER_LEN, HEADER_SALT_LEN};
 use crate::{DecodeError, SessionKind};
 
-/// Version byte of standard-kind messages.
-pub const VERSION_STANDARD: u8 = 0x01;
-/// Version byte of header-encryption messages.
-pub const VERSION_HEADER_ENCRYPTED: u8 = 0x02;
+/// Type tag (first byte) of standard-kind messages.
+pub const VERSION_STANDARD: u8 = sotto_crypto::wire::STANDARD_MESSAGE;
+/// Type tag (first byte) of header-encryption messages.
+pub const VERSION_HEADER_ENCRYPTED: u8 = sotto_crypto::wire::HEADER_ENCRYPTED_MESSAGE;
 /// Largest plaintext a message may carry (16 MiB).
 pub const MAX_PLAINTEXT_LEN: usize = 1 << 24;
-/// Bytes a standard message adds to its plaintext: version, header, tag.
+/// Bytes a standard message adds to its plaintext: type tag, header, Poly1305 tag.
 pub const STANDARD_OVERHEAD: usize = 1 + HEADER_LEN + TAG_LEN;
-/// Bytes a header-encryption message adds: version, salt, encrypted header, tag.
+/// Bytes a header-encryption message adds: type tag, salt, encrypted header, Poly1305 tag.
 pub const HEADER_ENCRYPTED_OVERHEAD: usize = 1 + HEADER_SALT_LEN + ENCRYPTED_HEADER_LEN + TAG_LEN;
 /// Largest encoded message of either kind (a header-encryption message with the largest
 /// plaintext); a standard message is at most [`MAX_PLAINTEXT_LEN`] + [`STANDARD_OVERHEAD`].
@@ -161,7 +162,10 @@ mod tests {
             Message::from_bytes(&[]),
             Err(DecodeError::UnknownVersion(0))
         );
-        for v in [0x00, 0x03, 0x11, 0xff] {
+        // Every other first byte: the version-0 tags 0x01 and 0x02, the other objects' tags
+        // (an initial message, a bundle, a pickle), and unknown versions.
+        for v in (0..=u8::MAX).filter(|v| ![VERSION_STANDARD, VERSION_HEADER_ENCRYPTED].contains(v))
+        {
             assert_eq!(
                 Message::from_bytes(&[v; 200]),
                 Err(DecodeError::UnknownVersion(v))

@@ -1,22 +1,26 @@
-//! Persisted session state: an encrypted, versioned "pickle".
+//! Persisted session state: an encrypted, versioned "pickle" bound to its type and to a
+//! caller-supplied context.
 //!
 //! ```text
-//! pickle = 0x01 || salt[16] || AEAD(key, nonce, ad = 0x01, state) || tag[16]
+//! pickle = 0x15 || salt[16] || AEAD(key, nonce, ad, state) || tag[16]
 //! key || nonce = HKDF-SHA256(salt = salt, ikm = pickle key, info = PICKLE_KEYS)[0..44]
+//! ad = 0x15 || u16be(len(context)) || context
 //! ```
 //!
-//! The state inside is a fixed layout described in `docs/protocol.md` ("Session pickle");
-//! decoding it is strict (PKL-04). Restoring refuses an unknown version (PKL-01), a truncated
-//! input (PKL-02), a wrong key or any modified byte (PKL-03) and oversized input (PKL-05).
+//! The envelope is [`sotto_crypto::pickle`]'s; the state inside is a fixed layout described in
+//! `docs/protocol.md` ("Session pickle"); decoding it is strict (PKL-04). Restoring refuses
+//! another object's tag (PKL-01), a truncated input (PKL-02), a wrong key, a wrong context or
+//! any modified byte (PKL-03), oversized input (PKL-05) and an oversized context (PKL-06).
+//!
+//! A session pickle holds chain state: restoring an older one replays message keys, and so
+//! nonces, that were already used. The context is where a caller prevents that: bind it to
+//! the session's owner and peer and to a generation counter kept outside the pickle (see
+//! protocol.md section 4.1).
 
-use core::fmt;
-
-use sotto_crypto::aead::{self, TAG_LEN};
-use sotto_crypto::kdf::hkdf_sha256;
-use sotto_crypto::labels::PICKLE_KEYS;
+use sotto_crypto::pickle::{self as envelope, PickleKey};
 use sotto_crypto::x25519::{KeyPair, PublicKey, SecretKey};
 use sotto_crypto::{CryptoRng, SecretBytes};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::chain_key::ChainKey;
 use crate::header_key::HeaderKey;
@@ -26,79 +30,35 @@ use crate::session::{Chain, NextHeaderKeys};
 use crate::skipped_keys::{SkippedKey, SkippedKeys};
 use crate::{PickleError, Session, SessionConfig};
 
-/// Version byte of the pickle format.
-pub const PICKLE_VERSION: u8 = 0x01;
+/// Type tag (first byte) of a session pickle.
+pub const PICKLE_VERSION: u8 = sotto_crypto::wire::SESSION_PICKLE;
 /// Length of the per-pickle salt.
-pub const PICKLE_SALT_LEN: usize = 16;
+pub const PICKLE_SALT_LEN: usize = envelope::SALT_LEN;
 /// Largest pickle accepted (32 MiB; the largest legal state is about 10 MiB).
 pub const MAX_PICKLE_LEN: usize = 1 << 25;
 
 const FLAG_HEADER_ENCRYPTED: u8 = 0x01;
 
-/// The 32-byte key a caller encrypts pickles under.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct PickleKey(SecretBytes<32>);
-
-impl PickleKey {
-    /// Wraps the key bytes.
-    pub const fn new(bytes: [u8; 32]) -> Self {
-        Self(SecretBytes::new(bytes))
-    }
-
-    fn aead_key_and_nonce(&self, salt: &[u8]) -> (SecretBytes<32>, [u8; 12]) {
-        let okm = hkdf_sha256::<44>(Some(salt), self.0.expose(), PICKLE_KEYS);
-        let mut key = SecretBytes::<32>::zero();
-        key.expose_mut().copy_from_slice(&okm.expose()[..32]);
-        let mut nonce = [0u8; 12];
-        nonce.copy_from_slice(&okm.expose()[32..]);
-        (key, nonce)
-    }
-}
-
-impl fmt::Debug for PickleKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PickleKey(..)")
-    }
-}
-
 impl Session {
-    /// Serializes and encrypts the session under `key`. `rng` supplies the 16-byte salt.
-    pub fn pickle<R: CryptoRng + ?Sized>(&self, key: &PickleKey, rng: &mut R) -> Vec<u8> {
+    /// Serializes and encrypts the session under `key`, bound to `context` (at most 65535
+    /// bytes; PKL-06 otherwise). `rng` supplies the 16-byte salt.
+    pub fn pickle<R: CryptoRng + ?Sized>(
+        &self,
+        key: &PickleKey,
+        context: &[u8],
+        rng: &mut R,
+    ) -> Result<Vec<u8>, PickleError> {
         let state = self.encode_state();
-        let mut salt = [0u8; PICKLE_SALT_LEN];
-        rng.fill_bytes(&mut salt);
-        let (aead_key, nonce) = key.aead_key_and_nonce(&salt);
-        let mut out = Vec::with_capacity(1 + PICKLE_SALT_LEN + state.len() + TAG_LEN);
-        out.push(PICKLE_VERSION);
-        out.extend_from_slice(&salt);
-        let start = out.len();
-        out.extend_from_slice(&state);
-        let tag = aead::seal_in_place(&aead_key, &nonce, &[PICKLE_VERSION], &mut out[start..]);
-        out.extend_from_slice(&tag);
-        out
+        Ok(envelope::seal(PICKLE_VERSION, key, context, &state, rng)?)
     }
 
-    /// Decrypts and restores a session pickled under `key`.
-    pub fn from_pickle(key: &PickleKey, pickle: &[u8]) -> Result<Self, PickleError> {
-        match pickle.first() {
-            Some(&PICKLE_VERSION) => {}
-            Some(&other) => return Err(PickleError::UnknownVersion(other)),
-            None => return Err(PickleError::UnknownVersion(0)),
-        }
-        if pickle.len() < 1 + PICKLE_SALT_LEN + TAG_LEN {
-            return Err(PickleError::Truncated);
-        }
-        if pickle.len() > MAX_PICKLE_LEN {
-            return Err(PickleError::TooLong);
-        }
-        let (salt, rest) = pickle[1..].split_at(PICKLE_SALT_LEN);
-        let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let mut tag_bytes = [0u8; TAG_LEN];
-        tag_bytes.copy_from_slice(tag);
-        let (aead_key, nonce) = key.aead_key_and_nonce(salt);
-        let mut state = Zeroizing::new(ciphertext.to_vec());
-        aead::open_in_place(&aead_key, &nonce, &[PICKLE_VERSION], &mut state, &tag_bytes)
-            .map_err(|_| PickleError::WrongKeyOrCorrupted)?;
+    /// Decrypts and restores a session pickled under `key` with the same `context`.
+    pub fn from_pickle(
+        key: &PickleKey,
+        context: &[u8],
+        pickle: &[u8],
+    ) -> Result<Self, PickleError> {
+        let state = envelope::open(PICKLE_VERSION, key, context, pickle, MAX_PICKLE_LEN)?;
         Self::decode_state(&state)
     }
 

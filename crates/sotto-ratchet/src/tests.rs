@@ -8,6 +8,7 @@ use crate::header_key::HeaderKey;
 use crate::*;
 
 const KEY: PickleKey = PickleKey::new([0x5a; 32]);
+const CTX: &[u8] = b"alice/1 bob/1 generation 5";
 
 fn pair(config: SessionConfig, seed: u64) -> (Session, Session, StdRng) {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -25,7 +26,7 @@ fn pair(config: SessionConfig, seed: u64) -> (Session, Session, StdRng) {
 }
 
 fn snapshot(s: &Session) -> Vec<u8> {
-    s.pickle(&KEY, &mut StdRng::seed_from_u64(0))
+    s.pickle(&KEY, CTX, &mut StdRng::seed_from_u64(0)).unwrap()
 }
 
 fn kinds() -> [SessionConfig; 2] {
@@ -253,57 +254,82 @@ fn pickle_roundtrip_and_refusals() {
         let m0 = alice.encrypt(b"0", &mut rng).unwrap();
         let m1 = alice.encrypt(b"1", &mut rng).unwrap();
         bob.decrypt(&m1).unwrap();
-        let saved = bob.pickle(&KEY, &mut rng);
-        let mut restored = Session::from_pickle(&KEY, &saved).unwrap();
+        let saved = bob.pickle(&KEY, CTX, &mut rng).unwrap();
+        let mut restored = Session::from_pickle(&KEY, CTX, &saved).unwrap();
         assert_eq!(snapshot(&restored), snapshot(&bob));
         assert_eq!(restored.decrypt(&m0).unwrap(), b"0");
 
         assert_eq!(
-            Session::from_pickle(&PickleKey::new([0; 32]), &saved).unwrap_err(),
+            Session::from_pickle(&PickleKey::new([0; 32]), CTX, &saved).unwrap_err(),
             PickleError::WrongKeyOrCorrupted
         );
         assert_eq!(
-            Session::from_pickle(&KEY, &[]).unwrap_err(),
+            Session::from_pickle(&KEY, CTX, &[]).unwrap_err(),
             PickleError::UnknownVersion(0)
         );
         let mut v2 = saved.clone();
         v2[0] = 2;
         assert_eq!(
-            Session::from_pickle(&KEY, &v2).unwrap_err(),
+            Session::from_pickle(&KEY, CTX, &v2).unwrap_err(),
             PickleError::UnknownVersion(2)
         );
+        // Another object's tag (here an identity pickle's) is refused before decryption.
+        v2[0] = sotto_crypto::wire::IDENTITY_PICKLE;
         assert_eq!(
-            Session::from_pickle(&KEY, &saved[..32]).unwrap_err(),
+            Session::from_pickle(&KEY, CTX, &v2).unwrap_err(),
+            PickleError::UnknownVersion(sotto_crypto::wire::IDENTITY_PICKLE)
+        );
+        // PKL-03: another context (another owner, or an older generation) is refused.
+        assert_eq!(
+            Session::from_pickle(&KEY, b"alice/1 bob/1 generation 6", &saved).unwrap_err(),
+            PickleError::WrongKeyOrCorrupted
+        );
+        assert_eq!(
+            Session::from_pickle(&KEY, b"", &saved).unwrap_err(),
+            PickleError::WrongKeyOrCorrupted
+        );
+        // PKL-06
+        let long = vec![0u8; 65_536];
+        assert_eq!(
+            bob.pickle(&KEY, &long, &mut rng).unwrap_err(),
+            PickleError::ContextTooLong
+        );
+        assert_eq!(
+            Session::from_pickle(&KEY, &long, &saved).unwrap_err(),
+            PickleError::ContextTooLong
+        );
+        assert_eq!(
+            Session::from_pickle(&KEY, CTX, &saved[..32]).unwrap_err(),
             PickleError::Truncated
         );
         // PKL-05
         let mut huge = vec![PICKLE_VERSION; MAX_PICKLE_LEN + 1];
         assert_eq!(
-            Session::from_pickle(&KEY, &huge).unwrap_err(),
+            Session::from_pickle(&KEY, CTX, &huge).unwrap_err(),
             PickleError::TooLong
         );
         huge.truncate(MAX_PICKLE_LEN);
         assert_eq!(
-            Session::from_pickle(&KEY, &huge).unwrap_err(),
+            Session::from_pickle(&KEY, CTX, &huge).unwrap_err(),
             PickleError::WrongKeyOrCorrupted
         );
         for cut in [33, saved.len() - 1] {
             assert_eq!(
-                Session::from_pickle(&KEY, &saved[..cut]).unwrap_err(),
+                Session::from_pickle(&KEY, CTX, &saved[..cut]).unwrap_err(),
                 PickleError::WrongKeyOrCorrupted
             );
         }
         let mut trailing = saved.clone();
         trailing.push(0);
         assert_eq!(
-            Session::from_pickle(&KEY, &trailing).unwrap_err(),
+            Session::from_pickle(&KEY, CTX, &trailing).unwrap_err(),
             PickleError::WrongKeyOrCorrupted
         );
         for i in 0..saved.len() {
             let mut bad = saved.clone();
             bad[i] ^= 0x80;
             assert!(
-                Session::from_pickle(&KEY, &bad).is_err(),
+                Session::from_pickle(&KEY, CTX, &bad).is_err(),
                 "flipped byte {i} accepted"
             );
         }

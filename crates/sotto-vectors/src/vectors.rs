@@ -4,6 +4,7 @@
 
 pub mod handshake;
 pub mod handshake_negative;
+pub mod pickles;
 pub mod ratchet;
 pub mod ratchet_negative;
 
@@ -97,5 +98,8 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     let mut text = serde_json::to_string_pretty(&ratchet_negative::generate()?)?;
     text.push('\n');
     out.push(("ratchet-negative.json", text));
+    let mut text = serde_json::to_string_pretty(&pickles::generate()?)?;
+    text.push('\n');
+    out.push(("pickles.json", text));
     Ok(out)
 }

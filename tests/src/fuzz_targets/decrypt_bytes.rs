@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use sotto_crypto::x25519::KeyPair;
 use sotto_ratchet::{Message, Session, SessionConfig, SessionSecret};
 
-use super::{pickle_key, snapshot};
+use super::{PICKLE_CONTEXT, pickle_key, snapshot};
 
 /// A message of the fixed conversation.
 #[derive(Debug, Clone)]
@@ -54,7 +54,8 @@ pub fn decrypt_bytes(data: &[u8]) -> bool {
     };
     let mut accepted = false;
     for responder in responders() {
-        let mut bob = Session::from_pickle(&pickle_key(), &responder.pickle).expect("fixture");
+        let mut bob = Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, &responder.pickle)
+            .expect("fixture");
         let known = responder.known.iter().find(|k| k.bytes == data);
         match bob.decrypt(&message) {
             Ok(plaintext) => {

@@ -7,7 +7,7 @@
 //! | target | what it feeds | invariants |
 //! | --- | --- | --- |
 //! | [`message_decode`] | `Message::from_bytes` | no panic; an accepted input re-encodes to itself |
-//! | [`pickle_decode`] | `Session::from_pickle` (fixed key) | no panic; an accepted pickle re-pickles byte-identically |
+//! | [`pickle_decode`] | `Session::from_pickle` and `DeviceIdentity::from_pickle` (fixed key and context), on the input and on the input sealed as a state | no panic; an accepted pickle re-pickles byte-identically |
 //! | [`decrypt_bytes`] | `decrypt` on a live responder of each kind | only a real, undelivered message decrypts, to its plaintext; any failure leaves the session unchanged |
 //! | [`bundle_decode`] | `PrekeyBundle::from_bytes`, then `verify` and `initiate` | no panic; an accepted bundle re-encodes to itself; a verified one sets up a session |
 //! | [`initial_message`] | `InitialMessage::from_bytes`, then `respond` on a live prekey store | only a real initial message is accepted, once, to its plaintext; a refusal leaves the store unchanged |
@@ -41,6 +41,9 @@ pub use message_decode::message_decode;
 pub use pickle_decode::pickle_decode;
 pub use two_party::{Op, Party, Profile, Stats, encode_ops, two_party};
 
+/// The pickle context every target uses.
+pub const PICKLE_CONTEXT: &[u8] = b"sotto-tests fuzz";
+
 /// The pickle key every target uses.
 pub fn pickle_key() -> PickleKey {
     PickleKey::new([0x5a; 32])
@@ -49,5 +52,7 @@ pub fn pickle_key() -> PickleKey {
 /// The session's pickle under [`pickle_key`] with a generator seeded with 0: equal snapshots
 /// mean equal states.
 pub fn snapshot(session: &Session) -> Vec<u8> {
-    session.pickle(&pickle_key(), &mut StdRng::seed_from_u64(0))
+    session
+        .pickle(&pickle_key(), PICKLE_CONTEXT, &mut StdRng::seed_from_u64(0))
+        .expect("pickle")
 }

@@ -1,37 +1,95 @@
-//! Target `pickle_decode`: restoring a session from an encrypted pickle.
+//! Target `pickle_decode`: restoring a session or a device identity from an encrypted pickle.
 //!
-//! A pickle is authenticated (AEAD) under the pickle key, so mutated inputs stop at the
-//! version, length and authentication checks; the state decoder behind them is reached only
-//! by the valid pickles of the seed corpus. That is what this target can honestly cover
-//! without a test hook into the ratchet crate.
+//! A pickle is authenticated (AEAD) under the pickle key, so mutated pickles stop at the type
+//! tag, length and authentication checks. To reach the state decoders behind them, the target
+//! also seals the input itself as a state under the fixed key and context (the envelope is
+//! public in `sotto_crypto::pickle`), so every byte the fuzzer varies lands in the decoder.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use sotto_crypto::pickle::seal;
+use sotto_crypto::wire;
+use sotto_handshake::DeviceIdentity;
 use sotto_ratchet::Session;
 
-use super::{pickle_key, snapshot};
+use super::{PICKLE_CONTEXT, pickle_key, snapshot};
 
-/// Restores `data` with the fixed [`pickle_key`](super::pickle_key). An accepted pickle must
-/// re-pickle to the same state: pickling it again (with the snapshot generator, and with
-/// another generator) and restoring gives byte-identical snapshots. Returns whether `data`
-/// was accepted.
+/// Restores `data` as a session pickle and as a device-identity pickle, and restores `data`
+/// sealed as the plaintext state of each, all with the fixed [`pickle_key`](super::pickle_key)
+/// and [`PICKLE_CONTEXT`]. An accepted pickle must re-pickle to the same state: pickling it
+/// again (with the snapshot generator, and with another generator) and restoring gives
+/// byte-identical results. Returns whether any of the four was accepted.
 pub fn pickle_decode(data: &[u8]) -> bool {
-    let Ok(session) = Session::from_pickle(&pickle_key(), data) else {
+    let mut rng = StdRng::seed_from_u64(2);
+    let as_session_state = seal(
+        wire::SESSION_PICKLE,
+        &pickle_key(),
+        PICKLE_CONTEXT,
+        data,
+        &mut rng,
+    )
+    .expect("the context fits");
+    let as_identity_state = seal(
+        wire::IDENTITY_PICKLE,
+        &pickle_key(),
+        PICKLE_CONTEXT,
+        data,
+        &mut rng,
+    )
+    .expect("the context fits");
+    let sessions = [data, &as_session_state]
+        .iter()
+        .filter(|bytes| session_round_trip(bytes))
+        .count();
+    let identities = [data, &as_identity_state]
+        .iter()
+        .filter(|bytes| identity_round_trip(bytes))
+        .count();
+    sessions + identities > 0
+}
+
+fn session_round_trip(data: &[u8]) -> bool {
+    let Ok(session) = Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, data) else {
         return false;
     };
     let first = snapshot(&session);
-    let restored = Session::from_pickle(&pickle_key(), &first).expect("own pickle refused");
+    let restored =
+        Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, &first).expect("own pickle refused");
     assert_eq!(
         snapshot(&restored),
         first,
         "pickle round trip changed the state"
     );
-    let other = session.pickle(&pickle_key(), &mut StdRng::seed_from_u64(1));
-    let restored = Session::from_pickle(&pickle_key(), &other).expect("own pickle refused");
+    let other = session
+        .pickle(&pickle_key(), PICKLE_CONTEXT, &mut StdRng::seed_from_u64(1))
+        .expect("pickle");
+    let restored =
+        Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, &other).expect("own pickle refused");
     assert_eq!(
         snapshot(&restored),
         first,
         "the pickle nonce changed the state"
+    );
+    true
+}
+
+fn identity_round_trip(data: &[u8]) -> bool {
+    let Ok(identity) = DeviceIdentity::from_pickle(&pickle_key(), PICKLE_CONTEXT, data) else {
+        return false;
+    };
+    let again = identity
+        .pickle(&pickle_key(), PICKLE_CONTEXT, &mut StdRng::seed_from_u64(1))
+        .expect("pickle");
+    let restored = DeviceIdentity::from_pickle(&pickle_key(), PICKLE_CONTEXT, &again)
+        .expect("own pickle refused");
+    assert_eq!(
+        restored.public(),
+        identity.public(),
+        "identity round trip changed the keys"
+    );
+    assert_eq!(
+        restored.signing_key().expose_seed(),
+        identity.signing_key().expose_seed()
     );
     true
 }

@@ -16,7 +16,7 @@ use sotto_crypto::x25519::KeyPair;
 use sotto_ratchet::{EncryptError, Message, Session, SessionConfig, SessionSecret};
 
 use super::model::{Expect, Limits, Meta, PartyModel};
-use super::{pickle_key, snapshot};
+use super::{PICKLE_CONTEXT, pickle_key, snapshot};
 
 /// One of the two parties.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -462,8 +462,10 @@ impl World {
     fn save_restore(&mut self, party: Party) {
         let session = &self.sessions[party.index()];
         let before = snapshot(session);
-        let pickle = session.pickle(&pickle_key(), &mut self.rng);
-        let restored = Session::from_pickle(&pickle_key(), &pickle)
+        let pickle = session
+            .pickle(&pickle_key(), PICKLE_CONTEXT, &mut self.rng)
+            .expect("pickle");
+        let restored = Session::from_pickle(&pickle_key(), PICKLE_CONTEXT, &pickle)
             .unwrap_or_else(|e| panic!("{party:?}'s own pickle is refused: {e:?}"));
         assert_eq!(
             snapshot(&restored),

@@ -101,13 +101,13 @@ impl Responder<'_> {
         let identity = DeviceIdentity::generate(&mut self.rng);
         let (bundle, verified) = fetch(relay)?;
         prop_assert_eq!(
-            bundle.one_time_prekey().map(|k| k.id),
+            bundle.one_time_prekey().map(|k| k.id()),
             expected_one_time,
             "one-time prekey of bundle {}",
             index
         );
         prop_assert_eq!(
-            bundle.kem_prekey().map(|k| (k.kind, k.id)),
+            bundle.kem_prekey().map(|k| (k.kind(), k.id())),
             expected_kem,
             "ML-KEM prekey of bundle {}",
             index
@@ -122,8 +122,20 @@ impl Responder<'_> {
             }
         }
         let text = plaintext("initiator", index, 4);
-        let sent = initiate(&identity, &verified, &text, &self.config, &mut self.rng)
-            .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
+        let responder = self
+            .store
+            .identity()
+            .map_err(|e| fail(format!("store: {e:?}")))?
+            .public();
+        let sent = initiate(
+            &identity,
+            &verified,
+            &responder,
+            &text,
+            &self.config,
+            &mut self.rng,
+        )
+        .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
         prop_assert_eq!(sent.mode, mode_for(self.post_quantum));
         if sent.mode == Mode::X3dh {
             bump(&self.stats.x3dh);
@@ -149,7 +161,7 @@ impl Responder<'_> {
             self.store.kem_one_time_prekey_count(),
             self.store.seen_count(),
         );
-        let mut response = respond(&mut self.store, &message, &self.config)
+        let mut response = respond(&mut self.store, &message, &initiator.public, &self.config)
             .map_err(|e| fail(format!("initial message {}: {e:?}", initiator.index)))?;
         prop_assert_eq!(&response.plaintext, &initiator.plaintext);
         prop_assert_eq!(response.initiator, initiator.public);
@@ -169,7 +181,7 @@ impl Responder<'_> {
         );
         prop_assert_eq!(self.store.seen_count(), seen + 1);
         if let Some(id) = initiator.one_time {
-            prop_assert!(self.store.one_time_prekey(id).is_none());
+            prop_assert!(matches!(self.store.one_time_prekey(id), Ok(None)));
         }
         if let Some((kind, id)) = initiator.kem {
             prop_assert_eq!(
@@ -193,10 +205,10 @@ impl Responder<'_> {
     fn refuse_replay(&mut self, initiator: &Initiator) -> TestCaseResult {
         let message = decode_initial(&initiator.wire)?;
         let before = store_state(&self.store);
-        let result = respond(&mut self.store, &message, &self.config);
+        let result = respond(&mut self.store, &message, &initiator.public, &self.config);
         prop_assert_eq!(
             outcome(&result),
-            Err(HandshakeError::Replayed),
+            refused(&HandshakeError::Replayed),
             "replay of initial message {}",
             initiator.index
         );
@@ -231,7 +243,7 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
         post_quantum: case.post_quantum,
         store,
         rng,
-        last_resort: relay.kem_last_resort.as_ref().map(|k| k.id),
+        last_resort: relay.kem_last_resort.as_ref().map(|k| k.id()),
         stats,
     };
     prop_assert_eq!(
@@ -240,8 +252,8 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
     );
     prop_assert_eq!(responder.store.one_time_prekey_count(), n);
     prop_assert_eq!(responder.store.kem_one_time_prekey_count(), m);
-    let mut one_time_ids: BTreeSet<u32> = relay.one_time.iter().map(|k| k.id).collect();
-    let mut kem_ids: BTreeSet<u32> = relay.kem_one_time.iter().map(|k| k.id).collect();
+    let mut one_time_ids: BTreeSet<u32> = relay.one_time.iter().map(|k| k.id()).collect();
+    let mut kem_ids: BTreeSet<u32> = relay.kem_one_time.iter().map(|k| k.id()).collect();
     prop_assert_eq!(one_time_ids.len(), n);
     prop_assert_eq!(kem_ids.len(), m);
 
@@ -303,8 +315,8 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
     prop_assert_eq!(responder.store.kem_one_time_prekey_count(), m);
     let fresh: BTreeSet<u32> = new_one_time
         .iter()
-        .map(|k| k.id)
-        .chain(new_kem.iter().map(|k| k.id))
+        .map(|k| k.id())
+        .chain(new_kem.iter().map(|k| k.id()))
         .collect();
     prop_assert_eq!(fresh.len(), used_one_time + used_kem, "duplicate new ids");
     prop_assert!(
@@ -314,8 +326,8 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
     );
     relay.one_time.extend(new_one_time);
     relay.kem_one_time.extend(new_kem);
-    one_time_ids = relay.one_time.iter().map(|k| k.id).collect();
-    kem_ids = relay.kem_one_time.iter().map(|k| k.id).collect();
+    one_time_ids = relay.one_time.iter().map(|k| k.id()).collect();
+    kem_ids = relay.kem_one_time.iter().map(|k| k.id()).collect();
     // What the relay holds is exactly what the device holds unused.
     let published = responder
         .store
@@ -325,7 +337,7 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
         published
             .one_time
             .iter()
-            .map(|k| k.id)
+            .map(|k| k.id())
             .collect::<BTreeSet<_>>(),
         one_time_ids.clone()
     );
@@ -333,7 +345,7 @@ fn run_exhaustion(case: &Exhaustion, stats: &ExhaustionStats) -> TestCaseResult 
         published
             .kem_one_time
             .iter()
-            .map(|k| k.id)
+            .map(|k| k.id())
             .collect::<BTreeSet<_>>(),
         kem_ids.clone()
     );

@@ -138,9 +138,16 @@ fn post_quantum() -> impl Strategy<Value = PostQuantum> {
     prop_oneof![3 => Just(PostQuantum::Offered), 1 => Just(PostQuantum::Absent)]
 }
 
-/// Describes an outcome of `respond` without the session (which has no `PartialEq`).
-fn outcome(result: &Result<Response, HandshakeError>) -> Result<(), HandshakeError> {
-    result.as_ref().map(|_| ()).map_err(|e| *e)
+/// Describes an outcome of `respond` without the session (which has no `PartialEq`) and
+/// with the error as its `Debug` text (`HandshakeError` has no `PartialEq` either: its
+/// `Store` variant carries the store's cause).
+fn outcome(result: &Result<Response, HandshakeError>) -> Result<(), String> {
+    result.as_ref().map(|_| ()).map_err(|e| format!("{e:?}"))
+}
+
+/// The [`outcome`] of a refusal with `error`.
+fn refused(error: &HandshakeError) -> Result<(), String> {
+    Err(format!("{error:?}"))
 }
 
 fn small_policy() -> impl Strategy<Value = PrekeyPolicy> {

@@ -113,8 +113,8 @@ impl<'a> Rotating<'a> {
             .published()
             .ok_or_else(|| fail("nothing published".into()))?;
         let current = relay.signed_prekey;
-        prop_assert_eq!(current.timestamp, NOW);
-        prop_assert_eq!(current.post_quantum, case.policy.post_quantum);
+        prop_assert_eq!(current.timestamp(), NOW);
+        prop_assert_eq!(current.post_quantum(), case.policy.post_quantum);
         Ok(Self {
             config: HandshakeConfig::default(),
             policy: case.policy,
@@ -123,7 +123,7 @@ impl<'a> Rotating<'a> {
             rng,
             now: NOW,
             signed: vec![SignedModel {
-                id: current.id,
+                id: current.id(),
                 retire_at: None,
                 pruned: false,
                 generation: 0,
@@ -182,10 +182,22 @@ impl<'a> Rotating<'a> {
         self.initiators += 1;
         let identity = DeviceIdentity::generate(&mut self.rng);
         let (bundle, verified) = fetch(&mut self.relay)?;
-        prop_assert_eq!(bundle.signed_prekey().id, self.current());
+        prop_assert_eq!(bundle.signed_prekey().id(), self.current());
         let text = plaintext("initiator", index, 2);
-        let sent = initiate(&identity, &verified, &text, &self.config, &mut self.rng)
-            .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
+        let responder = self
+            .store
+            .identity()
+            .map_err(|e| fail(format!("store: {e:?}")))?
+            .public();
+        let sent = initiate(
+            &identity,
+            &verified,
+            &responder,
+            &text,
+            &self.config,
+            &mut self.rng,
+        )
+        .map_err(|e| fail(format!("initiator {index}: {e:?}")))?;
         prop_assert_eq!(sent.message.signed_prekey_id(), self.current());
         self.in_flight.push(InFlight {
             index,
@@ -193,7 +205,7 @@ impl<'a> Rotating<'a> {
             session: sent.session,
             wire: sent.message.to_bytes(),
             plaintext: text,
-            signed_prekey: bundle.signed_prekey().id,
+            signed_prekey: bundle.signed_prekey().id(),
             accepted: false,
         });
         Ok(())
@@ -206,12 +218,12 @@ impl<'a> Rotating<'a> {
             .current_signed_prekey()
             .ok_or_else(|| fail("no current signed prekey".into()))?;
         prop_assert!(
-            self.signed.iter().all(|s| s.id != current.id),
+            self.signed.iter().all(|s| s.id != current.id()),
             "rotation reused signed prekey id {}",
-            current.id
+            current.id()
         );
-        prop_assert_eq!(current.timestamp, self.now);
-        prop_assert_eq!(current.post_quantum, self.policy.post_quantum);
+        prop_assert_eq!(current.timestamp(), self.now);
+        prop_assert_eq!(current.post_quantum(), self.policy.post_quantum);
         let retire_at = self.now + self.policy.signed_prekey_grace;
         for s in &mut self.signed {
             s.generation += 1;
@@ -220,7 +232,7 @@ impl<'a> Rotating<'a> {
             replaced.retire_at = Some(retire_at);
         }
         self.signed.push(SignedModel {
-            id: current.id,
+            id: current.id(),
             retire_at: None,
             pruned: false,
             generation: 0,
@@ -237,8 +249,8 @@ impl<'a> Rotating<'a> {
             .ok_or_else(|| fail("nothing published".into()))?;
         if self.policy.post_quantum == PostQuantum::Offered {
             prop_assert_ne!(
-                published.kem_last_resort.as_ref().map(|k| k.id),
-                self.relay.kem_last_resort.as_ref().map(|k| k.id),
+                published.kem_last_resort.as_ref().map(|k| k.id()),
+                self.relay.kem_last_resort.as_ref().map(|k| k.id()),
                 "the last-resort ML-KEM prekey was not rotated"
             );
         }
@@ -268,7 +280,7 @@ impl<'a> Rotating<'a> {
     fn compare_with_model(&self) -> TestCaseResult {
         for s in &self.signed {
             prop_assert_eq!(
-                self.store.signed_prekey(s.id).is_some(),
+                matches!(self.store.signed_prekey(s.id), Ok(Some(_))),
                 !s.pruned,
                 "signed prekey {} at {} (model {:?})",
                 s.id,
@@ -277,7 +289,7 @@ impl<'a> Rotating<'a> {
             );
         }
         prop_assert_eq!(
-            self.store.current_signed_prekey().map(|s| s.id),
+            self.store.current_signed_prekey().map(|s| s.id()),
             Some(self.current())
         );
         let mut seen = 0;
@@ -293,15 +305,15 @@ impl<'a> Rotating<'a> {
     fn deliver(&mut self, message: &mut InFlight, replay: bool) -> TestCaseResult {
         let spk = self.model(message.signed_prekey)?.clone();
         let expected = if spk.pruned {
-            Err(HandshakeError::UnknownSignedPrekey(spk.id))
+            refused(&HandshakeError::UnknownSignedPrekey(spk.id))
         } else if message.accepted {
-            Err(HandshakeError::Replayed)
+            refused(&HandshakeError::Replayed)
         } else {
             Ok(())
         };
         let initial = decode_initial(&message.wire)?;
         let before = store_state(&self.store);
-        let result = respond(&mut self.store, &initial, &self.config);
+        let result = respond(&mut self.store, &initial, &message.public, &self.config);
         prop_assert_eq!(
             outcome(&result),
             expected,

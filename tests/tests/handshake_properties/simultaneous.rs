@@ -175,7 +175,13 @@ impl<'a> Pair<'a> {
         };
         let (store_a, mut rng_a) = new_store(case.seed ^ 0xa000_0000_0000_0001, case.policies[0]);
         let (store_b, mut rng_b) = new_store(case.seed ^ 0xb000_0000_0000_0002, case.policies[1]);
-        let (public_a, public_b) = (store_a.identity().public(), store_b.identity().public());
+        let identity_a = store_a
+            .identity()
+            .map_err(|e| fail(format!("A's store: {e:?}")))?;
+        let identity_b = store_b
+            .identity()
+            .map_err(|e| fail(format!("B's store: {e:?}")))?;
+        let (public_a, public_b) = (identity_a.public(), identity_b.public());
         let mut relay_a = store_a
             .published()
             .ok_or_else(|| fail("A publishes nothing".into()))?;
@@ -187,16 +193,18 @@ impl<'a> Pair<'a> {
         let (_, bundle_of_a) = fetch(&mut relay_a)?;
         let first = [plaintext("A", 0, 0), plaintext("B", 1, 0)];
         let from_a = initiate(
-            store_a.identity(),
+            &identity_a,
             &bundle_of_b,
+            &public_b,
             &first[0],
             &config,
             &mut rng_a,
         )
         .map_err(|e| fail(format!("A initiates: {e:?}")))?;
         let from_b = initiate(
-            store_b.identity(),
+            &identity_b,
             &bundle_of_a,
+            &public_a,
             &first[1],
             &config,
             &mut rng_b,
@@ -375,11 +383,11 @@ impl<'a> Pair<'a> {
         let message = decode_initial(&packet.wire)?;
         let receiver = &mut self.devices[to.index()];
         let before = store_state(&receiver.store);
-        let result = respond(&mut receiver.store, &message, &self.config);
+        let result = respond(&mut receiver.store, &message, &sender_public, &self.config);
         if replay {
             prop_assert_eq!(
                 outcome(&result),
-                Err(HandshakeError::Replayed),
+                refused(&HandshakeError::Replayed),
                 "{:?}'s initial message replayed to {:?}",
                 packet.from,
                 to

@@ -174,7 +174,10 @@ pub struct HandshakeVectors {
 }
 
 /// (name, seed, policy) of each case.
-pub const CASES: [(&str, u64, bool, u32, u32); 4] = [
+///
+/// The last case is protocol.md 7.7's decision: a device that publishes no ML-KEM prekeys
+/// ignores a one-time ML-KEM count (here 3) and draws, holds and publishes what `x3dh` would.
+pub const CASES: [(&str, u64, bool, u32, u32); 5] = [
     ("pqxdh", 0x5051_0001, true, 1, 1),
     (
         "pqxdh-last-resort-no-one-time-prekey",
@@ -185,6 +188,7 @@ pub const CASES: [(&str, u64, bool, u32, u32); 4] = [
     ),
     ("x3dh", 0x5833_0001, false, 1, 0),
     ("x3dh-no-one-time-prekey", 0x5833_0002, false, 0, 0),
+    ("x3dh-kem-one-time-count-ignored", 0x5833_0003, false, 1, 3),
 ];
 
 fn identity_vector(identity: &DeviceIdentity) -> IdentityVector {
@@ -201,43 +205,45 @@ fn signed_prekey_vector(
     store: &InMemoryPrekeyStore,
     spk: &SignedPrekey,
 ) -> Option<SignedPrekeyVector> {
-    let pair = store.signed_prekey(spk.id)?;
-    let identity = store.identity().agreement_key().public_key();
+    let pair = store.signed_prekey(spk.id()).ok()??;
+    let device = store.identity().ok()?;
+    let identity = device.agreement_key().public_key();
     Some(SignedPrekeyVector {
-        id: spk.id,
-        timestamp: spk.timestamp,
-        post_quantum: u8::from(spk.post_quantum == PostQuantum::Offered),
+        id: spk.id(),
+        timestamp: spk.timestamp(),
+        post_quantum: u8::from(spk.post_quantum() == PostQuantum::Offered),
         private: h(pair.key_pair.secret_key().expose()),
-        public: h(spk.public_key.as_bytes()),
+        public: h(spk.public_key().as_bytes()),
         signed_message: h(&SignedPrekey::signed_bytes(
             identity,
-            spk.id,
-            spk.timestamp,
-            spk.post_quantum,
-            &spk.public_key,
+            spk.id(),
+            spk.timestamp(),
+            spk.post_quantum(),
+            spk.public_key(),
         )),
-        signature: h(&spk.signature.to_bytes()),
+        signature: h(&spk.signature().to_bytes()),
     })
 }
 
 fn kem_prekey_vector(store: &InMemoryPrekeyStore, k: &KemPrekey) -> Option<KemPrekeyVector> {
-    let pair = store.kem_prekey(k.kind, k.id)?;
-    let identity = store.identity().agreement_key().public_key();
+    let pair = store.kem_prekey(k.kind(), k.id())?;
+    let device = store.identity().ok()?;
+    let identity = device.agreement_key().public_key();
     Some(KemPrekeyVector {
-        kind: match k.kind {
+        kind: match k.kind() {
             KemPrekeyKind::LastResort => 1,
             KemPrekeyKind::OneTime => 2,
         },
-        id: k.id,
+        id: k.id(),
         seed: h(pair.key_pair.expose_seed()),
-        public: h(k.public_key.as_bytes()),
+        public: h(k.public_key().as_bytes()),
         signed_message: h(&KemPrekey::signed_bytes(
             identity,
-            k.kind,
-            k.id,
-            &k.public_key,
+            k.kind(),
+            k.id(),
+            k.public_key(),
         )),
-        signature: h(&k.signature.to_bytes()),
+        signature: h(&k.signature().to_bytes()),
     })
 }
 
@@ -265,13 +271,14 @@ pub fn generate_case(
         .ok_or_else(|| err("signed prekey missing".into()))?;
     let one_time_prekey = match bundle.one_time_prekey() {
         Some(o) => Some(OneTimePrekeyVector {
-            id: o.id,
+            id: o.id(),
             private: h(store
-                .one_time_prekey(o.id)
+                .one_time_prekey(o.id())
+                .map_err(|e| err(e.to_string()))?
                 .ok_or_else(|| err("opk".into()))?
                 .secret_key()
                 .expose()),
-            public: h(o.public_key.as_bytes()),
+            public: h(o.public_key().as_bytes()),
         }),
         None => None,
     };
@@ -283,10 +290,19 @@ pub fn generate_case(
     let verified = bundle.verify().map_err(|e| err(e.to_string()))?;
     let config = HandshakeConfig::default();
     let first = format!("{name}: first message").into_bytes();
-    let (mut sent, trace) = initiate_with_trace(&alice, &verified, &first, &config, &mut alice_rng)
-        .map_err(|e| err(e.to_string()))?;
+    let bob = store.identity().map_err(|e| err(e.to_string()))?;
+    let (mut sent, trace) = initiate_with_trace(
+        &alice,
+        &verified,
+        &bob.public(),
+        &first,
+        &config,
+        &mut alice_rng,
+    )
+    .map_err(|e| err(e.to_string()))?;
     let (mut got, bob_trace) =
-        respond_with_trace(&mut store, &sent.message, &config).map_err(|e| err(e.to_string()))?;
+        respond_with_trace(&mut store, &sent.message, &alice.public(), &config)
+            .map_err(|e| err(e.to_string()))?;
     if got.plaintext != first || bob_trace.session_secret != trace.session_secret {
         return Err(err("the two sides disagree".into()));
     }
@@ -322,7 +338,7 @@ pub fn generate_case(
         alice_random_draws: draws.iter().map(|d| h(d)).collect(),
         bob_random_draws: bob_rng.draws().iter().map(|d| h(d)).collect(),
         alice: identity_vector(&alice),
-        bob: identity_vector(store.identity()),
+        bob: identity_vector(&bob),
         signed_prekey,
         one_time_prekey,
         kem_prekey,

@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 use sotto_handshake::{
-    DeviceIdentity, HandshakeConfig, InMemoryPrekeyStore, InitialMessage, PrekeyBundle, respond,
+    DEVICE_IDENTITY_KEY_LEN, DeviceIdentity, DeviceIdentityKey, HandshakeConfig,
+    InMemoryPrekeyStore, InitialMessage, PrekeyBundle, respond,
 };
 
 use super::handshake::{HandshakeCase, HandshakeVectors, NOW};
@@ -43,6 +44,10 @@ pub struct HandshakeNegativeCase {
     pub accepted_first: bool,
     /// `respond` only: whether the responder requires post-quantum setup (HS-06).
     pub require_post_quantum: bool,
+    /// `respond` only: the initiator identity (64 bytes, hex) the responder expects (HS-11);
+    /// absent for the other operations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_initiator: Option<String>,
     /// The input bytes (hex).
     pub input: String,
     /// The refusal, as `Type::Variant` of this implementation's errors.
@@ -88,6 +93,11 @@ pub fn run_case(
                 .find(|c| c.name == case.store)
                 .ok_or_else(|| format!("no handshake.json case {}", case.store))?;
             let mut store = responder_store(source)?;
+            let expected = identity_key(
+                case.expected_initiator
+                    .as_deref()
+                    .ok_or("a respond case without expected_initiator")?,
+            )?;
             let config = HandshakeConfig {
                 require_post_quantum: case.require_post_quantum,
                 ..HandshakeConfig::default()
@@ -95,12 +105,13 @@ pub fn run_case(
             if case.accepted_first {
                 let own = hex::decode(&source.initial_message).map_err(|e| e.to_string())?;
                 let own = InitialMessage::from_bytes(&own).map_err(|e| e.to_string())?;
-                let _accepted = respond(&mut store, &own, &HandshakeConfig::default())
+                let alice = identity_key(&source.alice.encoded)?;
+                let _accepted = respond(&mut store, &own, &alice, &HandshakeConfig::default())
                     .map_err(|e| format!("own initial message: {e}"))?;
             }
             let message = InitialMessage::from_bytes(&input).map_err(|e| format!("decode: {e}"))?;
             let before = format!("{store:?}");
-            let result = respond(&mut store, &message, &config);
+            let result = respond(&mut store, &message, &expected, &config);
             if format!("{store:?}") != before {
                 return Err("store changed".into());
             }
@@ -108,6 +119,15 @@ pub fn run_case(
         }
         other => Err(format!("unknown operation {other}")),
     }
+}
+
+/// A device identity from its 64-byte encoding in hex.
+fn identity_key(text: &str) -> Result<DeviceIdentityKey, String> {
+    let bytes: [u8; DEVICE_IDENTITY_KEY_LEN] = hex::decode(text)
+        .map_err(|e| e.to_string())?
+        .try_into()
+        .map_err(|_| "an identity is 64 bytes".to_string())?;
+    DeviceIdentityKey::from_bytes(&bytes).map_err(|e| e.to_string())
 }
 
 /// Offsets in a bundle (protocol.md 7.2).
@@ -140,6 +160,8 @@ struct Run<'s> {
     store: &'s str,
     accepted_first: bool,
     require_post_quantum: bool,
+    /// `respond`: the initiator identity expected (hex); `None`: the store's case's `alice`.
+    expected_initiator: Option<&'s str>,
 }
 
 impl<'s> Run<'s> {
@@ -149,6 +171,7 @@ impl<'s> Run<'s> {
             store,
             accepted_first: false,
             require_post_quantum: false,
+            expected_initiator: None,
         }
     }
 }
@@ -180,6 +203,11 @@ impl Builder<'_> {
         input: &[u8],
         expected_error: &str,
     ) -> Result<(), VectorError> {
+        let expected_initiator = match (run.operation, run.expected_initiator) {
+            ("respond", Some(expected)) => Some(expected.to_string()),
+            ("respond", None) => Some(self.case(run.store)?.alice.encoded.clone()),
+            _ => None,
+        };
         let case = HandshakeNegativeCase {
             id: self.cases.len() + 1,
             validation_id: validation_id.into(),
@@ -188,6 +216,7 @@ impl Builder<'_> {
             store: run.store.into(),
             accepted_first: run.accepted_first,
             require_post_quantum: run.require_post_quantum,
+            expected_initiator,
             input: h(input),
             expected_error: expected_error.into(),
             state_unchanged: true,
@@ -204,6 +233,29 @@ impl Builder<'_> {
         self.cases.push(case);
         Ok(())
     }
+}
+
+/// Every canonical X25519 public key other than `key` that gives the same Diffie-Hellman
+/// output as `key` under every (clamped) private key: the u-coordinates of `P + T` for both
+/// Edwards points `P` above `u` and the eight points `T` of the 8-torsion, kept when below p.
+pub fn canonical_twins(key: &[u8; 32]) -> Vec<[u8; 32]> {
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+
+    let mut twins: Vec<[u8; 32]> = Vec::new();
+    for sign in [0, 1] {
+        let Some(p) = MontgomeryPoint(*key).to_edwards(sign) else {
+            continue;
+        };
+        for t in &EIGHT_TORSION {
+            let twin = (p + t).to_montgomery().to_bytes();
+            let canonical = sotto_crypto::x25519::PublicKey::from_bytes(twin).is_canonical();
+            if canonical && twin != *key && !twins.contains(&twin) {
+                twins.push(twin);
+            }
+        }
+    }
+    twins
 }
 
 /// The X25519 encoding of u = p = 2^255 - 19: not canonical.
@@ -237,24 +289,46 @@ pub fn generate(vectors: &HandshakeVectors) -> Result<HandshakeNegativeVectors, 
         &[],
         "DecodeError::UnknownVersion",
     )?;
-    let mut v2 = pq_bundle.clone();
-    v2[0] = 0x02;
-    b.push(
-        "HS-01",
-        "bundle of version 0x02",
-        decode_bundle,
-        &v2,
-        "DecodeError::UnknownVersion",
-    )?;
-    let mut v0 = pq_initial.clone();
-    v0[0] = 0x00;
-    b.push(
-        "HS-01",
-        "initial message of version 0x00",
-        decode_initial,
-        &v0,
-        "DecodeError::UnknownVersion",
-    )?;
+    for (tag, what) in [
+        (0x01, "the unversioned bundle byte 0x01 (format version 0)"),
+        (
+            sotto_crypto::wire::INITIAL_MESSAGE,
+            "an initial message's tag 0x13",
+        ),
+        (0x24, "tag 0x24 (format version 2)"),
+    ] {
+        let mut retagged = pq_bundle.clone();
+        retagged[0] = tag;
+        b.push(
+            "HS-01",
+            &format!("bundle whose first byte is {what}"),
+            decode_bundle,
+            &retagged,
+            "DecodeError::UnknownVersion",
+        )?;
+    }
+    for (tag, what) in [
+        (0x00, "0x00"),
+        (
+            0x01,
+            "the unversioned initial-message byte 0x01 (format version 0)",
+        ),
+        (sotto_crypto::wire::PREKEY_BUNDLE, "a bundle's tag 0x14"),
+        (
+            sotto_crypto::wire::STANDARD_MESSAGE,
+            "a standard message's tag 0x11",
+        ),
+    ] {
+        let mut retagged = pq_initial.clone();
+        retagged[0] = tag;
+        b.push(
+            "HS-01",
+            &format!("initial message whose first byte is {what}"),
+            decode_initial,
+            &retagged,
+            "DecodeError::UnknownVersion",
+        )?;
+    }
     b.push(
         "HS-02",
         "bundle without its last byte",
@@ -461,6 +535,44 @@ pub fn generate(vectors: &HandshakeVectors) -> Result<HandshakeNegativeVectors, 
         &pq_initial,
         "HandshakeError::Replayed",
     )?;
+    // HS-09 and X25519 twins (protocol.md section 1): the replay with EK_a replaced by each
+    // canonical twin derives the same secret and must still be refused as a replay.
+    for (name, message) in [
+        ("x3dh", &x3dh_initial),
+        ("x3dh-no-one-time-prekey", &x3dh_no_opk_initial),
+        ("pqxdh-last-resort-no-one-time-prekey", &lr_initial),
+    ] {
+        let replay = Run {
+            accepted_first: true,
+            ..Run::on("respond", name)
+        };
+        let mut ek = [0u8; 32];
+        ek.copy_from_slice(&message[initial_at::EPHEMERAL_KEY]);
+        let twins = canonical_twins(&ek);
+        if twins.is_empty() {
+            return Err(script_error(
+                0,
+                format!("{name}: EK_a has no canonical twin"),
+            ));
+        }
+        for (i, twin) in twins.iter().enumerate() {
+            let mut replayed = message.clone();
+            replayed[initial_at::EPHEMERAL_KEY].copy_from_slice(twin);
+            b.push(
+                "HS-09",
+                &format!(
+                    "the {name} initial message delivered a second time with EK_a replaced by \
+                     its canonical X25519 twin {} of {} (u-coordinate of P + T, T in the \
+                     8-torsion: the same DH outputs)",
+                    i + 1,
+                    twins.len()
+                ),
+                replay,
+                &replayed,
+                "HandshakeError::Replayed",
+            )?;
+        }
+    }
     let mut body = pq_initial.clone();
     let last = body.len() - 1;
     body[last] ^= 0x01;
@@ -471,6 +583,42 @@ pub fn generate(vectors: &HandshakeVectors) -> Result<HandshakeNegativeVectors, 
         &body,
         "HandshakeError::Decryption",
     )?;
+    // HS-11: the responder expects another device than the one the message names: a
+    // different device, and identities that differ from the sender's in one half only.
+    let sender = b.case("pqxdh")?.alice.encoded.clone();
+    let other = b.case("x3dh")?.alice.encoded.clone();
+    if sender == other {
+        return Err(script_error(0, "two cases share an initiator identity"));
+    }
+    // The encoding is signing_key[32] || identity_key[32]: 64 hex digits each.
+    let other_signing = format!("{}{}", &other[..64], &sender[64..]);
+    let other_agreement = format!("{}{}", &sender[..64], &other[64..]);
+    for (comment, expected) in [
+        (
+            "the pqxdh initial message to a responder that expects another device (the x3dh case's initiator)",
+            &other,
+        ),
+        (
+            "the pqxdh initial message to a responder that expects an identity differing only in its Ed25519 half",
+            &other_signing,
+        ),
+        (
+            "the pqxdh initial message to a responder that expects an identity differing only in its X25519 half",
+            &other_agreement,
+        ),
+    ] {
+        let run = Run {
+            expected_initiator: Some(expected),
+            ..respond_pq
+        };
+        b.push(
+            "HS-11",
+            comment,
+            run,
+            &pq_initial,
+            "HandshakeError::UnexpectedIdentity",
+        )?;
+    }
 
     Ok(HandshakeNegativeVectors {
         description: "Inputs Sotto's session setup must refuse (docs/protocol.md section 7.9): \

@@ -84,8 +84,12 @@ pub struct PickleVector {
     pub party: Party,
     /// `start` (right after the sessions were created) or `end` (after the script).
     pub at: String,
-    /// The pickle key.
+    /// The pickle key (each vector file has its own, so no key and salt repeat across files).
     pub pickle_key: String,
+    /// The caller's context the pickle is bound to (hex of an ASCII string).
+    pub pickle_context: String,
+    /// The pickle's AEAD associated data: `0x15 || u16be(len(context)) || context`.
+    pub pickle_associated_data: String,
     /// The plaintext state inside the pickle.
     pub state: String,
     /// The encrypted pickle (its salt is the party's last random draw).
@@ -137,8 +141,11 @@ pub const SHARED_SECRET: [u8; 32] = {
 };
 /// The associated data of the vectors.
 pub const ASSOCIATED_DATA: &[u8] = b"Sotto/1 vectors: alice identity || bob identity";
-/// The pickle key of the vectors.
+/// The pickle key of the standard-kind file.
 pub const PICKLE_KEY: [u8; 32] = [0x70; 32];
+/// The pickle key of the header-encryption file (both files draw the same salts, so they must
+/// not share a key).
+pub const PICKLE_KEY_HE: [u8; 32] = [0x72; 32];
 /// Seeds of the parties' generators (any seed works: the draws are in the file).
 pub const SEEDS: (u64, u64) = (0xa11ce, 0xb0b);
 
@@ -209,15 +216,15 @@ fn message_vector(
         .unwrap_or_default();
     let public = trace
         .header
-        .map(|h| h.ratchet_key.to_bytes())
+        .map(|h| h.ratchet_key().to_bytes())
         .unwrap_or_default();
     MessageVector {
         index,
         sender,
         ratchet_private_key: h(&trace.ratchet_private_key.unwrap_or_default()),
         ratchet_public_key: h(&public),
-        previous_chain_length: trace.header.map_or(0, |h| h.previous_chain_length),
-        message_number: trace.header.map_or(0, |h| h.message_number),
+        previous_chain_length: trace.header.map_or(0, |h| h.previous_chain_length()),
+        message_number: trace.header.map_or(0, |h| h.message_number()),
         header: h(&header),
         root_key: h(&trace.root_key.unwrap_or_default()),
         chain_key: h(&trace.chain_key.unwrap_or_default()),
@@ -236,18 +243,36 @@ fn message_vector(
 }
 
 fn pickle_vector(
+    (key, kind): (&[u8; 32], &str),
     party: Party,
     at: &str,
     session: &Session,
     rng: &mut RecordingRng,
-) -> PickleVector {
-    PickleVector {
+) -> Result<PickleVector, VectorError> {
+    let owner = match party {
+        Party::Alice => "alice",
+        Party::Bob => "bob",
+    };
+    let context = format!("Sotto/1 vectors {kind} {owner} {at}");
+    let mut ad = vec![sotto_ratchet::PICKLE_VERSION];
+    ad.extend_from_slice(
+        &u16::try_from(context.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes(),
+    );
+    ad.extend_from_slice(context.as_bytes());
+    let pickle = session
+        .pickle(&PickleKey::new(*key), context.as_bytes(), rng)
+        .map_err(|e| script_error(0, e))?;
+    Ok(PickleVector {
         party,
         at: at.to_string(),
-        pickle_key: h(&PICKLE_KEY),
+        pickle_key: h(key),
+        pickle_context: h(context.as_bytes()),
+        pickle_associated_data: h(&ad),
         state: h(&session.pickle_state()),
-        pickle: h(&session.pickle(&PickleKey::new(PICKLE_KEY), rng)),
-    }
+        pickle: h(&pickle),
+    })
 }
 
 /// Runs the script for one session kind and records everything.
@@ -279,9 +304,13 @@ pub fn generate(kind: SessionKind) -> Result<RatchetVectors, VectorError> {
 
     // Pickles of the two fresh sessions: the initiator holds a peer key but no receiving
     // chain, the responder holds neither chain.
+    let key = match kind {
+        SessionKind::Standard => (&PICKLE_KEY, "standard"),
+        SessionKind::HeaderEncrypted => (&PICKLE_KEY_HE, "header-encrypted"),
+    };
     let mut pickles = vec![
-        pickle_vector(Party::Alice, "start", &alice, &mut alice_rng),
-        pickle_vector(Party::Bob, "start", &bob, &mut bob_rng),
+        pickle_vector(key, Party::Alice, "start", &alice, &mut alice_rng)?,
+        pickle_vector(key, Party::Bob, "start", &bob, &mut bob_rng)?,
     ];
     let mut events = Vec::new();
     let mut messages: Vec<(Party, Vec<u8>, Message)> = Vec::new();
@@ -322,8 +351,14 @@ pub fn generate(kind: SessionKind) -> Result<RatchetVectors, VectorError> {
             }
         }
     }
-    pickles.push(pickle_vector(Party::Alice, "end", &alice, &mut alice_rng));
-    pickles.push(pickle_vector(Party::Bob, "end", &bob, &mut bob_rng));
+    pickles.push(pickle_vector(
+        key,
+        Party::Alice,
+        "end",
+        &alice,
+        &mut alice_rng,
+    )?);
+    pickles.push(pickle_vector(key, Party::Bob, "end", &bob, &mut bob_rng)?);
     let (kind_name, description) = match kind {
         SessionKind::Standard => (
             "standard",

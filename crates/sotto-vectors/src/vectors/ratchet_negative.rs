@@ -10,7 +10,7 @@ use sotto_crypto::x25519::KeyPair;
 use sotto_crypto::{aead, kdf, labels};
 use sotto_ratchet::{
     MAX_PICKLE_LEN, MAX_PLAINTEXT_LEN, Message, PICKLE_SALT_LEN, PICKLE_VERSION, PickleKey,
-    Session, SessionConfig, SessionSecret,
+    Session, SessionConfig, SessionSecret, VERSION_HEADER_ENCRYPTED, VERSION_STANDARD,
 };
 
 use super::{VectorError, h, script_error};
@@ -20,8 +20,13 @@ use crate::rng::RecordingRng;
 pub const SHARED_SECRET: [u8; 32] = [0x42; 32];
 /// The session associated data of every case.
 pub const ASSOCIATED_DATA: &[u8] = b"Sotto negative vectors";
-/// The key every `state` pickle is encrypted under.
-pub const PICKLE_KEY: [u8; 32] = [0x70; 32];
+/// The key every `state` pickle of this file is encrypted under (no other vector file uses it).
+pub const PICKLE_KEY: [u8; 32] = [0x74; 32];
+/// The context every pickle of this file is bound to: the current generation of the caller's
+/// counter is 2.
+pub const PICKLE_CONTEXT: &[u8] = b"Sotto/1 negative vectors: alice bob generation 2";
+/// The context of the same sessions one generation earlier (a rollback).
+pub const PREVIOUS_PICKLE_CONTEXT: &[u8] = b"Sotto/1 negative vectors: alice bob generation 1";
 
 /// The file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +35,8 @@ pub struct RatchetNegativeVectors {
     pub description: String,
     /// The key every pickle in the file is encrypted under (hex).
     pub pickle_key: String,
+    /// The context every `state` and `unpickle` input is restored with (hex of ASCII).
+    pub pickle_context: String,
     /// The cases.
     pub cases: Vec<NegativeCase>,
 }
@@ -44,8 +51,9 @@ pub struct NegativeCase {
     /// What the case is.
     pub comment: String,
     /// `decode` (Message::from_bytes), `decrypt` (restore `state`, decode `input`, decrypt),
-    /// `encrypt` (restore `state`, encrypt `input` as plaintext), `unpickle` (restore `input`)
-    /// or `create_responder` (create a responder session whose associated data is `input`).
+    /// `encrypt` (restore `state`, encrypt `input` as plaintext), `unpickle` (restore `input`),
+    /// `pickle` (restore `state`, pickle it with `input` as the context) or `create_responder`
+    /// (create a responder session whose associated data is `input`).
     pub operation: String,
     /// The session before, as a pickle under `pickle_key` (hex); empty when the operation has
     /// no state.
@@ -95,19 +103,32 @@ pub fn refusal<T, E: Debug>(
 
 /// Runs one case against this implementation: the error name it produced, or a description of
 /// what went wrong (accepted, or the state changed).
-pub fn run_case(case: &NegativeCase, pickle_key: &PickleKey) -> Result<String, String> {
+pub fn run_case(
+    case: &NegativeCase,
+    pickle_key: &PickleKey,
+    context: &[u8],
+) -> Result<String, String> {
     let input = case.input_bytes().map_err(|e| e.to_string())?;
     let restore = || {
         let state = hex::decode(&case.state).map_err(|e| e.to_string())?;
-        Session::from_pickle(pickle_key, &state).map_err(|e| format!("state: {e}"))
+        Session::from_pickle(pickle_key, context, &state).map_err(|e| format!("state: {e}"))
     };
     match case.operation.as_str() {
         "decode" => refusal(Message::from_bytes(&input), "DecodeError", "decoded"),
         "unpickle" => refusal(
-            Session::from_pickle(pickle_key, &input),
+            Session::from_pickle(pickle_key, context, &input),
             "PickleError",
             "restored",
         ),
+        "pickle" => {
+            let session = restore()?;
+            let before = session.pickle_state();
+            let result = session.pickle(pickle_key, &input, &mut RecordingRng::new(3));
+            if session.pickle_state() != before {
+                return Err("state changed".into());
+            }
+            refusal(result, "PickleError", "pickled")
+        }
         "create_responder" => {
             let pair = KeyPair::generate(&mut RecordingRng::new(1));
             let created = Session::responder(
@@ -186,12 +207,18 @@ impl Builder {
 
     /// An independent copy of `session` (through a pickle), to check a companion positive case.
     fn copy(&mut self, session: &Session, step: usize) -> Result<Session, VectorError> {
-        let pickle = session.pickle(&self.key, &mut self.rng);
-        Session::from_pickle(&self.key, &pickle).map_err(|e| script_error(step, e))
+        let pickle = self.pickle(session, PICKLE_CONTEXT)?;
+        Session::from_pickle(&self.key, PICKLE_CONTEXT, &pickle).map_err(|e| script_error(step, e))
     }
 
-    fn state(&mut self, session: &Session) -> String {
-        h(&session.pickle(&self.key, &mut self.rng))
+    fn pickle(&mut self, session: &Session, context: &[u8]) -> Result<Vec<u8>, VectorError> {
+        session
+            .pickle(&self.key, context, &mut self.rng)
+            .map_err(|e| script_error(0, e))
+    }
+
+    fn state(&mut self, session: &Session) -> Result<String, VectorError> {
+        Ok(h(&self.pickle(session, PICKLE_CONTEXT)?))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -217,7 +244,7 @@ impl Builder {
             state_unchanged: true,
         };
         // The case must hold for this implementation before it is published.
-        match run_case(&case, &self.key) {
+        match run_case(&case, &self.key, PICKLE_CONTEXT) {
             Ok(got) if got == expected_error => {}
             other => {
                 return Err(script_error(
@@ -238,7 +265,7 @@ impl Builder {
         input: &[u8],
         expected_error: &str,
     ) -> Result<(), VectorError> {
-        let state = self.state(session);
+        let state = self.state(session)?;
         self.push(
             validation_id,
             comment,
@@ -280,30 +307,46 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         0,
         "DecodeError::UnknownVersion",
     )?;
-    b.push(
-        "RAT-01",
-        "version 0x00",
-        "decode",
-        String::new(),
-        &[0x00; 57],
-        0,
-        "DecodeError::UnknownVersion",
-    )?;
-    b.push(
-        "RAT-01",
-        "version 0x03",
-        "decode",
-        String::new(),
-        &[0x03; 89],
-        0,
-        "DecodeError::UnknownVersion",
-    )?;
+    for (tag, len, what) in [
+        (0x00, 57, "first byte 0x00"),
+        (
+            0x01,
+            57,
+            "the unversioned standard-message byte 0x01 (format version 0)",
+        ),
+        (
+            0x02,
+            89,
+            "the unversioned header-encryption byte 0x02 (format version 0)",
+        ),
+        (
+            sotto_crypto::wire::INITIAL_MESSAGE,
+            89,
+            "an initial message's tag 0x13",
+        ),
+        (
+            sotto_crypto::wire::SESSION_PICKLE,
+            89,
+            "a session pickle's tag 0x15",
+        ),
+        (0x21, 89, "tag 0x21 (format version 2)"),
+    ] {
+        b.push(
+            "RAT-01",
+            &format!("{what}, then zero bytes"),
+            "decode",
+            String::new(),
+            &[tag],
+            len,
+            "DecodeError::UnknownVersion",
+        )?;
+    }
     b.push(
         "RAT-02",
         "standard message of 56 bytes",
         "decode",
         String::new(),
-        &[0x01],
+        &[VERSION_STANDARD],
         56,
         "DecodeError::Truncated",
     )?;
@@ -312,7 +355,7 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         "header-encrypted message of 88 bytes",
         "decode",
         String::new(),
-        &[0x02],
+        &[VERSION_HEADER_ENCRYPTED],
         88,
         "DecodeError::Truncated",
     )?;
@@ -321,7 +364,7 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         "standard message one byte over 2^24 + 57",
         "decode",
         String::new(),
-        &[0x01],
+        &[VERSION_STANDARD],
         MAX_PLAINTEXT_LEN + 58,
         "DecodeError::TooLong",
     )?;
@@ -330,7 +373,7 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         "header-encrypted message one byte over 2^24 + 89",
         "decode",
         String::new(),
-        &[0x02],
+        &[VERSION_HEADER_ENCRYPTED],
         MAX_PLAINTEXT_LEN + 90,
         "DecodeError::TooLong",
     )?;
@@ -366,6 +409,32 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         &renumbered,
         "DecryptError::Authentication",
     )?;
+    // X25519 twins of the header's ratchet key (protocol.md section 1): same DH outputs,
+    // other bytes. A replay of message 0 and the undelivered message 1 with a twin key take
+    // the new-chain path and fail authentication (the header bytes are in the body's AD).
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&sent[0][RATCHET_KEY]);
+    let twins = super::handshake_negative::canonical_twins(&key);
+    if twins.is_empty() {
+        return Err(script_error(0, "the ratchet key has no canonical twin"));
+    }
+    for (i, twin) in twins.iter().enumerate() {
+        for (n, what) in [(0, "message 0 delivered again"), (1, "message 1")] {
+            let mut twinned = sent[n].clone();
+            twinned[RATCHET_KEY].copy_from_slice(twin);
+            b.decrypt(
+                "RAT-08",
+                &format!(
+                    "{what} with its ratchet key replaced by its canonical X25519 twin {} of {}",
+                    i + 1,
+                    twins.len()
+                ),
+                &p.bob,
+                &twinned,
+                "DecryptError::Authentication",
+            )?;
+        }
+    }
     let mut zero_key = sent[1].clone();
     zero_key[RATCHET_KEY].fill(0);
     b.decrypt("RAT-05", "message 1 with its ratchet key replaced by the all-zero (small-order) key: DH output all zero", &p.bob, &zero_key, "DecryptError::NonContributory")?;
@@ -457,7 +526,7 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         "SessionError::AssociatedDataTooLong",
     )?;
     let p = b.pair(SessionConfig::standard())?;
-    let fresh_bob = b.state(&p.bob);
+    let fresh_bob = b.state(&p.bob)?;
     b.push(
         "RAT-14",
         "the responder encrypts before it has received a message",
@@ -468,22 +537,34 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         "EncryptError::NoPeerRatchetKey",
     )?;
 
-    // Pickles (PKL-01..05).
-    let valid = p.alice.pickle(&b.key, &mut b.rng);
-    let mut wrong_version = valid.clone();
-    wrong_version[0] = 0x02;
+    // Pickles (PKL-01..06).
+    let valid = b.pickle(&p.alice, PICKLE_CONTEXT)?;
+    for (tag, what) in [
+        (0x01, "the version-0 session pickle tag 0x01"),
+        (
+            sotto_crypto::wire::IDENTITY_PICKLE,
+            "an identity pickle's tag 0x16",
+        ),
+        (
+            sotto_crypto::wire::STANDARD_MESSAGE,
+            "a standard message's tag 0x11",
+        ),
+    ] {
+        let mut retagged = valid.clone();
+        retagged[0] = tag;
+        b.push(
+            "PKL-01",
+            &format!("valid session pickle with its first byte replaced by {what}"),
+            "unpickle",
+            String::new(),
+            &retagged,
+            0,
+            "PickleError::UnknownVersion",
+        )?;
+    }
     b.push(
         "PKL-01",
-        "pickle of version 0x02",
-        "unpickle",
-        String::new(),
-        &wrong_version,
-        0,
-        "PickleError::UnknownVersion",
-    )?;
-    b.push(
-        "PKL-01",
-        "empty pickle (version 0)",
+        "empty pickle",
         "unpickle",
         String::new(),
         &[],
@@ -492,7 +573,7 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
     )?;
     b.push(
         "PKL-02",
-        "pickle of 32 bytes",
+        "pickle of 32 bytes (the envelope alone is 33)",
         "unpickle",
         String::new(),
         &[PICKLE_VERSION],
@@ -512,19 +593,49 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         0,
         "PickleError::WrongKeyOrCorrupted",
     )?;
-    let other_key = p.alice.pickle(&PickleKey::new([0x71; 32]), &mut b.rng);
+    let other_key = p
+        .alice
+        .pickle(&PickleKey::new([0x75; 32]), PICKLE_CONTEXT, &mut b.rng)
+        .map_err(|e| script_error(0, e))?;
     b.push(
         "PKL-03",
-        "pickle made under the key 0x71 x 32",
+        "pickle made under the key 0x75 x 32",
         "unpickle",
         String::new(),
         &other_key,
         0,
         "PickleError::WrongKeyOrCorrupted",
     )?;
+    let rolled_back = b.pickle(&p.alice, PREVIOUS_PICKLE_CONTEXT)?;
+    b.push(
+        "PKL-03",
+        "rollback: the same session pickled under the previous generation's context \
+         (\"... generation 1\"), restored with the file's (\"... generation 2\")",
+        "unpickle",
+        String::new(),
+        &rolled_back,
+        0,
+        "PickleError::WrongKeyOrCorrupted",
+    )?;
+    let swapped = b.pickle(&p.bob, b"Sotto/1 negative vectors: bob alice generation 2")?;
+    b.push(
+        "PKL-03",
+        "swap: another session's pickle (bound to \"bob alice generation 2\"), restored with \
+         the file's context",
+        "unpickle",
+        String::new(),
+        &swapped,
+        0,
+        "PickleError::WrongKeyOrCorrupted",
+    )?;
     let mut state = p.alice.pickle_state();
     state.push(0x00);
-    let trailing = seal_pickle(&PICKLE_KEY, &[0x5a; PICKLE_SALT_LEN], &state);
+    let trailing = seal_pickle(
+        &PICKLE_KEY,
+        &[0x5a; PICKLE_SALT_LEN],
+        PICKLE_CONTEXT,
+        &state,
+    );
     b.push(
         "PKL-04",
         "a valid state with one trailing byte, encrypted correctly (salt 0x5a x 16)",
@@ -543,6 +654,16 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
         MAX_PICKLE_LEN + 1,
         "PickleError::TooLong",
     )?;
+    let state = b.state(&p.alice)?;
+    b.push(
+        "PKL-06",
+        "pickling with a context of 65536 zero bytes (the length prefix is a u16)",
+        "pickle",
+        state,
+        &[],
+        65_536,
+        "PickleError::ContextTooLong",
+    )?;
 
     Ok(RatchetNegativeVectors {
         description: "Inputs a Sotto ratchet must refuse (docs/protocol.md section 6): for each, \
@@ -550,21 +671,34 @@ pub fn generate() -> Result<RatchetNegativeVectors, VectorError> {
                       promise that the session is unchanged."
             .into(),
         pickle_key: h(&PICKLE_KEY),
+        pickle_context: h(PICKLE_CONTEXT),
         cases: b.cases,
     })
 }
 
-/// Section 4's pickle encryption, written out from the spec, to seal a malformed state.
-fn seal_pickle(key: &[u8; 32], salt: &[u8; PICKLE_SALT_LEN], state: &[u8]) -> Vec<u8> {
+/// Section 5's pickle encryption, written out from the spec, to seal a malformed state.
+fn seal_pickle(
+    key: &[u8; 32],
+    salt: &[u8; PICKLE_SALT_LEN],
+    context: &[u8],
+    state: &[u8],
+) -> Vec<u8> {
     let okm = kdf::hkdf_sha256::<44>(Some(salt), key, labels::PICKLE_KEYS);
     let mut aead_key = sotto_crypto::SecretBytes::<32>::zero();
     aead_key.expose_mut().copy_from_slice(&okm.expose()[..32]);
     let mut nonce = [0u8; 12];
     nonce.copy_from_slice(&okm.expose()[32..]);
+    let mut ad = vec![PICKLE_VERSION];
+    ad.extend_from_slice(
+        &u16::try_from(context.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes(),
+    );
+    ad.extend_from_slice(context);
     let mut out = vec![PICKLE_VERSION];
     out.extend_from_slice(salt);
     let mut body = state.to_vec();
-    let tag = aead::seal_in_place(&aead_key, &nonce, &[PICKLE_VERSION], &mut body);
+    let tag = aead::seal_in_place(&aead_key, &nonce, &ad, &mut body);
     out.extend_from_slice(&body);
     out.extend_from_slice(&tag);
     out

@@ -1,0 +1,59 @@
+//! The type tags of every Sotto wire and state format, in one registry.
+//!
+//! The first byte of every object Sotto encodes says what it is: the high nibble is the format
+//! version (1), the low nibble the object type. A receiver dispatches on that byte alone, and a
+//! decoder refuses an object of another type before reading anything else. `docs/protocol.md`
+//! ("Type tags") lists the same table; a test checks that the two agree.
+//!
+//! Tags are never reused: a later version of a format gets a new tag.
+
+/// The format version every tag of this registry carries in its high nibble.
+pub const FORMAT_VERSION: u8 = 1;
+
+/// A ratchet message of the standard kind (protocol.md section 3.5).
+pub const STANDARD_MESSAGE: u8 = 0x11;
+/// A ratchet message of the header-encryption kind (section 3.5).
+pub const HEADER_ENCRYPTED_MESSAGE: u8 = 0x12;
+/// The initiator's first message of session setup (section 7.5).
+pub const INITIAL_MESSAGE: u8 = 0x13;
+/// A device's prekey bundle (section 7.2).
+pub const PREKEY_BUNDLE: u8 = 0x14;
+/// An encrypted session pickle (section 4).
+pub const SESSION_PICKLE: u8 = 0x15;
+/// An encrypted device-identity pickle (section 4.2).
+pub const IDENTITY_PICKLE: u8 = 0x16;
+/// An encrypted prekey-store pickle (section 4.2).
+pub const PREKEY_STORE_PICKLE: u8 = 0x17;
+
+/// Every tag with its constant name, in the order `docs/protocol.md` lists them.
+pub const ALL: &[(&str, u8)] = &[
+    ("STANDARD_MESSAGE", STANDARD_MESSAGE),
+    ("HEADER_ENCRYPTED_MESSAGE", HEADER_ENCRYPTED_MESSAGE),
+    ("INITIAL_MESSAGE", INITIAL_MESSAGE),
+    ("PREKEY_BUNDLE", PREKEY_BUNDLE),
+    ("SESSION_PICKLE", SESSION_PICKLE),
+    ("IDENTITY_PICKLE", IDENTITY_PICKLE),
+    ("PREKEY_STORE_PICKLE", PREKEY_STORE_PICKLE),
+];
+
+/// The format version of a tag byte (its high nibble).
+#[must_use]
+pub const fn version_of(tag: u8) -> u8 {
+    tag >> 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_carry_the_version_and_are_distinct() {
+        for (i, (name, tag)) in ALL.iter().enumerate() {
+            assert_eq!(version_of(*tag), FORMAT_VERSION, "{name}");
+            assert_ne!(tag & 0x0f, 0, "{name}: type 0 is reserved");
+            for (other, other_tag) in &ALL[i + 1..] {
+                assert_ne!(tag, other_tag, "{name} and {other} share a tag");
+            }
+        }
+    }
+}
