@@ -1,10 +1,19 @@
 //! Conversation shapes shared by the Sotto and vodozemac rows: one direction over and over,
-//! and strict alternation (ping-pong).
+//! and strict alternation (ping-pong); and the workload constants every routine uses.
 
 use std::hint::black_box;
 
 use crate::BenchError;
 use crate::timing::Routine;
+
+/// 100 bytes: the "short message" of every row, and every session's first plaintext.
+pub const SMALL: usize = 100;
+/// 1 KiB.
+pub const KIB: usize = 1024;
+/// 1 MiB: the bulk row.
+pub const MIB: usize = 1 << 20;
+/// Seed of the RNGs behind key generation in every routine.
+pub const SEED: u64 = 0x5077_0b3e;
 
 /// Two established sessions that can move a message either way.
 pub trait Duplex {

@@ -86,6 +86,15 @@ pub enum BenchError {
         /// The value found.
         got: usize,
     },
+    /// A forged message was accepted.
+    #[error("a forged message was accepted")]
+    ForgeryAccepted,
+    /// Refusing a forged message changed the session.
+    #[error("refusing a forged message changed the session")]
+    ForgeryChangedState,
+    /// A row's floor formula names no primitive of the table, or cannot be read.
+    #[error("floor formula term `{0}` names no primitive")]
+    Formula(String),
     /// A batched routine ran more often than its `prepare` call provided inputs for.
     #[error("routine ran past the inputs prepared for its batch")]
     NotPrepared,

@@ -5,9 +5,9 @@
 //! sends a pre-key message, Bob creates the inbound session from it and replies. From then on
 //! both sides send normal messages, which is what every conversation row measures.
 //!
-//! Session creation itself is timed by [`OlmOutbound`] (Alice's side, with the first
-//! encrypt, like Sotto's initiator) and [`OlmInbound`] (Bob's side, which decrypts the
-//! pre-key message, like Sotto's responder). Olm's 3DH has three DHs and no signature: Matrix
+//! Session creation itself is timed by [`outbound`] (Alice's side, with the first encrypt,
+//! like Sotto's initiator) and [`OlmInbound`] (Bob's side, which decrypts the pre-key message,
+//! like Sotto's responder, or both sides). Olm's 3DH has three DHs and no signature: Matrix
 //! clients check the one-time key's signature outside vodozemac, which is not timed here.
 
 use std::hint::black_box;
@@ -16,9 +16,8 @@ use vodozemac::Curve25519PublicKey;
 use vodozemac::olm::{Account, OlmMessage, PreKeyMessage, Session, SessionConfig};
 
 use crate::BenchError;
-use crate::case::SMALL;
-use crate::conversation::Duplex;
-use crate::timing::Routine;
+use crate::conversation::{Duplex, SMALL};
+use crate::timing::{Routine, routine};
 
 /// Alice's and Bob's Olm sessions, established in both directions.
 pub struct OlmPair {
@@ -28,12 +27,6 @@ pub struct OlmPair {
     pub bob: Session,
     /// The last decrypted plaintext (vodozemac allocates a new one per message).
     last: Vec<u8>,
-}
-
-impl std::fmt::Debug for OlmPair {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OlmPair(..)")
-    }
 }
 
 impl OlmPair {
@@ -135,115 +128,79 @@ fn prekey_message(
 
 /// Wire bytes of the pre-key message that starts a session with a `len`-byte plaintext.
 pub fn prekey_message_len(len: usize) -> Result<usize, BenchError> {
-    let mut outbound = OlmOutbound::new()?;
-    outbound.plaintext = vec![0u8; len];
-    Ok(outbound.message()?.len())
+    let mut bob = Account::new();
+    let key = publish_one_time_keys(&mut bob, 1)
+        .pop()
+        .ok_or(BenchError::OlmNoOneTimeKey)?;
+    Ok(prekey_message(&Account::new(), bob.curve25519_key(), key, &vec![0; len])?.len())
 }
 
-/// Outbound session creation plus the first encrypt of [`SMALL`] bytes, to the same identity
-/// and one-time key every run (the initiator consumes nothing).
-pub struct OlmOutbound {
-    alice: Account,
-    bob_identity: Curve25519PublicKey,
-    one_time_key: Curve25519PublicKey,
-    plaintext: Vec<u8>,
+/// Outbound session creation plus the first encrypt of [`SMALL`] bytes and its wire bytes, to
+/// the same identity and one-time key every run (the initiator consumes nothing).
+pub fn outbound() -> Result<Box<dyn Routine>, BenchError> {
+    let mut bob = Account::new();
+    let key = publish_one_time_keys(&mut bob, 1)
+        .pop()
+        .ok_or(BenchError::OlmNoOneTimeKey)?;
+    routine(
+        (Account::new(), bob.curve25519_key(), key),
+        |(alice, bob, key)| {
+            black_box(prekey_message(alice, *bob, *key, &[0x42; SMALL])?);
+            Ok(())
+        },
+    )
 }
 
-impl std::fmt::Debug for OlmOutbound {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OlmOutbound(..)")
-    }
-}
-
-impl OlmOutbound {
-    /// Alice's account and one of Bob's one-time keys.
-    pub fn new() -> Result<Self, BenchError> {
-        let mut bob = Account::new();
-        let one_time_key = publish_one_time_keys(&mut bob, 1)
-            .pop()
-            .ok_or(BenchError::OlmNoOneTimeKey)?;
-        Ok(Self {
-            alice: Account::new(),
-            bob_identity: bob.curve25519_key(),
-            one_time_key,
-            plaintext: vec![0x42; SMALL],
-        })
-    }
-
-    fn message(&self) -> Result<Vec<u8>, BenchError> {
-        prekey_message(
-            &self.alice,
-            self.bob_identity,
-            self.one_time_key,
-            &self.plaintext,
-        )
-    }
-}
-
-impl Routine for OlmOutbound {
-    fn run(&mut self) -> Result<(), BenchError> {
-        black_box(self.message()?);
-        Ok(())
-    }
-}
-
-/// Inbound session creation from a pre-key message's bytes. Each run uses up one of Bob's
-/// one-time keys, so [`Routine::prepare`] (untimed) publishes one per run and has Alice build
-/// a pre-key message to each.
+/// Inbound session creation from a pre-key message's bytes (which decrypts it), or with
+/// `both` the outbound side's run and then the inbound side's. Each run uses up one of Bob's
+/// one-time keys, so [`Routine::prepare`] (untimed) publishes one per run and, without
+/// `both`, has Alice build a pre-key message to each.
 pub struct OlmInbound {
     alice: Account,
     bob: Account,
+    both: bool,
+    keys: Vec<Curve25519PublicKey>,
     messages: Vec<Vec<u8>>,
-    next: usize,
-}
-
-impl std::fmt::Debug for OlmInbound {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OlmInbound(..)")
-    }
 }
 
 impl OlmInbound {
-    /// Two fresh accounts.
-    pub fn new() -> Self {
+    /// Two fresh accounts; `both` times the outbound side too.
+    pub fn new(both: bool) -> Self {
         Self {
             alice: Account::new(),
             bob: Account::new(),
+            both,
+            keys: Vec::new(),
             messages: Vec::new(),
-            next: 0,
         }
-    }
-}
-
-impl Default for OlmInbound {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
 impl Routine for OlmInbound {
     fn prepare(&mut self, iters: u64) -> Result<(), BenchError> {
         let iters = usize::try_from(iters).map_err(|_| BenchError::NotPrepared)?;
-        let keys = publish_one_time_keys(&mut self.bob, iters);
-        if keys.len() != iters {
+        self.keys = publish_one_time_keys(&mut self.bob, iters);
+        if self.keys.len() != iters {
             return Err(BenchError::OlmNoOneTimeKey);
         }
-        let bob_identity = self.bob.curve25519_key();
-        self.messages = keys
-            .into_iter()
-            .map(|key| prekey_message(&self.alice, bob_identity, key, &[0x42; SMALL]))
-            .collect::<Result<_, _>>()?;
-        self.next = 0;
+        if !self.both {
+            let bob = self.bob.curve25519_key();
+            self.messages = std::mem::take(&mut self.keys)
+                .into_iter()
+                .map(|key| prekey_message(&self.alice, bob, key, &[0x42; SMALL]))
+                .collect::<Result<_, _>>()?;
+        }
         Ok(())
     }
 
     fn run(&mut self) -> Result<(), BenchError> {
-        let bytes = self
-            .messages
-            .get(self.next)
-            .ok_or(BenchError::NotPrepared)?;
-        self.next += 1;
-        let message = PreKeyMessage::from_bytes(black_box(bytes))?;
+        let bytes = if self.both {
+            let key = self.keys.pop().ok_or(BenchError::NotPrepared)?;
+            prekey_message(&self.alice, self.bob.curve25519_key(), key, &[0x42; SMALL])?
+        } else {
+            self.messages.pop().ok_or(BenchError::NotPrepared)?
+        };
+        let message = PreKeyMessage::from_bytes(black_box(&bytes))?;
         let created = self.bob.create_inbound_session(
             SessionConfig::version_1(),
             self.alice.curve25519_key(),
@@ -279,11 +236,13 @@ mod tests {
     #[test]
     fn olm_setup_routines_run() {
         use crate::timing::time_batch;
-        time_batch(&mut OlmOutbound::new().unwrap(), 3).unwrap();
-        let mut inbound = OlmInbound::new();
-        time_batch(&mut inbound, 3).unwrap();
-        assert!(matches!(inbound.run(), Err(BenchError::NotPrepared)));
-        time_batch(&mut inbound, 60).unwrap();
+        time_batch(outbound().unwrap().as_mut(), 3).unwrap();
+        for both in [false, true] {
+            let mut inbound = OlmInbound::new(both);
+            time_batch(&mut inbound, 3).unwrap();
+            assert!(matches!(inbound.run(), Err(BenchError::NotPrepared)));
+            time_batch(&mut inbound, 60).unwrap();
+        }
         assert!(prekey_message_len(100).unwrap() > prekey_message_len(0).unwrap());
     }
 }

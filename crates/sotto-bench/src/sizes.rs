@@ -24,8 +24,7 @@ use serde::Serialize;
 use sotto_ratchet::{PickleKey, Session, SessionConfig};
 
 use crate::BenchError;
-use crate::case::SMALL;
-use crate::conversation::Duplex;
+use crate::conversation::{Duplex, SMALL};
 use crate::olm::{self, OlmPair};
 use crate::setup::{self, SetupSizes};
 use crate::sotto::SottoPair;
@@ -197,7 +196,7 @@ pub fn measure() -> Result<Sizes, BenchError> {
         vodozemac_pickle_100_each_way,
         vodozemac_pickle_100_each_way_raw,
         vodozemac_pickle_after_gap_2000: vodozemac_pickle_after_gap()?,
-        setup: setup::sizes(SEED)?,
+        setup: setup::sizes()?,
         vodozemac_prekey_message_100: olm::prekey_message_len(SMALL)?,
     })
 }

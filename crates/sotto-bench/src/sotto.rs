@@ -12,7 +12,7 @@ use crate::BenchError;
 use crate::conversation::Duplex;
 
 /// Session associated data used by every Sotto row (two bytes; the floor's AEAD routines
-/// authenticate the same length plus a header, see [`crate::floor::AD_LEN`]).
+/// authenticate the same length plus a header, see [`crate::primitives::AD_LEN`]).
 pub const ASSOCIATED_DATA: &[u8] = b"ad";
 
 /// Alice's and Bob's Sotto sessions and the RNG their sends draw from.

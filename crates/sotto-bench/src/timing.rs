@@ -32,6 +32,31 @@ pub trait Routine {
     fn run(&mut self) -> Result<(), BenchError>;
 }
 
+/// A routine made of a state and a function that runs on it: what most table entries are.
+struct FnRoutine<S> {
+    state: S,
+    run: fn(&mut S) -> Result<(), BenchError>,
+}
+
+impl<S> Routine for FnRoutine<S> {
+    fn run(&mut self) -> Result<(), BenchError> {
+        (self.run)(&mut self.state)
+    }
+}
+
+/// Boxes `run` on `state` as a routine (no preparation).
+pub fn routine<S: 'static>(
+    state: S,
+    run: fn(&mut S) -> Result<(), BenchError>,
+) -> Result<Box<dyn Routine>, BenchError> {
+    Ok(Box::new(FnRoutine { state, run }))
+}
+
+/// Boxes a routine that is a type of its own.
+pub fn boxed<R: Routine + 'static>(routine: R) -> Result<Box<dyn Routine>, BenchError> {
+    Ok(Box::new(routine))
+}
+
 /// The time one batch took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchTime {
@@ -82,6 +107,15 @@ impl SamplerSettings {
             warm_up: Duration::from_millis(150),
             batch_target: Duration::from_millis(2),
             rounds: 201,
+        }
+    }
+
+    /// A quick look while developing: about a tenth of the report's time, rough numbers.
+    pub const fn quick() -> Self {
+        Self {
+            warm_up: Duration::from_millis(20),
+            batch_target: Duration::from_millis(2),
+            rounds: 21,
         }
     }
 

@@ -6,11 +6,16 @@
 //! section 7.2). Encapsulation draws its 32-byte message `m` from the caller's generator, so
 //! it is reproducible in vectors. Decapsulation uses implicit rejection: a modified
 //! ciphertext gives an unrelated shared secret, not an error.
+//!
+//! The implementation is `libcrux-ml-kem` (formally verified; its portable code, or its AVX2
+//! code where the CPU has AVX2, chosen at run time). It is deterministic given `d || z` and
+//! `m`, so every output is byte-identical to any other FIPS 203 implementation's, which
+//! `tests/wycheproof.rs` and the session-setup vectors check. The expanded decapsulation key
+//! is wiped when the key pair is dropped.
 
 use core::fmt;
 
-use ml_kem::kem::{Decapsulate, Encapsulate, KeyExport};
-use ml_kem::{DecapsulationKey, EncapsulationKey, MlKem768};
+use libcrux_ml_kem::mlkem768::{self, MlKem768Ciphertext, MlKem768PrivateKey, MlKem768PublicKey};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::{CryptoRng, SecretBytes};
@@ -29,9 +34,12 @@ pub const SHARED_SECRET_LEN: usize = 32;
 #[error("invalid ML-KEM-768 encapsulation key or ciphertext")]
 pub struct KemError;
 
+/// Length of the expanded decapsulation key (FIPS 203 `dk`).
+const EXPANDED_KEY_LEN: usize = 2400;
+
 /// An ML-KEM-768 decapsulation (secret) key; wiped on drop.
 pub struct DecapsulationKeyPair {
-    dk: DecapsulationKey<MlKem768>,
+    dk: MlKem768PrivateKey,
     seed: SecretBytes<SEED_LEN>,
     public: PublicKey,
 }
@@ -44,15 +52,12 @@ impl DecapsulationKeyPair {
 
     /// Rebuilds the key pair from its seed.
     pub fn from_seed(seed: SecretBytes<SEED_LEN>) -> Self {
-        let array = ml_kem::Seed::from(*seed.expose());
-        let dk = DecapsulationKey::<MlKem768>::from_seed(array);
-        let mut bytes = [0u8; ENCAPSULATION_KEY_LEN];
-        bytes.copy_from_slice(&dk.encapsulation_key().to_bytes());
-        let public = PublicKey {
-            ek: dk.encapsulation_key().clone(),
-            bytes,
-        };
-        Self { dk, seed, public }
+        let (dk, ek) = mlkem768::generate_key_pair(*seed.expose()).into_parts();
+        Self {
+            dk,
+            seed,
+            public: PublicKey { ek },
+        }
     }
 
     /// The 64-byte seed, for persisting the key. Handle it as the secret it is.
@@ -67,13 +72,21 @@ impl DecapsulationKeyPair {
 
     /// Decapsulates `ciphertext` (implicit rejection: never an error for a well-sized input).
     pub fn decapsulate(&self, ciphertext: &Ciphertext) -> SharedSecret {
-        let ct = ml_kem::Ciphertext::<MlKem768>::from(ciphertext.0);
-        let ss = self.dk.decapsulate(&ct);
-        let mut out = SecretBytes::<SHARED_SECRET_LEN>::zero();
-        out.expose_mut().copy_from_slice(&ss);
-        SharedSecret(out)
+        let ct = MlKem768Ciphertext::from(&ciphertext.0);
+        let mut ss = mlkem768::decapsulate(&self.dk, &ct);
+        let out = SharedSecret(SecretBytes::new(ss));
+        ss.zeroize();
+        out
     }
 }
+
+impl Drop for DecapsulationKeyPair {
+    fn drop(&mut self) {
+        self.dk[0..EXPANDED_KEY_LEN].zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for DecapsulationKeyPair {}
 
 impl Clone for DecapsulationKeyPair {
     fn clone(&self) -> Self {
@@ -87,41 +100,43 @@ impl fmt::Debug for DecapsulationKeyPair {
     }
 }
 
-/// A validated ML-KEM-768 encapsulation key and its encoding.
+/// A validated ML-KEM-768 encapsulation key.
 #[derive(Clone)]
 pub struct PublicKey {
-    ek: EncapsulationKey<MlKem768>,
-    bytes: [u8; ENCAPSULATION_KEY_LEN],
+    ek: MlKem768PublicKey,
 }
 
 impl PublicKey {
-    /// Decodes and validates 1184 bytes.
+    /// Decodes and validates 1184 bytes (length, and the modulus check of FIPS 203 section
+    /// 7.2: every coefficient below q).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KemError> {
-        let array: [u8; ENCAPSULATION_KEY_LEN] = bytes.try_into().map_err(|_| KemError)?;
-        let key = ml_kem::Key::<EncapsulationKey<MlKem768>>::from(array);
-        let ek = EncapsulationKey::<MlKem768>::new(&key).map_err(|_| KemError)?;
-        Ok(Self { ek, bytes: array })
+        let array: &[u8; ENCAPSULATION_KEY_LEN] = bytes.try_into().map_err(|_| KemError)?;
+        let ek = MlKem768PublicKey::from(array);
+        if !mlkem768::validate_public_key(&ek) {
+            return Err(KemError);
+        }
+        Ok(Self { ek })
     }
 
     /// The 1184-byte encoding.
-    pub const fn as_bytes(&self) -> &[u8; ENCAPSULATION_KEY_LEN] {
-        &self.bytes
+    pub fn as_bytes(&self) -> &[u8; ENCAPSULATION_KEY_LEN] {
+        self.ek.as_slice()
     }
 
     /// Encapsulates to this key, drawing the 32-byte message `m` from `rng`.
     pub fn encapsulate<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> (Ciphertext, SharedSecret) {
-        let (ct, ss) = self.ek.encapsulate_with_rng(rng);
-        let mut ciphertext = [0u8; CIPHERTEXT_LEN];
-        ciphertext.copy_from_slice(&ct);
-        let mut out = SecretBytes::<SHARED_SECRET_LEN>::zero();
-        out.expose_mut().copy_from_slice(&ss);
-        (Ciphertext(ciphertext), SharedSecret(out))
+        let m = SecretBytes::<32>::random(rng);
+        let (ct, mut ss) = mlkem768::encapsulate(&self.ek, *m.expose());
+        let ciphertext = Ciphertext(*ct.as_slice());
+        let out = SharedSecret(SecretBytes::new(ss));
+        ss.zeroize();
+        (ciphertext, out)
     }
 }
 
 impl PartialEq for PublicKey {
     fn eq(&self, other: &Self) -> bool {
-        self.bytes == other.bytes
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -130,7 +145,7 @@ impl Eq for PublicKey {}
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("kem::PublicKey(")?;
-        for b in &self.bytes[..8] {
+        for b in &self.as_bytes()[..8] {
             write!(f, "{b:02x}")?;
         }
         f.write_str("..)")
