@@ -680,25 +680,29 @@ impl Session {
         ad.push(VERSION_HEADER_ENCRYPTED);
         ad.extend_from_slice(salt);
 
+        let mut trials = 0;
         if let Some(chain) = &self.receiving
             && let Some(hk) = &chain.header_key
-            && let Some(header) = hk.open(salt, &ad, encrypted)
         {
-            // The header key names the chain; its ratchet key must be the chain's (RAT-08).
-            if self.peer_ratchet_key != Some(header.ratchet_key) {
-                return Err(DecryptError::Authentication);
+            trials += 1;
+            if let Some(header) = hk.open(salt, &ad, encrypted) {
+                // The header key names the chain; its ratchet key must be the chain's (RAT-08).
+                if self.peer_ratchet_key != Some(header.ratchet_key) {
+                    return Err(DecryptError::Authentication);
+                }
+                let n = header.message_number;
+                if n >= chain.n {
+                    return Ok((header, Source::Current, None));
+                }
+                let index = self
+                    .skipped
+                    .position(&header.ratchet_key, n)
+                    .ok_or(DecryptError::Duplicate)?;
+                return Ok((header, Source::Skipped(index), None));
             }
-            let n = header.message_number;
-            if n >= chain.n {
-                return Ok((header, Source::Current, None));
-            }
-            let index = self
-                .skipped
-                .position(&header.ratchet_key, n)
-                .ok_or(DecryptError::Duplicate)?;
-            return Ok((header, Source::Skipped(index), None));
         }
         for hk in self.skipped.header_keys() {
+            trials += 1;
             if let Some(header) = hk.open(salt, &ad, encrypted) {
                 let index = self
                     .skipped
@@ -712,9 +716,21 @@ impl Session {
         {
             return Ok((header, Source::New, Some(next.receiving.clone())));
         }
+        // A refused header costs the same whatever the session's history (protocol.md 3.8):
+        // as many trials as the most a session can hold, the extra ones with NHKr again.
+        trials += 1;
+        if let Some(next) = &self.next_header_keys {
+            for _ in trials..MAX_HEADER_TRIALS {
+                core::hint::black_box(next.receiving.open(salt, &ad, encrypted));
+            }
+        }
         Err(DecryptError::Authentication)
     }
 }
+
+/// Header trial decryptions of a refused header-encrypted message: `HKr`, the header keys
+/// of at most [`SessionConfig::MAX_SKIPPED_CHAINS`] stored chains, `NHKr`.
+const MAX_HEADER_TRIALS: usize = SessionConfig::MAX_SKIPPED_CHAINS + 2;
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
