@@ -392,8 +392,11 @@ def initiate(alice: Device, bundle: dict, plaintext: bytes, rng, require_pq: boo
 
 
 # ---------------------------------------------------------------- 7.6 responder
-def respond(store: Store, msg: dict, rng, require_pq: bool = False) -> dict:
-    """7.6 steps 1..8 on a decoded initial message, in that order; the store changes only in step 8."""
+def respond(store: Store, msg: dict, rng, require_pq: bool = False, expected: bytes | None = None) -> dict:
+    """7.6 steps 1..8 on a decoded initial message, in that order; the store changes only in step 8. Before step 1,
+    7.11's HS-11: the message's 64-byte initiator identity must be `expected`, the identity the caller trusts."""
+    if expected is not None and msg["identity"] != expected:
+        raise ProtocolError("HS-11", "the initiator is not the expected device")
     if require_pq and msg["kem"] is None:  # step 1
         raise ProtocolError("HS-06", "post-quantum required, message has no ML-KEM part")
     spk = store.spks.get(msg["spk_id"])  # step 2
@@ -456,11 +459,12 @@ CASE_HEX = {"bundle": None, "ephemeral_private": 32, "ephemeral_public": 32, "ik
             "associated_data": 128, "first_plaintext": None, "ratchet_message": None, "initial_message": None,
             "reply_plaintext": None, "reply_message": None}
 PQ_HEX = {"kem_encapsulation_message": 32, "kem_ciphertext": CT_LEN, "kem_shared_secret": 32}
-CASE_CLAIMS = {  # 7.9: the four cases: (mode, one-time prekey used, kind of the ML-KEM prekey used)
+CASE_CLAIMS = {  # 7.9: the five cases: (mode, one-time prekey used, kind of the ML-KEM prekey used)
     "pqxdh": ("pqxdh", True, KIND_ONE_TIME),
     "pqxdh-last-resort-no-one-time-prekey": ("pqxdh", False, KIND_LAST_RESORT),
     "x3dh": ("x3dh", True, None),
     "x3dh-no-one-time-prekey": ("x3dh", False, None),
+    "x3dh-kem-one-time-count-ignored": ("x3dh", True, None),  # 7.7: the ML-KEM count is ignored
 }
 
 
@@ -786,7 +790,8 @@ def run_negative(neg: dict, pos: dict, respond_fn=None) -> Checker:
     by_name = {x.get("name"): x for x in pos.get("cases", [])}
     for i, case in enumerate(neg.get("cases", [])):
         p = f"cases[{i}] (id {case.get('id')}, {case.get('validation_id')}, {case.get('operation')})"
-        c.eq(f"{p}: fields", NEG_CASE_FIELDS, sorted(case))
+        fields = sorted(NEG_CASE_FIELDS + (["expected_initiator"] if case.get("operation") == "respond" else []))
+        c.eq(f"{p}: fields", fields, sorted(case))
         c.eq(f"{p}: id", i + 1, case.get("id"))
         try:
             data, op = bytes.fromhex(case["input"]), case["operation"]
@@ -805,15 +810,19 @@ def run_negative(neg: dict, pos: dict, respond_fn=None) -> Checker:
                 if source is None:
                     raise VectorError(f"store {case['store']!r} is not a case of handshake.json")
                 store, rng = rebuild_store(source, pos["now"])
+                expected = bytes.fromhex(case["expected_initiator"])
+                if len(expected) != 64:
+                    raise VectorError("7.11: expected_initiator is 64 bytes")
                 if case["accepted_first"]:
-                    respond(store, decode_initial(bytes.fromhex(source["initial_message"])), rng)
+                    own = bytes.fromhex(source["alice"]["encoded"])
+                    respond(store, decode_initial(bytes.fromhex(source["initial_message"])), rng, False, own)
                 try:
                     msg = decode_initial(data)
                 except ProtocolError as e:
                     raise VectorError(f"7.10: the input of respond must decode: {e}") from e
                 require = case["require_post_quantum"]
                 run = lambda: rr._refusing(lambda: store_snapshot(store),  # noqa: E731
-                                           lambda: respond_fn(store, msg, rng, require))
+                                           lambda: respond_fn(store, msg, rng, require, expected))
             else:
                 c.fail(p, f"unknown operation {op!r} (7.10 lists decode_bundle, verify_bundle, decode_initial, "
                           f"respond)")
@@ -856,6 +865,7 @@ def negative_self_test(neg: dict, pos: dict) -> bool:
     hs09 = first(lambda x: x["validation_id"] == "HS-09")
     hs06 = first(lambda x: x["validation_id"] == "HS-06")
     hs04 = first(lambda x: x["operation"] == "verify_bundle" and x["validation_id"] == "HS-04")
+    hs11 = first(lambda x: x["validation_id"] == "HS-11")
     tag = lambda i: f"cases[{i}] (id {i + 1}, {cases[i]['validation_id']}, {cases[i]['operation']}): refusal ID"  # noqa: E731
     muts = [
         ("case 1: validation_id changed to HS-02", setf(0, "validation_id", lambda _: "HS-02"),
@@ -864,6 +874,8 @@ def negative_self_test(neg: dict, pos: dict) -> bool:
          setf(hs10, "input", lambda _: by_name[cases[hs10]["store"]]["initial_message"]), tag(hs10)),
         (f"case {hs09 + 1}: accepted_first false (no replay)", setf(hs09, "accepted_first", lambda _: False), tag(hs09)),
         (f"case {hs06 + 1}: require_post_quantum false", setf(hs06, "require_post_quantum", lambda _: False), tag(hs06)),
+        (f"case {hs11 + 1}: expected_initiator replaced by the message's own initiator (accepted)",
+         setf(hs11, "expected_initiator", lambda _: bytes.fromhex(cases[hs11]["input"])[2:66].hex()), tag(hs11)),
         (f"case {hs04 + 1}: input replaced by the untampered bundle",
          setf(hs04, "input", lambda _: by_name[cases[hs04]["store"]]["bundle"]), tag(hs04)),
         ("unknown operation", setf(0, "operation", lambda _: "frobnicate"), "unknown operation 'frobnicate'"),
@@ -881,9 +893,9 @@ def negative_self_test(neg: dict, pos: dict) -> bool:
                   + (f"; first report: {errs[0]}" if errs else ""))
             ok = False
 
-    def leaky(store, msg, rng, require):  # a responder that records the message before refusing it
+    def leaky(store, msg, rng, require, expected):  # a responder that records the message before refusing it
         store.replay.add((msg["spk_id"], b"leak"))
-        return respond(store, msg, rng, require)
+        return respond(store, msg, rng, require, expected)
 
     n += 1
     if not any("state unchanged by the refusal" in e for e in run_negative(neg, pos, leaky).errors):
