@@ -1,0 +1,48 @@
+//! Attack finding 6 (branch `atk`): the session-pickle decoder restores skipped keys of more
+//! chains than RAT-11 allows.
+
+use crate::Session;
+use crate::config::SessionConfig;
+
+/// A header-encrypted state (protocol.md section 4) with no chains and `chains` skipped
+/// entries, each of its own chain (its own ratchet key and header key).
+fn state_with_skipped_chains(chains: u8) -> Vec<u8> {
+    let mut s = vec![0x01];
+    s.extend_from_slice(&1000u32.to_be_bytes()); // max_skip
+    s.extend_from_slice(&1000u32.to_be_bytes()); // max_stored
+    s.extend_from_slice(&0u16.to_be_bytes()); // ad
+    s.extend_from_slice(&[1; 32]); // root key
+    s.extend_from_slice(&[2; 32]); // ratchet private key
+    s.extend_from_slice(&0u32.to_be_bytes()); // PN
+    s.push(0); // no sending chain
+    s.push(0); // no peer ratchet key
+    s.push(0); // no receiving chain
+    s.extend_from_slice(&[3; 64]); // next header keys
+    s.extend_from_slice(&u32::from(chains).to_be_bytes());
+    for c in 0..chains {
+        s.extend_from_slice(&[0x40 + c; 32]); // ratchet key
+        s.extend_from_slice(&0u32.to_be_bytes()); // n
+        s.extend_from_slice(&[0x80 + c; 32]); // message key
+        s.extend_from_slice(&[0xc0 - c; 32]); // header key
+    }
+    s
+}
+
+/// RAT-11: at most `MAX_SKIPPED_CHAINS` chains are kept, and a header-encrypted receiver
+/// trial-decrypts every incoming header with each stored chain's header key. The decoder
+/// checks only `count <= max_stored` (up to 100000), so a restored session can hold 100000
+/// chains and cost 100000 header trials per incoming message instead of 5; it should refuse
+/// the state (PKL-04) or evict down to the bound.
+#[test]
+#[ignore = "finding 6: the session pickle decoder accepts skipped keys of more than MAX_SKIPPED_CHAINS chains (RAT-11)"]
+fn a_restored_session_holds_at_most_max_skipped_chains() {
+    let state = state_with_skipped_chains(6);
+    let Ok(session) = Session::decode_state(&state) else {
+        return; // refused (PKL-04): the fix this test accepts
+    };
+    let chains = session.skipped.header_keys().len();
+    assert!(
+        chains <= SessionConfig::MAX_SKIPPED_CHAINS,
+        "restored session holds skipped keys of {chains} chains"
+    );
+}
