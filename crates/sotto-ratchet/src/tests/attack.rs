@@ -29,10 +29,12 @@ fn state_with_skipped_chains(chains: u8) -> Vec<u8> {
 }
 
 /// RAT-11: at most `MAX_SKIPPED_CHAINS` chains are kept, and a header-encrypted receiver
-/// trial-decrypts every incoming header with each stored chain's header key. The decoder
-/// checks only `count <= max_stored` (up to 100000), so a restored session can hold 100000
-/// chains and cost 100000 header trials per incoming message instead of 5; it should refuse
-/// the state (PKL-04) or evict down to the bound.
+/// trial-decrypts every incoming header with each stored chain's header key; `open_header`
+/// pads a refused header to exactly `MAX_HEADER_TRIALS` = 7 trials on the assumption that no
+/// session holds more than 5 chains (protocol.md 3.8). The decoder checks only
+/// `count <= max_stored` (up to 100000), so a restored session can hold 100000 chains: every
+/// forged message then costs 100002 header trials instead of 7, and the cost again depends on
+/// the session's history. It should refuse the state (PKL-04) or evict down to the bound.
 #[test]
 #[ignore = "finding 6: the session pickle decoder accepts skipped keys of more than MAX_SKIPPED_CHAINS chains (RAT-11)"]
 fn a_restored_session_holds_at_most_max_skipped_chains() {
