@@ -252,6 +252,36 @@ fn restored_store_dropped() -> (usize, usize) {
     (held, after)
 }
 
+/// Finding 2c: growing the signed-prekey `Vec` (the fifth signed prekey outgrows the first
+/// capacity of four) moves the entries to a new buffer and frees the old one unwiped.
+/// Returns the copies of the first four signed private keys after the growth (live: 4).
+fn grown_signed_prekeys() -> usize {
+    let mut rng = StdRng::seed_from_u64(14);
+    let mut store = Box::new(InMemoryPrekeyStore::new(
+        DeviceIdentity::generate(&mut rng),
+        policy(0),
+        NOW,
+        &mut rng,
+    ));
+    let mut needles = Vec::new();
+    for i in 1..=3 {
+        needles.push(spk_needle(
+            &store,
+            store.current_signed_prekey().unwrap().id(),
+        ));
+        store.rotate_signed_prekey(NOW + i, &mut rng);
+    }
+    needles.push(spk_needle(
+        &store,
+        store.current_signed_prekey().unwrap().id(),
+    ));
+    store.rotate_signed_prekey(NOW + 4, &mut rng);
+    let refs: Vec<&Needle> = needles.iter().collect();
+    let found = count(&refs).iter().sum();
+    drop(store);
+    found
+}
+
 #[test]
 #[ignore = "finding 1: a one-time prekey deleted on use stays in the store's memory (BTreeMap::remove leaves the slot unwiped)"]
 fn a_used_one_time_prekey_leaves_no_copy_in_memory() {
@@ -266,9 +296,11 @@ fn a_used_one_time_prekey_leaves_no_copy_in_memory() {
 fn pruned_and_restored_prekeys_leave_no_copy_in_memory() {
     let pruned = pruned_signed_prekey();
     let (held, after_drop) = restored_store_dropped();
+    let grown = grown_signed_prekeys();
     println!(
         "pruned signed prekey: {pruned} copies; 30 one-time prekeys of a restored store: \
-         {held} copies while held, {after_drop} after drop"
+         {held} copies while held, {after_drop} after drop; 4 live signed prekeys after the \
+         Vec grew: {grown} copies"
     );
     let mut failures = Vec::new();
     if pruned != 0 {
@@ -276,6 +308,11 @@ fn pruned_and_restored_prekeys_leave_no_copy_in_memory() {
     }
     if held != 30 {
         failures.push(format!("{held} copies of 30 held one-time prekeys"));
+    }
+    if grown != 4 {
+        failures.push(format!(
+            "{grown} copies of 4 live signed prekeys after growth"
+        ));
     }
     if after_drop != 0 {
         failures.push(format!(
