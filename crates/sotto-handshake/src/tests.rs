@@ -7,6 +7,7 @@ use sotto_crypto::x25519;
 use crate::store::PrekeyStore;
 use crate::*;
 
+mod attack;
 mod errors;
 mod identity;
 mod store;

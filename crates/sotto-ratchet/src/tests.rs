@@ -656,3 +656,5 @@ fn ratchet_key_twins_are_refused_and_leave_state_unchanged() {
         assert_eq!(alice.decrypt(&b1).unwrap(), b"b1");
     }
 }
+
+mod attack;
