@@ -26,9 +26,8 @@ Guesses (where the docs did not decide; each reported as a finding when this scr
     entry of the signed-prekey and last-resort ML-KEM lists (4.2 now says so; the vector agrees);
   * a restored store treats every held one-time key as unused and published (the state has no
     "handed out" mark), so the first bundle takes the smallest held one-time ids;
-  * "ids of the two lists kept oldest first that repeat" is read as a repeat *within* one list;
-    "an id 0" as the id of an entry of the four key lists (a replay record's spk_id 0 is accepted);
-    a replay record naming a signed prekey the store does not hold is accepted (no rule says so);
+  * "an id 0" as the id of an entry of the four key lists (a replay record's spk_id must be a held
+    signed prekey's, so it is never 0);
   * "a count whose entries cannot fit in the rest of the state": count x entry size greater than
     the bytes after the count field.
 
@@ -221,6 +220,15 @@ def parse_store(state: bytes) -> dict:
             raise ProtocolError("PKL-04", f"replay records not strictly increasing at entry {i}")
     if r.pos != len(state):
         raise ProtocolError("PKL-04", f"{len(state) - r.pos} bytes left over")
+    held = [e["id"] for key in ("spks", "opks", "lr_kems", "ot_kems") for e in s[key]]
+    if len(set(held)) != len(held):
+        raise ProtocolError("PKL-04", "an id held by two entries")
+    if s["next_id"] in held:
+        raise ProtocolError("PKL-04", f"next_id {s['next_id']} is held")
+    spk_ids = {e["id"] for e in s["spks"]}
+    for spk_id, _ in s["replay"]:
+        if spk_id not in spk_ids:
+            raise ProtocolError("PKL-04", f"a replay record under signed prekey {spk_id}, not held")
     return s
 
 
@@ -660,14 +668,21 @@ def crafted(v: dict) -> list[tuple[str, object, str | None]]:
          st(lambda s: s.__setitem__("replay", [(6, key32)] + s["replay"])), "PKL-04 replay records not strictly"),
         ("store: replay records out of order (tag, as bytes)",
          st(lambda s: s.__setitem__("replay", [(1, b"\xff" + key32[1:]), (1, b"\x80" + key32[1:])])), "PKL-04 replay records not strictly"),
+        ("store: an id in two lists (a one-time prekey with the current signed prekey's id)",
+         st(lambda s: s["opks"][0].__setitem__("id", s["spks"][-1]["id"])), "PKL-04 an id held by two"),
+        ("store: next_id held (the current signed prekey's id)",
+         st(lambda s: s.__setitem__("next_id", s["spks"][-1]["id"])), "PKL-04 next_id"),
+        ("store: a replay record under a signed prekey not held",
+         st(lambda s: s.__setitem__("replay", [(999, key32)])), "PKL-04 a replay record under"),
         # well-formed variants 4.2 allows: must be accepted
         ("store: the vector's state", sealed(raw), None),
         ("store: classic (pq = 0x00, no ML-KEM prekeys, one-time ML-KEM count 3 ignored)",
          st(lambda s: (no_pq(s), s["policy"].__setitem__("kem_one_time_prekeys", 3))), None),
         ("store: signed prekey ids decreasing (the counter wrapped)",
-         st(lambda s: (s["spks"][0].__setitem__("id", 2**32 - 1), s["lr_kems"][0].__setitem__("id", 5))), None),
+         st(lambda s: (s["spks"][0].__setitem__("id", 2**32 - 1), s["lr_kems"][0].__setitem__("id", 5),
+                       s.__setitem__("replay", [(2**32 - 1, t) for _, t in s["replay"]]))), None),
         ("store: one-time ML-KEM prekeys with pq = 0x01",
-         st(lambda s: s.__setitem__("ot_kems", [{"id": 8, "seed": seed64}, {"id": 9, "seed": seed64}])), None),
+         st(lambda s: s.__setitem__("ot_kems", [{"id": 9, "seed": seed64}, {"id": 10, "seed": seed64}])), None),
         ("store: one signed prekey, nothing else held",
          st(lambda s: (no_pq(s), s.__setitem__("spks", s["spks"][1:]), s.__setitem__("opks", []),
                        s.__setitem__("replay", []))), None),

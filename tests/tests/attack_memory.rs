@@ -4,8 +4,8 @@
 //! section 3, "past sessions from a seized prekey store", "keys lingering in memory").
 //! Scanner: the one of `memory_wipe.rs` (writable private mappings through /proc/self/mem,
 //! the current thread's stack left out, needles held XOR-masked). The store lives in a `Box`
-//! so that the scan sees it. Run with `--include-ignored --test-threads=1` (two tests in one
-//! process would see each other's keys).
+//! so that the scan sees it. It is one test, so that nothing else in the process allocates keys
+//! while a scan runs.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -282,18 +282,21 @@ fn grown_signed_prekeys() -> usize {
     found
 }
 
+/// One test, so that no other test of this process allocates keys while a scan runs.
 #[test]
-#[ignore = "finding 1: a one-time prekey deleted on use stays in the store's memory (BTreeMap::remove leaves the slot unwiped)"]
-fn a_used_one_time_prekey_leaves_no_copy_in_memory() {
+fn deleted_prekeys_leave_no_copy_in_memory() {
+    used_one_time_prekey_leaves_no_copy();
+    pruned_and_restored_prekeys_leave_no_copy();
+}
+
+fn used_one_time_prekey_leaves_no_copy() {
     let (before, after) = used_one_time_prekey();
     println!("used one-time prekey: {before} copies before respond, {after} after");
     assert_eq!(before, 1, "control: the live key is found once");
     assert_eq!(after, 0, "the deleted one-time prekey is still in memory");
 }
 
-#[test]
-#[ignore = "finding 2: prune (Vec::retain) and BTreeMap node splits leave unwiped copies of signed and one-time private keys"]
-fn pruned_and_restored_prekeys_leave_no_copy_in_memory() {
+fn pruned_and_restored_prekeys_leave_no_copy() {
     let pruned = pruned_signed_prekey();
     let (held, after_drop) = restored_store_dropped();
     let grown = grown_signed_prekeys();

@@ -87,8 +87,8 @@ pub use pickle::{
     IDENTITY_PICKLE_LEN, IDENTITY_PICKLE_TAG, MAX_PREKEY_STORE_PICKLE_LEN, PREKEY_STORE_PICKLE_TAG,
 };
 pub use prekeys::{
-    KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, PREKEY_SIGNATURE_VERSION, PostQuantum,
-    SignedPrekey, SignedPrekeyPair,
+    KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, OneTimePrekeyPair,
+    PREKEY_SIGNATURE_VERSION, PostQuantum, SignedPrekey, SignedPrekeyPair,
 };
 pub use store::{
     InMemoryPrekeyStore, PrekeyPolicy, PrekeyStore, PublishedPrekeys, ReplayTag, UsedPrekeys,

@@ -301,7 +301,7 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
             post_quantum,
             key_pair,
         );
-        signed.push((pair, retire));
+        signed.push((Box::new(pair), retire));
     }
     let retires: Vec<Option<u64>> = signed.iter().map(|(_, t)| *t).collect();
     if signed.is_empty()
@@ -319,7 +319,9 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
         ids.push(id);
         one_time.insert(
             id,
-            KeyPair::from_secret(SecretKey::from_bytes(r.secret::<32>()?)),
+            Box::new(KeyPair::from_secret(SecretKey::from_bytes(
+                r.secret::<32>()?,
+            ))),
         );
     }
     if !strictly_increasing(ids) {
@@ -339,7 +341,7 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
             id,
             DecapsulationKeyPair::from_seed(seed),
         );
-        kem_last_resort.push((pair, retire));
+        kem_last_resort.push((Box::new(pair), retire));
     }
     let retires: Vec<Option<u64>> = kem_last_resort.iter().map(|(_, t)| *t).collect();
     let last_resort_expected = post_quantum == PostQuantum::Offered;
@@ -366,7 +368,7 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
             id,
             DecapsulationKeyPair::from_seed(r.secret::<{ kem::SEED_LEN }>()?),
         );
-        kem_one_time.insert(id, pair);
+        kem_one_time.insert(id, Box::new(pair));
     }
     if !strictly_increasing(ids) {
         return None;
@@ -385,6 +387,28 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
         seen.insert((id, ReplayTag::from_bytes(tag)));
     }
     if !r.0.is_empty() {
+        return None;
+    }
+    // Ids come from one counter: unique across every list, and the next one not yet held
+    // (otherwise a rotation or a replenish would reuse a held id, and lookups by id would
+    // find the wrong key). Replay records only under a signed prekey the store holds.
+    let mut held = BTreeSet::new();
+    let all_ids = signed
+        .iter()
+        .map(|(p, _)| p.public.id)
+        .chain(one_time.keys().copied())
+        .chain(kem_last_resort.iter().map(|(p, _)| p.public.id))
+        .chain(kem_one_time.keys().copied());
+    for id in all_ids {
+        if !held.insert(id) {
+            return None;
+        }
+    }
+    if held.contains(&next_id) {
+        return None;
+    }
+    let signed_ids: BTreeSet<u32> = signed.iter().map(|(p, _)| p.public.id).collect();
+    if seen.iter().any(|(id, _)| !signed_ids.contains(id)) {
         return None;
     }
     Some(InMemoryPrekeyStore {

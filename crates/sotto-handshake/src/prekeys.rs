@@ -197,6 +197,47 @@ impl OneTimePrekey {
     }
 }
 
+/// A one-time prekey's key pair as a [`crate::PrekeyStore`] hands it to [`crate::respond`]:
+/// owned, wiped on drop, not `Clone` (a one-time secret is not duplicated by accident), and
+/// printed redacted.
+pub struct OneTimePrekeyPair(KeyPair);
+
+impl OneTimePrekeyPair {
+    /// Wraps the private key a store holds (the public key is recomputed).
+    #[must_use]
+    pub fn from_secret(secret: x25519::SecretKey) -> Self {
+        Self(KeyPair::from_secret(secret))
+    }
+
+    /// The public key.
+    #[must_use]
+    pub const fn public_key(&self) -> &x25519::PublicKey {
+        self.0.public_key()
+    }
+
+    /// The private key (for a store that persists it, and for vectors).
+    #[must_use]
+    pub const fn secret_key(&self) -> &x25519::SecretKey {
+        self.0.secret_key()
+    }
+
+    /// DH(private key, `their_public`), refusing an all-zero output (HS-07).
+    pub fn diffie_hellman(
+        &self,
+        their_public: &x25519::PublicKey,
+    ) -> Result<x25519::SharedSecret, x25519::DhError> {
+        self.0.diffie_hellman(their_public)
+    }
+}
+
+impl fmt::Debug for OneTimePrekeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OneTimePrekeyPair")
+            .field("public", self.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Whether an ML-KEM prekey is used once or kept as the last resort.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KemPrekeyKind {

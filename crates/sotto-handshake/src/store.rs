@@ -23,18 +23,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sotto_crypto::CryptoRng;
 use sotto_crypto::kdf::hkdf_sha256;
 use sotto_crypto::kem::{self, DecapsulationKeyPair};
 use sotto_crypto::labels;
-use sotto_crypto::x25519::{KeyPair, SharedSecret};
+use sotto_crypto::x25519::{self, KeyPair, SharedSecret};
+use sotto_crypto::{CryptoRng, SecretBytes};
 
 use crate::bundle::PrekeyBundle;
 use crate::error::{CommitError, StoreError};
 use crate::identity::{DeviceIdentity, DeviceIdentityKey};
 use crate::prekeys::{
-    KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, PostQuantum, SignedPrekey,
-    SignedPrekeyPair,
+    KemPrekey, KemPrekeyKind, KemPrekeyPair, OneTimePrekey, OneTimePrekeyPair, PostQuantum,
+    SignedPrekey, SignedPrekeyPair,
 };
 
 /// What the replay record keys on: HKDF-SHA256 with no salt, ikm = DH2 || DH3 (32 bytes
@@ -119,7 +119,7 @@ pub trait PrekeyStore: Send {
     /// A signed prekey that may still be used (current, or previous within its grace period).
     fn signed_prekey(&self, id: u32) -> Result<Option<SignedPrekeyPair>, StoreError>;
     /// An unused one-time prekey.
-    fn one_time_prekey(&self, id: u32) -> Result<Option<KeyPair>, StoreError>;
+    fn one_time_prekey(&self, id: u32) -> Result<Option<OneTimePrekeyPair>, StoreError>;
     /// Decapsulates `ciphertext` with the ML-KEM prekey of `kind` (one-time ones only while
     /// unused); `Ok(None)` if that prekey is not held.
     ///
@@ -231,12 +231,16 @@ pub struct InMemoryPrekeyStore {
     pub(crate) identity: DeviceIdentity,
     pub(crate) policy: PrekeyPolicy,
     /// Current signed prekey last; earlier ones with the time they stop being accepted.
-    pub(crate) signed: Vec<(SignedPrekeyPair, Option<u64>)>,
-    pub(crate) one_time: BTreeMap<u32, KeyPair>,
+    ///
+    /// Every private key is boxed: the containers move and copy pointers only (on insert,
+    /// remove, retain, growth and node splits), and a key's one heap copy wipes itself when
+    /// it is dropped, so a deleted prekey leaves no copy in memory.
+    pub(crate) signed: Vec<(Box<SignedPrekeyPair>, Option<u64>)>,
+    pub(crate) one_time: BTreeMap<u32, Box<KeyPair>>,
     /// Current last-resort ML-KEM prekey last; replaced ones with the time they stop being
     /// accepted (rotated together with the signed prekey).
-    pub(crate) kem_last_resort: Vec<(KemPrekeyPair, Option<u64>)>,
-    pub(crate) kem_one_time: BTreeMap<u32, KemPrekeyPair>,
+    pub(crate) kem_last_resort: Vec<(Box<KemPrekeyPair>, Option<u64>)>,
+    pub(crate) kem_one_time: BTreeMap<u32, Box<KemPrekeyPair>>,
     pub(crate) seen: BTreeSet<(u32, ReplayTag)>,
     /// The next prekey id (never 0: after `u32::MAX` it wraps to 1).
     pub(crate) next_id: u32,
@@ -283,13 +287,13 @@ impl InMemoryPrekeyStore {
             id,
             DecapsulationKeyPair::generate(rng),
         );
-        self.kem_last_resort.push((pair, None));
+        self.kem_last_resort.push((Box::new(pair), None));
     }
 
     fn find_signed_prekey(&self, id: u32) -> Option<&SignedPrekeyPair> {
         self.signed
             .iter()
-            .map(|(pair, _)| pair)
+            .map(|(pair, _)| &**pair)
             .find(|pair| pair.public.id == id)
     }
 
@@ -298,24 +302,37 @@ impl InMemoryPrekeyStore {
     /// [`PrekeyStore::kem_decapsulate`] instead.
     pub fn kem_prekey(&self, kind: KemPrekeyKind, id: u32) -> Option<&KemPrekeyPair> {
         match kind {
-            KemPrekeyKind::OneTime => self.kem_one_time.get(&id),
+            KemPrekeyKind::OneTime => self.kem_one_time.get(&id).map(|pair| &**pair),
             KemPrekeyKind::LastResort => self
                 .kem_last_resort
                 .iter()
-                .map(|(pair, _)| pair)
+                .map(|(pair, _)| &**pair)
                 .find(|pair| pair.public.id == id),
         }
     }
 
     /// The current last-resort ML-KEM prekey.
     fn current_kem_last_resort(&self) -> Option<&KemPrekeyPair> {
-        self.kem_last_resort.last().map(|(pair, _)| pair)
+        self.kem_last_resort.last().map(|(pair, _)| &**pair)
     }
 
+    /// The next id of the counter that no held prekey has (after `u32::MAX` the counter
+    /// wraps to 1 and skips ids still held, so a lookup by id never finds two keys).
     fn allocate_id(&mut self) -> u32 {
-        let id = self.next_id;
-        self.next_id = self.next_id.checked_add(1).unwrap_or(1);
-        id
+        loop {
+            let id = self.next_id;
+            self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+            if !self.holds_id(id) {
+                return id;
+            }
+        }
+    }
+
+    fn holds_id(&self, id: u32) -> bool {
+        self.signed.iter().any(|(p, _)| p.public.id == id)
+            || self.one_time.contains_key(&id)
+            || self.kem_last_resort.iter().any(|(p, _)| p.public.id == id)
+            || self.kem_one_time.contains_key(&id)
     }
 
     fn push_signed_prekey<R: CryptoRng + ?Sized>(&mut self, now: u64, rng: &mut R) {
@@ -328,7 +345,7 @@ impl InMemoryPrekeyStore {
             self.policy.post_quantum,
             KeyPair::generate(rng),
         );
-        self.signed.push((pair, None));
+        self.signed.push((Box::new(pair), None));
     }
 
     /// Replaces the signed prekey and, if the device publishes ML-KEM prekeys, the last-resort
@@ -362,8 +379,9 @@ impl InMemoryPrekeyStore {
             .filter(|(_, retire)| retire.is_some_and(|t| t <= now))
             .map(|(pair, _)| pair.public.id)
             .collect();
+        // By retire time, not by id: the current signed prekey is never deleted.
         self.signed
-            .retain(|(pair, _)| !expired.contains(&pair.public.id));
+            .retain(|(_, retire)| retire.is_none_or(|t| t > now));
         self.seen.retain(|(id, _)| !expired.contains(id));
     }
 
@@ -381,7 +399,7 @@ impl InMemoryPrekeyStore {
                 id,
                 public_key: *pair.public_key(),
             });
-            self.one_time.insert(id, pair);
+            self.one_time.insert(id, Box::new(pair));
         }
         let mut new_kem = Vec::new();
         if self.policy.post_quantum == PostQuantum::Offered {
@@ -395,7 +413,7 @@ impl InMemoryPrekeyStore {
                     DecapsulationKeyPair::generate(rng),
                 );
                 new_kem.push(pair.public.clone());
-                self.kem_one_time.insert(id, pair);
+                self.kem_one_time.insert(id, Box::new(pair));
             }
         }
         (new_x25519, new_kem)
@@ -491,8 +509,11 @@ impl PrekeyStore for InMemoryPrekeyStore {
         Ok(self.find_signed_prekey(id).map(SignedPrekeyPair::copy))
     }
 
-    fn one_time_prekey(&self, id: u32) -> Result<Option<KeyPair>, StoreError> {
-        Ok(self.one_time.get(&id).cloned())
+    fn one_time_prekey(&self, id: u32) -> Result<Option<OneTimePrekeyPair>, StoreError> {
+        Ok(self.one_time.get(&id).map(|pair| {
+            let secret = SecretBytes::new(*pair.secret_key().expose());
+            OneTimePrekeyPair::from_secret(x25519::SecretKey::from_bytes(secret))
+        }))
     }
 
     fn kem_decapsulate(

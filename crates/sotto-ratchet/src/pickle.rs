@@ -194,6 +194,11 @@ impl Session {
         let entry_len = if he { 100 } else { 68 };
         let count_usize = usize::try_from(count).unwrap_or(usize::MAX);
         let mut skipped = SkippedKeys::with_capacity(count_usize.min(r.rest.len() / entry_len));
+        // The invariants the store keeps (RAT-11, RAT-07): a chain's entries are next to each
+        // other, with increasing message numbers and one header key; at most
+        // MAX_SKIPPED_CHAINS chains.
+        let mut chains: Vec<PublicKey> = Vec::new();
+        let mut previous: Option<(PublicKey, u32)> = None;
         for _ in 0..count {
             let ratchet_key = PublicKey::from_bytes(r.array::<32>()?);
             let n = r.u32()?;
@@ -203,6 +208,26 @@ impl Session {
             } else {
                 None
             };
+            match previous {
+                Some((key, last_n)) if key == ratchet_key => {
+                    let same_header_key = skipped
+                        .iter()
+                        .last()
+                        .is_some_and(|e| e.header_key == header_key);
+                    if n <= last_n || !same_header_key {
+                        return Err(PickleError::Malformed);
+                    }
+                }
+                _ => {
+                    if chains.contains(&ratchet_key)
+                        || chains.len() == SessionConfig::MAX_SKIPPED_CHAINS
+                    {
+                        return Err(PickleError::Malformed);
+                    }
+                    chains.push(ratchet_key);
+                }
+            }
+            previous = Some((ratchet_key, n));
             skipped.push_raw(SkippedKey {
                 ratchet_key,
                 n,

@@ -66,7 +66,7 @@ fn session_with(store: &mut InMemoryPrekeyStore, seed: u64) -> Result<(), Handsh
 /// retired one, leaving a store with no signed prekey whose own pickle is then refused
 /// (PKL-04 "no signed prekey").
 #[test]
-#[ignore = "finding 3: a pickle whose next_id is a held id restores; rotation then duplicates the signed prekey id, prune deletes the current signed prekey"]
+
 fn a_next_id_that_is_already_held_is_refused_or_harmless() {
     let mut rng = StdRng::seed_from_u64(31);
     let store = InMemoryPrekeyStore::new(
@@ -100,7 +100,7 @@ fn a_next_id_that_is_already_held_is_refused_or_harmless() {
 /// Finding 3 (the decoder half): ids come from one counter (protocol.md 7.7), so no id is in
 /// two lists and `next_id` is none of them; a state that breaks either is PKL-04.
 #[test]
-#[ignore = "finding 3: the store decoder accepts ids shared between lists and a next_id that is held"]
+
 fn ids_shared_between_lists_or_with_next_id_are_malformed() {
     let mut rng = StdRng::seed_from_u64(32);
     let store = InMemoryPrekeyStore::new(
@@ -138,7 +138,7 @@ fn ids_shared_between_lists_or_with_next_id_are_malformed() {
 /// prekeys it deletes. The decoder accepts records under a signed prekey id the store does not
 /// hold: they are never deleted (and would apply to a later signed prekey given that id).
 #[test]
-#[ignore = "finding 4: the store decoder accepts replay records under a signed prekey id it does not hold; prune never deletes them"]
+
 fn replay_records_of_signed_prekeys_not_held_do_not_survive() {
     let mut rng = StdRng::seed_from_u64(33);
     let mut store = InMemoryPrekeyStore::new(
@@ -176,7 +176,7 @@ fn replay_records_of_signed_prekeys_not_held_do_not_survive() {
 /// implementation's cache) can duplicate silently. Checked with inherent-method priority
 /// (the inherent `is_clone` exists only when `T: Clone`).
 #[test]
-#[ignore = "finding 5: the owned one-time prekey a store returns is Clone (protocol.md 7.11 says not)"]
+
 fn the_owned_one_time_prekey_is_not_clone() {
     use core::marker::PhantomData;
     struct Probe<T>(PhantomData<T>);

@@ -5,7 +5,6 @@
 use std::sync::{Arc, Mutex};
 
 use sotto_crypto::kem;
-use sotto_crypto::x25519::KeyPair;
 
 use super::*;
 use crate::error::{CommitError, StoreError, StoreErrorKind};
@@ -76,7 +75,7 @@ impl PrekeyStore for FailingStore {
         self.inner.signed_prekey(id)
     }
 
-    fn one_time_prekey(&self, id: u32) -> Result<Option<KeyPair>, StoreError> {
+    fn one_time_prekey(&self, id: u32) -> Result<Option<OneTimePrekeyPair>, StoreError> {
         self.call(Call::OneTimePrekey)?;
         self.inner.one_time_prekey(id)
     }
@@ -213,7 +212,7 @@ impl PrekeyStore for RacingStore {
         self.inner.signed_prekey(id)
     }
 
-    fn one_time_prekey(&self, id: u32) -> Result<Option<KeyPair>, StoreError> {
+    fn one_time_prekey(&self, id: u32) -> Result<Option<OneTimePrekeyPair>, StoreError> {
         self.inner.one_time_prekey(id)
     }
 
