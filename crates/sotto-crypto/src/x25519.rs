@@ -191,10 +191,24 @@ impl EphemeralSecret {
     /// X25519 with each of `peers`, in order, then wipes the secret. Any all-zero output is
     /// an error.
     pub fn agree(self, peers: &[&PublicKey]) -> Result<Vec<SharedSecret>, DhError> {
-        peers
-            .iter()
-            .map(|peer| self.0.diffie_hellman(peer))
-            .collect()
+        let mut out = Vec::with_capacity(peers.len());
+        self.agree_into(peers, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`EphemeralSecret::agree`], appending the outputs to `out`. With enough capacity
+    /// reserved, no output is ever moved into a new buffer (which would leave an unwiped copy
+    /// in the old one); on error the outputs already appended stay in `out`, which wipes
+    /// them when it is dropped.
+    pub fn agree_into(
+        self,
+        peers: &[&PublicKey],
+        out: &mut Vec<SharedSecret>,
+    ) -> Result<(), DhError> {
+        for peer in peers {
+            out.push(self.0.diffie_hellman(peer)?);
+        }
+        Ok(())
     }
 }
 

@@ -145,17 +145,20 @@ pub(crate) fn initiate_traced<R: CryptoRng + ?Sized>(
     if let Some(t) = trace.as_deref_mut() {
         t.ephemeral_key = Some(ephemeral_key);
     }
-    let mut dhs = vec![
+    // At most four DH outputs: allocated once at that size, so pushing never moves a secret
+    // into a new buffer and leaves the old one unwiped.
+    let mut dhs = Vec::with_capacity(4);
+    dhs.push(
         identity
             .agreement_key()
             .diffie_hellman(spk)
             .map_err(dh_error)?,
-    ];
+    );
     let mut peers = vec![&b.identity.agreement, spk];
     if let Some(opk) = &b.one_time_prekey {
         peers.push(&opk.public_key);
     }
-    dhs.extend(ephemeral.agree(&peers).map_err(dh_error)?);
+    ephemeral.agree_into(&peers, &mut dhs).map_err(dh_error)?;
     let encapsulation = b.kem_prekey.as_ref().map(|k| {
         let (ciphertext, shared) = k.public_key.encapsulate(rng);
         (
@@ -252,16 +255,20 @@ pub(crate) fn respond_traced<S: PrekeyStore + ?Sized>(
     }
     let identity = store.identity().map_err(HandshakeError::Store)?;
     let ek = &message.ephemeral_key;
-    let mut dhs = vec![
+    // At most four DH outputs, in a buffer of that size from the start (see `initiate`).
+    let mut dhs = Vec::with_capacity(4);
+    dhs.push(
         spk.key_pair
             .diffie_hellman(&message.initiator.agreement)
             .map_err(dh_error)?,
+    );
+    dhs.push(
         identity
             .agreement_key()
             .diffie_hellman(ek)
             .map_err(dh_error)?,
-        spk.key_pair.diffie_hellman(ek).map_err(dh_error)?,
-    ];
+    );
+    dhs.push(spk.key_pair.diffie_hellman(ek).map_err(dh_error)?);
     // HS-09: the replay record keys on a tag of DH2 and DH3, which every X25519 twin of EK
     // shares; checked before anything that depends on one-time keys, store unchanged. This is
     // an early refusal; `commit` checks again, atomically.
