@@ -91,7 +91,8 @@ pub use prekeys::{
     PREKEY_SIGNATURE_VERSION, PostQuantum, SignedPrekey, SignedPrekeyPair,
 };
 pub use store::{
-    InMemoryPrekeyStore, PrekeyPolicy, PrekeyStore, PublishedPrekeys, ReplayTag, UsedPrekeys,
+    InMemoryPrekeyStore, MAX_ONE_TIME_PREKEYS, PrekeyPolicy, PrekeyStore, PublishedPrekeys,
+    ReplayTag, UsedPrekeys,
 };
 
 #[cfg(test)]

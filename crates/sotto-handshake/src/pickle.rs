@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::identity::DeviceIdentity;
 use crate::prekeys::{KemPrekeyKind, KemPrekeyPair, PostQuantum, SignedPrekeyPair};
-use crate::store::{InMemoryPrekeyStore, PrekeyPolicy, ReplayTag};
+use crate::store::{InMemoryPrekeyStore, MAX_ONE_TIME_PREKEYS, PrekeyPolicy, ReplayTag};
 
 /// Type tag (first byte) of a device-identity pickle.
 pub const IDENTITY_PICKLE_TAG: u8 = wire::IDENTITY_PICKLE;
@@ -151,6 +151,10 @@ impl InMemoryPrekeyStore {
             w.extend_from_slice(&tag.to_bytes());
         }
         debug_assert_eq!(w.len(), len);
+        // Never write a pickle that `from_pickle` would refuse (PKL-05).
+        if envelope::OVERHEAD + len > MAX_PREKEY_STORE_PICKLE_LEN {
+            return Err(PickleError::TooLong);
+        }
         Ok(envelope::seal(
             PREKEY_STORE_PICKLE_TAG,
             key,
@@ -312,6 +316,9 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
     }
 
     let n = r.count(ONE_TIME_ENTRY_LEN)?;
+    if n > MAX_ONE_TIME_PREKEYS as usize {
+        return None;
+    }
     let mut one_time = BTreeMap::new();
     let mut ids = Vec::with_capacity(n);
     for _ in 0..n {
@@ -353,7 +360,7 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
     }
 
     let n = r.count(KEM_ONE_TIME_ENTRY_LEN)?;
-    if n > 0 && !last_resort_expected {
+    if (n > 0 && !last_resort_expected) || n > MAX_ONE_TIME_PREKEYS as usize {
         return None;
     }
     let mut kem_one_time = BTreeMap::new();
@@ -710,5 +717,39 @@ mod tests {
         let mut long = vec![PREKEY_STORE_PICKLE_TAG];
         long.resize(MAX_PREKEY_STORE_PICKLE_LEN + 1, 0);
         assert_eq!(open(&long, CONTEXT), Err(PickleError::TooLong));
+    }
+
+    #[test]
+    fn a_policy_asking_for_more_one_time_prekeys_than_the_cap_gets_the_cap() {
+        let mut rng = StdRng::seed_from_u64(40);
+        let policy = PrekeyPolicy {
+            post_quantum: PostQuantum::Absent,
+            one_time_prekeys: u32::MAX,
+            ..PrekeyPolicy::default()
+        };
+        let store =
+            InMemoryPrekeyStore::new(DeviceIdentity::generate(&mut rng), policy, 1_000, &mut rng);
+        assert_eq!(store.one_time_prekey_count(), MAX_ONE_TIME_PREKEYS as usize);
+        // Its pickle restores: the cap keeps it within what the decoder accepts.
+        let pickle = store.pickle(&KEY, CONTEXT, &mut rng).unwrap();
+        let restored = InMemoryPrekeyStore::from_pickle(&KEY, CONTEXT, &pickle).unwrap();
+        assert_eq!(
+            restored.one_time_prekey_count(),
+            MAX_ONE_TIME_PREKEYS as usize
+        );
+        // One more one-time prekey in a correctly sealed state is PKL-04.
+        let mut state = state_of(&store);
+        let count_at = 64 + 21 + 4 + 4 + SIGNED_ENTRY_LEN;
+        let count = u32::from_be_bytes(state[count_at..count_at + 4].try_into().unwrap());
+        assert_eq!(count, MAX_ONE_TIME_PREKEYS);
+        state[count_at..count_at + 4].copy_from_slice(&(count + 1).to_be_bytes());
+        let last_entry_end = count_at + 4 + count as usize * ONE_TIME_ENTRY_LEN;
+        let mut extra = u32::MAX.to_be_bytes().to_vec();
+        extra.extend_from_slice(&[7; 32]);
+        state.splice(last_entry_end..last_entry_end, extra);
+        assert_eq!(
+            InMemoryPrekeyStore::from_pickle(&KEY, CONTEXT, &sealed(&state)).map(|_| ()),
+            Err(PickleError::Malformed)
+        );
     }
 }

@@ -149,6 +149,11 @@ pub trait PrekeyStore: Send {
     fn commit(&mut self, used: &UsedPrekeys) -> Result<(), CommitError>;
 }
 
+/// The most one-time prekeys of each kind (X25519, ML-KEM) a store keeps: a policy that asks
+/// for more gets this many, and a store pickle holding more is refused (PKL-04), which bounds
+/// the cost of restoring one (protocol.md 4.2).
+pub const MAX_ONE_TIME_PREKEYS: u32 = 10_000;
+
 /// Prekey counts and lifetimes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PrekeyPolicy {
@@ -392,7 +397,8 @@ impl InMemoryPrekeyStore {
         rng: &mut R,
     ) -> (Vec<OneTimePrekey>, Vec<KemPrekey>) {
         let mut new_x25519 = Vec::new();
-        while self.one_time.len() < self.policy.one_time_prekeys as usize {
+        let cap = |count: u32| count.min(MAX_ONE_TIME_PREKEYS) as usize;
+        while self.one_time.len() < cap(self.policy.one_time_prekeys) {
             let id = self.allocate_id();
             let pair = KeyPair::generate(rng);
             new_x25519.push(OneTimePrekey {
@@ -403,7 +409,7 @@ impl InMemoryPrekeyStore {
         }
         let mut new_kem = Vec::new();
         if self.policy.post_quantum == PostQuantum::Offered {
-            while self.kem_one_time.len() < self.policy.kem_one_time_prekeys as usize {
+            while self.kem_one_time.len() < cap(self.policy.kem_one_time_prekeys) {
                 let id = self.allocate_id();
                 let pair = KemPrekeyPair::sign(
                     self.identity.signing_key(),
