@@ -8,7 +8,7 @@
 //! ```
 //!
 //! The envelope is [`sotto_crypto::pickle`]'s; the state inside is a fixed layout described in
-//! `docs/protocol.md` ("Session pickle"); decoding it is strict (PKL-04). Restoring refuses
+//! `docs/protocol.md` (section 4, "Pickles"); decoding it is strict (PKL-04). Restoring refuses
 //! another object's tag (PKL-01), a truncated input (PKL-02), a wrong key, a wrong context or
 //! any modified byte (PKL-03), oversized input (PKL-05) and an oversized context (PKL-06).
 //!
