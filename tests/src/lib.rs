@@ -5,6 +5,8 @@
 //! package in `fuzz/` shares with them: the bodies of the fuzz targets.
 
 pub mod fuzz_targets;
+#[cfg(target_os = "linux")]
+pub mod memory_scan;
 // The README's example, compiled and run as a doctest so that it cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
