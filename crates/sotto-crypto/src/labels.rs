@@ -28,6 +28,10 @@ pub const HANDSHAKE_REPLAY_TAG: &[u8] = b"Sotto/1 handshake replay tag";
 pub const SIGNED_PREKEY_SIGNATURE: &[u8] = b"Sotto/1 signed prekey";
 /// Ed25519 signature context of an ML-KEM prekey.
 pub const KEM_PREKEY_SIGNATURE: &[u8] = b"Sotto/1 ML-KEM prekey";
+/// Ed25519 signature context of a device list, signed by the account key.
+pub const DEVICE_LIST_SIGNATURE: &[u8] = b"Sotto/1 device list";
+/// The iterated hash of one side of a safety number.
+pub const SAFETY_NUMBER: &[u8] = b"Sotto/1 safety number";
 
 /// All labels with their constant names, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, &[u8])] = &[
@@ -42,6 +46,8 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("HANDSHAKE_REPLAY_TAG", HANDSHAKE_REPLAY_TAG),
     ("SIGNED_PREKEY_SIGNATURE", SIGNED_PREKEY_SIGNATURE),
     ("KEM_PREKEY_SIGNATURE", KEM_PREKEY_SIGNATURE),
+    ("DEVICE_LIST_SIGNATURE", DEVICE_LIST_SIGNATURE),
+    ("SAFETY_NUMBER", SAFETY_NUMBER),
 ];
 
 #[cfg(test)]

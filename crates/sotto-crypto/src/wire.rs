@@ -24,6 +24,10 @@ pub const SESSION_PICKLE: u8 = 0x15;
 pub const IDENTITY_PICKLE: u8 = 0x16;
 /// An encrypted prekey-store pickle (section 4.2).
 pub const PREKEY_STORE_PICKLE: u8 = 0x17;
+/// A signed device list (section 8.1).
+pub const DEVICE_LIST: u8 = 0x18;
+/// The byte form of a safety number, for QR codes (section 8.2).
+pub const SAFETY_NUMBER: u8 = 0x19;
 
 /// Every tag with its constant name, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, u8)] = &[
@@ -34,6 +38,8 @@ pub const ALL: &[(&str, u8)] = &[
     ("SESSION_PICKLE", SESSION_PICKLE),
     ("IDENTITY_PICKLE", IDENTITY_PICKLE),
     ("PREKEY_STORE_PICKLE", PREKEY_STORE_PICKLE),
+    ("DEVICE_LIST", DEVICE_LIST),
+    ("SAFETY_NUMBER", SAFETY_NUMBER),
 ];
 
 /// The format version of a tag byte (its high nibble).
