@@ -94,12 +94,13 @@ fn type_tag_table_matches_the_registry() {
 
 #[test]
 fn validation_ids_appear_in_code_and_tests() {
-    let ids = validation_ids(&["RAT-", "PKL-", "HS-"]);
-    assert!(ids.len() >= 29, "validation ID table: {ids:?}");
+    let ids = validation_ids(&["RAT-", "PKL-", "HS-", "DEV-"]);
+    assert!(ids.len() >= 35, "validation ID table: {ids:?}");
 
     let mut sources = Vec::new();
     rust_files(&root().join("crates/sotto-ratchet/src"), &mut sources);
     rust_files(&root().join("crates/sotto-handshake/src"), &mut sources);
+    rust_files(&root().join("crates/sotto-devices/src"), &mut sources);
     let mut implementation = String::new();
     let mut tests = String::new();
     for path in &sources {
@@ -121,7 +122,7 @@ fn validation_ids_appear_in_code_and_tests() {
     for id in &ids {
         assert!(
             implementation.contains(id.as_str()),
-            "{id} does not appear in sotto-ratchet's code"
+            "{id} does not appear in the code of sotto-ratchet, sotto-handshake or sotto-devices"
         );
         assert!(tests.contains(id.as_str()), "{id} is not named by any test");
     }

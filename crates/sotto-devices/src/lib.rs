@@ -3,13 +3,19 @@
 //! A user's devices, as peers see them (`docs/protocol.md`, chapter 8):
 //!
 //! - an **account key** (Ed25519), the user's identity, kept on the device that created the
-//!   account;
+//!   account ([`AccountKey`]);
 //! - the **signed device list** it signs: account id, a monotonic version, a creation time and
-//!   each device's id and both public keys; a peer trusts a device only if the newest list
-//!   signed by the account key it pinned contains it;
+//!   each device's id and both public keys ([`DeviceList`], [`SignedDeviceList`]); a peer
+//!   trusts a device only if the newest list signed by the account key it pinned contains it;
 //! - **safety numbers** derived from both account keys, which two people compare to upgrade
 //!   trust on first use to verified ([`safety`]).
 //!
 //! Validation IDs (DEV-xx) in the error docs refer to the devices chapter of the protocol.
 
+mod device_list;
 pub mod safety;
+
+pub use device_list::{
+    ACCOUNT_ID_LEN, AccountId, AccountKey, AccountPublicKey, DeviceEntry, DeviceList,
+    DeviceListError, MAX_DEVICES, SignedDeviceList,
+};
