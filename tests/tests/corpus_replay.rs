@@ -27,8 +27,9 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 6] = [
+const TARGETS: [&str; 7] = [
     "bundle_decode",
+    "device_list",
     "initial_message",
     "message_decode",
     "pickle_decode",
@@ -106,6 +107,12 @@ fn bundle_decode_corpus() {
 }
 
 #[test]
+fn device_list_corpus() {
+    let accepted = replay("device_list", fuzz_targets::device_list);
+    assert!(accepted > 0, "no seed decodes; {STALE}");
+}
+
+#[test]
 fn initial_message_corpus() {
     let accepted = replay("initial_message", fuzz_targets::initial_message);
     assert!(accepted > 0, "no seed is accepted; {STALE}");
@@ -164,6 +171,7 @@ fn generate_seed_corpus() {
         ("two_party", two_party_seeds()),
         ("bundle_decode", bundle_seeds()),
         ("initial_message", initial_message_seeds()),
+        ("device_list", device_list_seeds()),
     ] {
         let dir = corpus_dir(target);
         let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -726,6 +734,27 @@ fn bundle_seeds() -> Seeds {
 }
 
 /// The valid initial messages of the fuzz responder, and damaged copies.
+/// The device lists of the vectors and their negative cases.
+fn device_list_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    let v = sotto_vectors::vectors::device_lists::generate().expect("device-list vectors");
+    for (i, list) in v.lists.iter().enumerate() {
+        add(
+            &mut seeds,
+            &format!("valid-{i}"),
+            hex::decode(&list.device_list).expect("hex"),
+        );
+    }
+    for case in &v.negative {
+        add(
+            &mut seeds,
+            &format!("{}-{}", case.validation_id.to_lowercase(), case.id),
+            hex::decode(&case.input).expect("hex"),
+        );
+    }
+    seeds
+}
+
 fn initial_message_seeds() -> Seeds {
     let mut seeds = Seeds::new();
     for (i, (bytes, _)) in fuzz_targets::responder().valid.iter().enumerate() {

@@ -2,6 +2,7 @@
 //! check that the files are exactly what these modules produce and replay them through the
 //! public APIs.
 
+pub mod device_lists;
 pub mod ed25519_negative;
 pub mod handshake;
 pub mod handshake_negative;
@@ -105,5 +106,8 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     let mut text = serde_json::to_string_pretty(&ed25519_negative::generate()?)?;
     text.push('\n');
     out.push(("ed25519-negative.json", text));
+    let mut text = serde_json::to_string_pretty(&device_lists::generate()?)?;
+    text.push('\n');
+    out.push(("device-lists.json", text));
     Ok(out)
 }

@@ -11,6 +11,7 @@
 //! | [`decrypt_bytes`] | `decrypt` on a live responder of each kind | only a real, undelivered message decrypts, to its plaintext; any failure leaves the session unchanged |
 //! | [`bundle_decode`] | `PrekeyBundle::from_bytes`, then `verify` and `initiate` | no panic; an accepted bundle re-encodes to itself; a verified one sets up a session |
 //! | [`initial_message`] | `InitialMessage::from_bytes`, then `respond` on a live prekey store | only a real initial message is accepted, once, to its plaintext; a refusal leaves the store unchanged |
+//! | [`device_list`] | `SignedDeviceList::from_bytes` | no panic; an accepted input re-encodes to itself |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
@@ -25,6 +26,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 mod decrypt_bytes;
+mod device_list;
 mod handshake;
 mod message_decode;
 mod model;
@@ -36,6 +38,7 @@ use rand::rngs::StdRng;
 use sotto_ratchet::{PickleKey, Session};
 
 pub use decrypt_bytes::{KnownMessage, decrypt_bytes, known_messages};
+pub use device_list::device_list;
 pub use handshake::{Responder, bundle_decode, initial_message, responder};
 pub use message_decode::message_decode;
 pub use pickle_decode::pickle_decode;
