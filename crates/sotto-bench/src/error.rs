@@ -37,6 +37,9 @@ pub enum BenchError {
     /// A prekey bundle or initial message did not decode from its own bytes.
     #[error("handshake decode: {0}")]
     HandshakeDecode(#[from] sotto_handshake::DecodeError),
+    /// A device list did not decode or verify.
+    #[error("device list: {0}")]
+    DeviceList(#[from] sotto_devices::DeviceListError),
     /// A prekey bundle did not verify.
     #[error("bundle: {0}")]
     Bundle(#[from] sotto_handshake::BundleError),

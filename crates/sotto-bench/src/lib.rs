@@ -22,6 +22,7 @@
 //! [`table`] on the routines; [`report`] on the table and [`sizes`].
 
 pub mod conversation;
+pub mod devices;
 pub mod error;
 pub mod forged;
 pub mod olm;

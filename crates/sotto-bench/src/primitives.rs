@@ -140,6 +140,20 @@ pub fn ed25519_verify(len: usize) -> Built {
     )
 }
 
+/// Decoding a 64-byte device identity (an Ed25519 point and a canonical X25519 key), as a
+/// device list or a bundle decodes each identity.
+pub fn device_identity_decode() -> Built {
+    let identity = sotto_handshake::DeviceIdentity::generate(&mut rng())
+        .public()
+        .to_bytes();
+    routine(identity, |bytes| {
+        black_box(sotto_handshake::DeviceIdentityKey::from_bytes(black_box(
+            bytes,
+        ))?);
+        Ok(())
+    })
+}
+
 /// Decoding and validating an ML-KEM-768 encapsulation key from its 1184 bytes, through
 /// `sotto_crypto::kem`.
 pub fn kem_key_decode() -> Built {

@@ -13,6 +13,7 @@ use sotto_ratchet::SessionConfig;
 
 use crate::BenchError;
 use crate::conversation::{Duplex, KIB, MIB, OneWay, PingPong, SEED, SMALL};
+use crate::devices;
 use crate::forged::{Forged, Forgery};
 use crate::olm::{self, OlmInbound, OlmPair};
 use crate::primitives::{self as p, KEM_SIGNED_LEN, MlKemLib, SPK_SIGNED_LEN};
@@ -182,6 +183,16 @@ pub fn primitives() -> Vec<Case> {
             "ed25519_verify_99",
             "strict verify, signed-prekey message",
             || p::ed25519_verify(SPK_SIGNED_LEN),
+        ),
+        floor(
+            "ed25519_verify_290",
+            "strict verify, a 3-device list's signed message",
+            || p::ed25519_verify(devices::signed_len(3)),
+        ),
+        floor(
+            "device_identity_decode",
+            "DeviceIdentityKey::from_bytes (Ed25519 point, canonical X25519)",
+            p::device_identity_decode,
         ),
         floor(
             "ed25519_verify_1243",
@@ -375,6 +386,14 @@ pub fn rows() -> Vec<Row> {
             None,
             None,
             &[Within("forged_tag_he_1_chain", 2.0)],
+        ),
+        row(
+            "device_list_verify_3",
+            "SignedDeviceList::from_bytes, 3 devices (decode, 4 keys, strict signature check)",
+            || devices::device_list_verify(3),
+            Some("ed25519_key_decode + 3*device_identity_decode + ed25519_verify_290"),
+            None,
+            &[FloorRatio(1.05)],
         ),
         row(
             "bundle_verify_x3dh",
