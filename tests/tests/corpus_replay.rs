@@ -27,7 +27,7 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 7] = [
+const TARGETS: [&str; 8] = [
     "bundle_decode",
     "device_list",
     "initial_message",
@@ -35,6 +35,7 @@ const TARGETS: [&str; 7] = [
     "pickle_decode",
     "decrypt_bytes",
     "two_party",
+    "safety_number",
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -119,6 +120,12 @@ fn initial_message_corpus() {
 }
 
 #[test]
+fn safety_number_corpus() {
+    let accepted = replay("safety_number", fuzz_targets::safety_number);
+    assert!(accepted > 0, "no seed decodes; {STALE}");
+}
+
+#[test]
 fn two_party_corpus() {
     let mut total = fuzz_targets::Stats::default();
     let accepted = replay("two_party", |data| {
@@ -172,6 +179,7 @@ fn generate_seed_corpus() {
         ("bundle_decode", bundle_seeds()),
         ("initial_message", initial_message_seeds()),
         ("device_list", device_list_seeds()),
+        ("safety_number", safety_number_seeds()),
     ] {
         let dir = corpus_dir(target);
         let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -778,5 +786,33 @@ fn initial_message_seeds() -> Seeds {
     }
     add(&mut seeds, "empty", Vec::new());
     add(&mut seeds, "flags-only", vec![0x13, 0x03]);
+    seeds
+}
+
+/// Byte forms of the safety-number vectors' conversations, and one refused input per check.
+fn safety_number_seeds() -> Seeds {
+    use sotto_crypto::SecretBytes;
+    use sotto_crypto::ed25519::SigningKey;
+    use sotto_devices::safety::SafetyNumber;
+    let mut seeds = Seeds::new();
+    let alice = SigningKey::from_seed(SecretBytes::new([0x01; 32])).verifying_key();
+    let bob = SigningKey::from_seed(SecretBytes::new([0x02; 32])).verifying_key();
+    let alice_view = SafetyNumber::derive(&alice, &[0xa1; 16], &bob, &[0xb0; 16]);
+    let bob_view = SafetyNumber::derive(&bob, &[0xb0; 16], &alice, &[0xa1; 16]);
+    let good = alice_view.to_bytes().to_vec();
+    add(&mut seeds, "alice", good.clone());
+    add(&mut seeds, "bob", bob_view.to_bytes().to_vec());
+    add(&mut seeds, "empty", Vec::new());
+    add(&mut seeds, "tag-only", vec![0x19]);
+    let mut tag = good.clone();
+    tag[0] = 0x18;
+    add(&mut seeds, "device-list-tag", tag);
+    add(&mut seeds, "truncated", good[..good.len() - 1].to_vec());
+    let mut version = good.clone();
+    version[1] = 0x02;
+    add(&mut seeds, "version-2", version);
+    let mut trailing = good.clone();
+    trailing.push(0);
+    add(&mut seeds, "trailing", trailing);
     seeds
 }

@@ -6,6 +6,7 @@
 //! - [`x25519`]: X25519 key pairs and Diffie-Hellman that refuses all-zero (non-contributory)
 //!   outputs;
 //! - [`ed25519`]: Ed25519 signing and strict verification;
+//! - [`hash`]: SHA-512 over byte slices (the iterated fingerprints of safety numbers);
 //! - [`kdf`]: HKDF-SHA256 and HMAC-SHA256 with labels that are named constants in [`labels`];
 //! - [`aead`]: ChaCha20-Poly1305 (RFC 8439, 12-byte nonce, 16-byte tag appended);
 //! - [`pickle`]: the encrypted, type-tagged and context-bound envelope of every pickle;
@@ -31,6 +32,7 @@
 
 pub mod aead;
 pub mod ed25519;
+pub mod hash;
 pub mod kdf;
 pub mod kem;
 pub mod labels;

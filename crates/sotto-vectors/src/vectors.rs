@@ -9,6 +9,7 @@ pub mod handshake_negative;
 pub mod pickles;
 pub mod ratchet;
 pub mod ratchet_negative;
+pub mod safety_numbers;
 
 use serde::{Deserialize, Serialize};
 use sotto_ratchet::SessionKind;
@@ -109,5 +110,8 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     let mut text = serde_json::to_string_pretty(&device_lists::generate()?)?;
     text.push('\n');
     out.push(("device-lists.json", text));
+    let mut text = serde_json::to_string_pretty(&safety_numbers::generate()?)?;
+    text.push('\n');
+    out.push(("safety-numbers.json", text));
     Ok(out)
 }

@@ -12,6 +12,7 @@
 //! | [`bundle_decode`] | `PrekeyBundle::from_bytes`, then `verify` and `initiate` | no panic; an accepted bundle re-encodes to itself; a verified one sets up a session |
 //! | [`initial_message`] | `InitialMessage::from_bytes`, then `respond` on a live prekey store | only a real initial message is accepted, once, to its plaintext; a refusal leaves the store unchanged |
 //! | [`device_list`] | `SignedDeviceList::from_bytes` | no panic; an accepted input re-encodes to itself |
+//! | [`safety_number`] | `ScannedSafetyNumber::from_bytes` (the safety number's byte form) | no panic; the refusal is the first failing check of protocol.md 8.2; an accepted input re-encodes to itself and compares as `Match` with its mirror |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
@@ -31,6 +32,7 @@ mod handshake;
 mod message_decode;
 mod model;
 mod pickle_decode;
+mod safety_number;
 mod two_party;
 
 use rand::SeedableRng;
@@ -42,6 +44,7 @@ pub use device_list::device_list;
 pub use handshake::{Responder, bundle_decode, initial_message, responder};
 pub use message_decode::message_decode;
 pub use pickle_decode::pickle_decode;
+pub use safety_number::safety_number;
 pub use two_party::{Op, Party, Profile, Stats, encode_ops, two_party};
 
 /// The pickle context every target uses.
