@@ -30,6 +30,25 @@ struct World {
     published: PublishedPrekeys,
 }
 
+impl World {
+    /// Alice initiates to `bundle`, trusting the identity it claims (trust on first use), with
+    /// the default configuration.
+    fn initiate(
+        &mut self,
+        bundle: &VerifiedBundle,
+        plaintext: &[u8],
+    ) -> Result<Initiation, HandshakeError> {
+        initiate(
+            &self.alice,
+            bundle,
+            bundle.bundle().identity(),
+            plaintext,
+            &config(),
+            &mut self.rng,
+        )
+    }
+}
+
 fn world(seed: u64, p: PrekeyPolicy) -> World {
     let mut rng = StdRng::seed_from_u64(seed);
     let alice = DeviceIdentity::generate(&mut rng);
@@ -74,15 +93,7 @@ fn both_modes_with_and_without_one_time_prekeys() {
         assert_eq!(bundle.one_time_prekey.is_some(), one_time > 0);
         let wire = bundle.to_bytes();
         let bundle = PrekeyBundle::from_bytes(&wire).unwrap().verify().unwrap();
-        let mut sent = initiate(
-            &w.alice,
-            &bundle,
-            bundle.bundle().identity(),
-            b"first",
-            &config(),
-            &mut w.rng,
-        )
-        .unwrap();
+        let mut sent = w.initiate(&bundle, b"first").unwrap();
         assert_eq!(sent.mode, mode);
         let initial = InitialMessage::from_bytes(&sent.message.to_bytes()).unwrap();
         assert_eq!(initial, sent.message);
@@ -108,15 +119,7 @@ fn replays_are_refused() {
     for one_time in [2, 0] {
         let mut w = world(2, policy(PostQuantum::Offered, one_time, 0));
         let bundle = w.published.take_bundle().verify().unwrap();
-        let sent = initiate(
-            &w.alice,
-            &bundle,
-            bundle.bundle().identity(),
-            b"x",
-            &config(),
-            &mut w.rng,
-        )
-        .unwrap();
+        let sent = w.initiate(&bundle, b"x").unwrap();
         let _accepted = respond(&mut w.bob, &sent.message, &w.alice.public(), &config()).unwrap();
         let before = store_state(&w.bob);
         assert!(matches!(
@@ -187,15 +190,7 @@ fn bundle_verification_and_downgrade() {
 fn post_quantum_policies() {
     let mut w = world(4, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let sent = initiate(
-        &w.alice,
-        &bundle,
-        bundle.bundle().identity(),
-        b"x",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let sent = w.initiate(&bundle, b"x").unwrap();
     let mut downgraded = sent.message.clone();
     downgraded.kem = None;
     let before = store_state(&w.bob);
@@ -241,15 +236,7 @@ fn post_quantum_policies() {
 fn every_byte_of_the_initial_message_matters() {
     let mut w = world(6, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let sent = initiate(
-        &w.alice,
-        &bundle,
-        bundle.bundle().identity(),
-        b"tamper me",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let sent = w.initiate(&bundle, b"tamper me").unwrap();
     let wire = sent.message.to_bytes();
     let before = store_state(&w.bob);
     for i in 0..wire.len() {
@@ -285,15 +272,7 @@ fn every_byte_of_the_initial_message_matters() {
 fn non_contributory_ephemeral_key() {
     let mut w = world(7, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let mut sent = initiate(
-        &w.alice,
-        &bundle,
-        bundle.bundle().identity(),
-        b"x",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let mut sent = w.initiate(&bundle, b"x").unwrap();
     sent.message.ephemeral_key = x25519::PublicKey::from_bytes([0; 32]);
     assert!(matches!(
         respond(&mut w.bob, &sent.message, &w.alice.public(), &config()),
@@ -306,15 +285,7 @@ fn non_contributory_ephemeral_key() {
 fn unknown_prekeys() {
     let mut w = world(8, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let sent = initiate(
-        &w.alice,
-        &bundle,
-        bundle.bundle().identity(),
-        b"x",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let sent = w.initiate(&bundle, b"x").unwrap();
     let mut m = sent.message.clone();
     m.signed_prekey_id = 999;
     assert!(matches!(
@@ -386,24 +357,8 @@ fn rotation_keeps_the_previous_signed_prekey_for_the_grace_period() {
     let old_bundle = w.published.take_bundle().verify().unwrap();
     let grace = PrekeyPolicy::default().signed_prekey_grace;
     w.bob.rotate_signed_prekey(NOW + 10, &mut w.rng);
-    let sent = initiate(
-        &w.alice,
-        &old_bundle,
-        old_bundle.bundle().identity(),
-        b"in flight",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
-    let late = initiate(
-        &w.alice,
-        &old_bundle,
-        old_bundle.bundle().identity(),
-        b"too late",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let sent = w.initiate(&old_bundle, b"in flight").unwrap();
+    let late = w.initiate(&old_bundle, b"too late").unwrap();
     w.bob.prune(NOW + 10 + grace - 1);
     assert_eq!(
         respond(&mut w.bob, &sent.message, &w.alice.public(), &config())
@@ -422,15 +377,7 @@ fn rotation_keeps_the_previous_signed_prekey_for_the_grace_period() {
         new_bundle.bundle().signed_prekey.id,
         old_bundle.bundle().signed_prekey.id
     );
-    let sent = initiate(
-        &w.alice,
-        &new_bundle,
-        new_bundle.bundle().identity(),
-        b"new",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let sent = w.initiate(&new_bundle, b"new").unwrap();
     assert!(respond(&mut w.bob, &sent.message, &w.alice.public(), &config()).is_ok());
 }
 
@@ -475,15 +422,7 @@ fn debug_output_is_redacted() {
     // A response shows the plaintext's length, not the plaintext.
     let mut w = world(13, policy(PostQuantum::Offered, 1, 1));
     let bundle = w.published.take_bundle().verify().unwrap();
-    let sent = initiate(
-        &w.alice,
-        &bundle,
-        bundle.bundle().identity(),
-        b"secret words",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let sent = w.initiate(&bundle, b"secret words").unwrap();
     let got = respond(&mut w.bob, &sent.message, &w.alice.public(), &config()).unwrap();
     let shown = format!("{got:?}");
     assert!(
@@ -510,15 +449,7 @@ fn the_last_resort_kem_prekey_rotates_with_the_signed_prekey() {
     assert_ne!(new_kem.public_key, old_kem.public_key);
 
     // The old one still decapsulates during the grace period...
-    let sent = initiate(
-        &w.alice,
-        &old_bundle,
-        old_bundle.bundle().identity(),
-        b"in flight",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let sent = w.initiate(&old_bundle, b"in flight").unwrap();
     w.bob.prune(NOW + 10 + grace - 1);
     assert!(
         w.bob
@@ -543,15 +474,7 @@ fn the_last_resort_kem_prekey_rotates_with_the_signed_prekey() {
             .kem_prekey(KemPrekeyKind::LastResort, new_kem.id)
             .is_some()
     );
-    let fresh = initiate(
-        &w.alice,
-        &new_bundle,
-        new_bundle.bundle().identity(),
-        b"new",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let fresh = w.initiate(&new_bundle, b"new").unwrap();
     assert_eq!(
         respond(&mut w.bob, &fresh.message, &w.alice.public(), &config())
             .unwrap()
@@ -597,15 +520,7 @@ fn replays_with_an_ephemeral_key_twin_are_refused() {
     ] {
         let mut w = world(11, policy(pq, one_time, 0));
         let bundle = w.published.take_bundle().verify().unwrap();
-        let sent = initiate(
-            &w.alice,
-            &bundle,
-            bundle.bundle().identity(),
-            b"once",
-            &config(),
-            &mut w.rng,
-        )
-        .unwrap();
+        let sent = w.initiate(&bundle, b"once").unwrap();
         let _accepted = respond(&mut w.bob, &sent.message, &w.alice.public(), &config()).unwrap();
         let twins = eight_torsion_twins(&sent.message.ephemeral_key);
         assert!(twins.len() >= 3, "{name}: only {} twins", twins.len());
@@ -675,15 +590,7 @@ fn twins_of_identity_and_prekeys() {
     let mut w = world(12, policy(PostQuantum::Absent, 2, 0));
     let good = w.published.take_bundle();
     let bundle = good.clone().verify().unwrap();
-    let sent = initiate(
-        &w.alice,
-        &bundle,
-        bundle.bundle().identity(),
-        b"hello",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let sent = w.initiate(&bundle, b"hello").unwrap();
     let identity_key = w.alice.public().agreement;
     let twins = eight_torsion_twins(&identity_key);
     assert!(twins.len() >= 3);
@@ -738,15 +645,7 @@ fn twins_of_identity_and_prekeys() {
     let opk = forged.one_time_prekey.as_mut().unwrap();
     opk.public_key = eight_torsion_twins(&opk.public_key)[0];
     let bundle = forged.verify().unwrap();
-    let sent = initiate(
-        &w.alice,
-        &bundle,
-        bundle.bundle().identity(),
-        b"same",
-        &config(),
-        &mut w.rng,
-    )
-    .unwrap();
+    let sent = w.initiate(&bundle, b"same").unwrap();
     assert_eq!(
         respond(&mut w.bob, &sent.message, &w.alice.public(), &config())
             .unwrap()
