@@ -792,13 +792,17 @@ fn initial_message_seeds() -> Seeds {
 /// Byte forms of the safety-number vectors' conversations, and one refused input per check.
 fn safety_number_seeds() -> Seeds {
     use sotto_crypto::SecretBytes;
-    use sotto_crypto::ed25519::SigningKey;
     use sotto_devices::safety::SafetyNumber;
+    use sotto_devices::{AccountId, AccountKey};
     let mut seeds = Seeds::new();
-    let alice = SigningKey::from_seed(SecretBytes::new([0x01; 32])).verifying_key();
-    let bob = SigningKey::from_seed(SecretBytes::new([0x02; 32])).verifying_key();
-    let alice_view = SafetyNumber::derive(&alice, &[0xa1; 16], &bob, &[0xb0; 16]);
-    let bob_view = SafetyNumber::derive(&bob, &[0xb0; 16], &alice, &[0xa1; 16]);
+    let alice = AccountKey::from_seed(SecretBytes::new([0x01; 32])).public();
+    let bob = AccountKey::from_seed(SecretBytes::new([0x02; 32])).public();
+    let (alice_id, bob_id) = (
+        AccountId::from_bytes([0xa1; 16]),
+        AccountId::from_bytes([0xb0; 16]),
+    );
+    let alice_view = SafetyNumber::derive(&alice, &alice_id, &bob, &bob_id);
+    let bob_view = SafetyNumber::derive(&bob, &bob_id, &alice, &alice_id);
     let good = alice_view.to_bytes().to_vec();
     add(&mut seeds, "alice", good.clone());
     add(&mut seeds, "bob", bob_view.to_bytes().to_vec());

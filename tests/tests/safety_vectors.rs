@@ -8,8 +8,8 @@
 use std::collections::BTreeSet;
 
 use sotto_crypto::SecretBytes;
-use sotto_crypto::ed25519::{SigningKey, VerifyingKey};
 use sotto_devices::safety::{Comparison, ITERATIONS, SafetyNumber, ScannedSafetyNumber, VERSION};
+use sotto_devices::{AccountId, AccountKey, AccountPublicKey};
 use sotto_tests::validation_ids::validation_ids;
 use sotto_vectors::vectors::safety_numbers::{SafetyNumberVectors, error_name, generate};
 
@@ -23,8 +23,8 @@ fn bytes<const N: usize>(text: &str) -> [u8; N] {
     hex::decode(text).unwrap().try_into().unwrap()
 }
 
-fn key(seed: &str, public: &str) -> VerifyingKey {
-    let key = SigningKey::from_seed(SecretBytes::new(bytes(seed))).verifying_key();
+fn key(seed: &str, public: &str) -> AccountPublicKey {
+    let key = AccountKey::from_seed(SecretBytes::new(bytes(seed))).public();
     assert_eq!(hex::encode(key.to_bytes()), public);
     key
 }
@@ -45,9 +45,9 @@ fn every_case_is_what_sotto_devices_computes() {
         let remote = key(&case.remote_seed, &case.remote_key);
         let n = SafetyNumber::derive(
             &local,
-            &bytes(&case.local_account_id),
+            &AccountId::from_bytes(bytes(&case.local_account_id)),
             &remote,
-            &bytes(&case.remote_account_id),
+            &AccountId::from_bytes(bytes(&case.remote_account_id)),
         );
         assert_eq!(hex::encode(n.local().as_bytes()), case.local_fingerprint);
         assert_eq!(hex::encode(n.remote().as_bytes()), case.remote_fingerprint);
@@ -59,9 +59,9 @@ fn every_case_is_what_sotto_devices_computes() {
         // The other side computes the same digits, and its byte form matches ours.
         let other = SafetyNumber::derive(
             &remote,
-            &bytes(&case.remote_account_id),
+            &AccountId::from_bytes(bytes(&case.remote_account_id)),
             &local,
-            &bytes(&case.local_account_id),
+            &AccountId::from_bytes(bytes(&case.local_account_id)),
         );
         assert_eq!(other.digits(), case.digits);
         assert_eq!(

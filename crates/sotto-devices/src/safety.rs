@@ -27,16 +27,15 @@
 use core::cmp::Ordering;
 use core::fmt;
 
-use sotto_crypto::ed25519::VerifyingKey;
 use sotto_crypto::hash::sha512_concat;
 use sotto_crypto::{ct_eq, labels, wire};
+
+use crate::{AccountId, AccountPublicKey};
 
 /// The version byte: in the first hash input and as the second byte of the byte form.
 pub const VERSION: u8 = 0x01;
 /// SHA-512 iterations per side (Signal's published count; see the module docs).
 pub const ITERATIONS: u32 = 5200;
-/// Length of an account id in bytes.
-pub const ACCOUNT_ID_LEN: usize = 16;
 /// Length of a fingerprint (one side) in bytes.
 pub const FINGERPRINT_LEN: usize = 32;
 /// Length of the byte form: tag, version and two fingerprints.
@@ -46,9 +45,6 @@ pub const DIGITS_PER_SIDE: usize = 30;
 /// Decimal digits of a safety number.
 pub const DIGITS: usize = 2 * DIGITS_PER_SIDE;
 
-/// An account id: 16 opaque bytes.
-pub type AccountId = [u8; ACCOUNT_ID_LEN];
-
 /// One side's fingerprint: the first 32 bytes of the iterated hash of its account key and
 /// account id. Public data; equality is constant time.
 #[derive(Clone)]
@@ -57,9 +53,10 @@ pub struct Fingerprint([u8; FINGERPRINT_LEN]);
 impl Fingerprint {
     /// The fingerprint of `account_key` and `account_id` (the derivation of the module docs).
     #[must_use]
-    pub fn derive(account_key: &VerifyingKey, account_id: &AccountId) -> Self {
+    pub fn derive(account_key: &AccountPublicKey, account_id: &AccountId) -> Self {
         let key = account_key.to_bytes();
-        let mut digest = sha512_concat(&[labels::SAFETY_NUMBER, &[VERSION], &key, account_id]);
+        let id = account_id.to_bytes();
+        let mut digest = sha512_concat(&[labels::SAFETY_NUMBER, &[VERSION], &key, &id]);
         for _ in 1..ITERATIONS {
             digest = sha512_concat(&[&digest, &key]);
         }
@@ -123,9 +120,9 @@ impl SafetyNumber {
     /// (`remote_*`). The displayed number does not depend on which side is which.
     #[must_use]
     pub fn derive(
-        local_key: &VerifyingKey,
+        local_key: &AccountPublicKey,
         local_account: &AccountId,
-        remote_key: &VerifyingKey,
+        remote_key: &AccountPublicKey,
         remote_account: &AccountId,
     ) -> Self {
         Self::from_fingerprints(
@@ -303,14 +300,13 @@ impl ScannedSafetyNumber {
 mod tests {
     use super::*;
     use sotto_crypto::SecretBytes;
-    use sotto_crypto::ed25519::SigningKey;
 
-    fn key(seed: u8) -> VerifyingKey {
-        SigningKey::from_seed(SecretBytes::new([seed; 32])).verifying_key()
+    fn key(seed: u8) -> AccountPublicKey {
+        crate::AccountKey::from_seed(SecretBytes::new([seed; 32])).public()
     }
 
-    const ALICE: AccountId = [0xa1; 16];
-    const BOB: AccountId = [0xb0; 16];
+    const ALICE: AccountId = AccountId::from_bytes([0xa1; 16]);
+    const BOB: AccountId = AccountId::from_bytes([0xb0; 16]);
 
     fn alice_view() -> SafetyNumber {
         SafetyNumber::derive(&key(1), &ALICE, &key(2), &BOB)
@@ -340,10 +336,13 @@ mod tests {
         let base_halves = [base.local().digits(), base.remote().digits()];
         let variants = [
             (SafetyNumber::derive(&key(3), &ALICE, &key(2), &BOB), 0),
-            (SafetyNumber::derive(&key(1), &[0xa2; 16], &key(2), &BOB), 0),
+            (
+                SafetyNumber::derive(&key(1), &AccountId::from_bytes([0xa2; 16]), &key(2), &BOB),
+                0,
+            ),
             (SafetyNumber::derive(&key(1), &ALICE, &key(4), &BOB), 1),
             (
-                SafetyNumber::derive(&key(1), &ALICE, &key(2), &[0xb1; 16]),
+                SafetyNumber::derive(&key(1), &ALICE, &key(2), &AccountId::from_bytes([0xb1; 16])),
                 1,
             ),
         ];
@@ -513,7 +512,7 @@ mod tests {
         let mut input = labels::SAFETY_NUMBER.to_vec();
         input.push(VERSION);
         input.extend_from_slice(&k);
-        input.extend_from_slice(&ALICE);
+        input.extend_from_slice(&ALICE.to_bytes());
         let mut d = sotto_crypto::hash::sha512(&input);
         for _ in 0..5199 {
             let mut next = d.to_vec();
@@ -531,7 +530,7 @@ mod tests {
         let start = std::time::Instant::now();
         let rounds = 200u32;
         for i in 0..rounds {
-            let _ = Fingerprint::derive(&key(1), &[i as u8; 16]);
+            let _ = Fingerprint::derive(&key(1), &AccountId::from_bytes([i as u8; 16]));
         }
         let per_side = start.elapsed() / rounds;
         eprintln!("one side ({ITERATIONS} SHA-512 iterations): {per_side:?}");

@@ -5,10 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use sotto_crypto::SecretBytes;
-use sotto_crypto::ed25519::SigningKey;
-use sotto_devices::safety::{
-    AccountId, DecodeError, ITERATIONS, SafetyNumber, ScannedSafetyNumber, VERSION,
-};
+use sotto_devices::safety::{DecodeError, ITERATIONS, SafetyNumber, ScannedSafetyNumber, VERSION};
+use sotto_devices::{AccountId, AccountKey};
 
 use super::{VectorError, h, script_error};
 
@@ -91,13 +89,18 @@ pub fn case(
     id: usize,
     comment: &str,
     local_seed: [u8; 32],
-    local_account: AccountId,
+    local_account: [u8; 16],
     remote_seed: [u8; 32],
-    remote_account: AccountId,
+    remote_account: [u8; 16],
 ) -> SafetyNumberCase {
-    let local_key = SigningKey::from_seed(SecretBytes::new(local_seed)).verifying_key();
-    let remote_key = SigningKey::from_seed(SecretBytes::new(remote_seed)).verifying_key();
-    let n = SafetyNumber::derive(&local_key, &local_account, &remote_key, &remote_account);
+    let local_key = AccountKey::from_seed(SecretBytes::new(local_seed)).public();
+    let remote_key = AccountKey::from_seed(SecretBytes::new(remote_seed)).public();
+    let n = SafetyNumber::derive(
+        &local_key,
+        &AccountId::from_bytes(local_account),
+        &remote_key,
+        &AccountId::from_bytes(remote_account),
+    );
     SafetyNumberCase {
         id,
         comment: comment.into(),
