@@ -257,13 +257,6 @@ fn strictly_increasing(ids: impl IntoIterator<Item = u32>) -> bool {
     })
 }
 
-/// Whether `ids` are distinct and free of 0 (lists kept oldest first, whose ids wrap from
-/// `u32::MAX` to 1 and so need not increase).
-fn distinct_nonzero(ids: impl IntoIterator<Item = u32>) -> bool {
-    let mut seen = BTreeSet::new();
-    ids.into_iter().all(|id| id != 0 && seen.insert(id))
-}
-
 /// Retire times: every entry but the last has one, the last (the current key) has none.
 fn current_last(retires: &[Option<u64>]) -> bool {
     match retires.split_last() {
@@ -308,10 +301,7 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
         signed.push((Box::new(pair), retire));
     }
     let retires: Vec<Option<u64>> = signed.iter().map(|(_, t)| *t).collect();
-    if signed.is_empty()
-        || !current_last(&retires)
-        || !distinct_nonzero(signed.iter().map(|(p, _)| p.public.id))
-    {
+    if signed.is_empty() || !current_last(&retires) {
         return None;
     }
 
@@ -352,10 +342,7 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
     }
     let retires: Vec<Option<u64>> = kem_last_resort.iter().map(|(_, t)| *t).collect();
     let last_resort_expected = post_quantum == PostQuantum::Offered;
-    if kem_last_resort.is_empty() == last_resort_expected
-        || !current_last(&retires)
-        || !distinct_nonzero(kem_last_resort.iter().map(|(p, _)| p.public.id))
-    {
+    if kem_last_resort.is_empty() == last_resort_expected || !current_last(&retires) {
         return None;
     }
 
@@ -396,7 +383,8 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
     if !r.0.is_empty() {
         return None;
     }
-    // Ids come from one counter: unique across every list, and the next one not yet held
+    // Ids come from one counter: never 0, unique across every list (the two lists kept oldest
+    // first need not increase: the counter wraps), and the next one not yet held
     // (otherwise a rotation or a replenish would reuse a held id, and lookups by id would
     // find the wrong key). Replay records only under a signed prekey the store holds.
     let mut held = BTreeSet::new();
@@ -407,7 +395,7 @@ fn decode_store(state: &[u8]) -> Option<InMemoryPrekeyStore> {
         .chain(kem_last_resort.iter().map(|(p, _)| p.public.id))
         .chain(kem_one_time.keys().copied());
     for id in all_ids {
-        if !held.insert(id) {
+        if id == 0 || !held.insert(id) {
             return None;
         }
     }
