@@ -1,5 +1,6 @@
-//! Restores a session and a device identity from arbitrary bytes, and from the bytes sealed
-//! as a state, under a fixed pickle key and context; an accepted pickle must round-trip.
+//! Restores a session, a device identity and a prekey store from arbitrary bytes, and from
+//! the bytes sealed as a state, under a fixed pickle key and context; an accepted pickle
+//! must round-trip.
 //!
 //! The body is `sotto_tests::fuzz_targets::pickle_decode`, shared with the corpus replay.
 

@@ -415,6 +415,32 @@ fn pickle_seeds() -> Seeds {
     identity_state.extend_from_slice(identity.agreement_key().secret_key().expose());
     add(&mut seeds, "identity-state", identity_state);
     add(&mut seeds, "identity-pickle", identity_pickle);
+    // A prekey store (post-quantum, one prekey of each kind) as a pickle and as a state.
+    let policy = sotto_handshake::PrekeyPolicy {
+        one_time_prekeys: 1,
+        kem_one_time_prekeys: 1,
+        ..sotto_handshake::PrekeyPolicy::default()
+    };
+    let mut rng = StdRng::seed_from_u64(0x1f);
+    let store = sotto_handshake::InMemoryPrekeyStore::new(
+        sotto_handshake::DeviceIdentity::generate(&mut rng),
+        policy,
+        1_700_000_000,
+        &mut rng,
+    );
+    let store_pickle = store
+        .pickle(&key, fuzz_targets::PICKLE_CONTEXT, &mut rng)
+        .expect("pickle");
+    let store_state = sotto_crypto::pickle::open(
+        sotto_handshake::PREKEY_STORE_PICKLE_TAG,
+        &key,
+        fuzz_targets::PICKLE_CONTEXT,
+        &store_pickle,
+        sotto_handshake::MAX_PREKEY_STORE_PICKLE_LEN,
+    )
+    .expect("open");
+    add(&mut seeds, "store-pickle", store_pickle);
+    add(&mut seeds, "store-state", store_state.to_vec());
     seeds
 }
 

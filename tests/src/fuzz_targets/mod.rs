@@ -7,7 +7,7 @@
 //! | target | what it feeds | invariants |
 //! | --- | --- | --- |
 //! | [`message_decode`] | `Message::from_bytes` | no panic; an accepted input re-encodes to itself |
-//! | [`pickle_decode`] | `Session::from_pickle` and `DeviceIdentity::from_pickle` (fixed key and context), on the input and on the input sealed as a state | no panic; an accepted pickle re-pickles byte-identically |
+//! | [`pickle_decode`] | `Session::from_pickle`, `DeviceIdentity::from_pickle` and `InMemoryPrekeyStore::from_pickle` (fixed key and context), on the input and on the input sealed as a state | no panic; an accepted pickle re-pickles byte-identically |
 //! | [`decrypt_bytes`] | `decrypt` on a live responder of each kind | only a real, undelivered message decrypts, to its plaintext; any failure leaves the session unchanged |
 //! | [`bundle_decode`] | `PrekeyBundle::from_bytes`, then `verify` and `initiate` | no panic; an accepted bundle re-encodes to itself; a verified one sets up a session |
 //! | [`initial_message`] | `InitialMessage::from_bytes`, then `respond` on a live prekey store | only a real initial message is accepted, once, to its plaintext; a refusal leaves the store unchanged |

@@ -9,16 +9,16 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sotto_crypto::pickle::seal;
 use sotto_crypto::wire;
-use sotto_handshake::DeviceIdentity;
+use sotto_handshake::{DeviceIdentity, InMemoryPrekeyStore};
 use sotto_ratchet::Session;
 
 use super::{PICKLE_CONTEXT, pickle_key, snapshot};
 
-/// Restores `data` as a session pickle and as a device-identity pickle, and restores `data`
-/// sealed as the plaintext state of each, all with the fixed [`pickle_key`](super::pickle_key)
-/// and [`PICKLE_CONTEXT`]. An accepted pickle must re-pickle to the same state: pickling it
-/// again (with the snapshot generator, and with another generator) and restoring gives
-/// byte-identical results. Returns whether any of the four was accepted.
+/// Restores `data` as a session pickle, a device-identity pickle and a prekey-store pickle,
+/// and restores `data` sealed as the plaintext state of each, all with the fixed
+/// [`pickle_key`](super::pickle_key) and [`PICKLE_CONTEXT`]. An accepted pickle must re-pickle
+/// to the same state: pickling it again and restoring gives byte-identical results. Returns
+/// whether any of the six was accepted.
 pub fn pickle_decode(data: &[u8]) -> bool {
     let mut rng = StdRng::seed_from_u64(2);
     let as_session_state = seal(
@@ -37,6 +37,18 @@ pub fn pickle_decode(data: &[u8]) -> bool {
         &mut rng,
     )
     .expect("the context fits");
+    let as_store_state = seal(
+        wire::PREKEY_STORE_PICKLE,
+        &pickle_key(),
+        PICKLE_CONTEXT,
+        data,
+        &mut rng,
+    )
+    .expect("the context fits");
+    let stores = [data, &as_store_state]
+        .iter()
+        .filter(|bytes| store_round_trip(bytes))
+        .count();
     let sessions = [data, &as_session_state]
         .iter()
         .filter(|bytes| session_round_trip(bytes))
@@ -45,7 +57,7 @@ pub fn pickle_decode(data: &[u8]) -> bool {
         .iter()
         .filter(|bytes| identity_round_trip(bytes))
         .count();
-    sessions + identities > 0
+    sessions + identities + stores > 0
 }
 
 fn session_round_trip(data: &[u8]) -> bool {
@@ -91,5 +103,26 @@ fn identity_round_trip(data: &[u8]) -> bool {
         restored.signing_key().expose_seed(),
         identity.signing_key().expose_seed()
     );
+    true
+}
+
+fn store_round_trip(data: &[u8]) -> bool {
+    let Ok(store) = InMemoryPrekeyStore::from_pickle(&pickle_key(), PICKLE_CONTEXT, data) else {
+        return false;
+    };
+    let again = store
+        .pickle(&pickle_key(), PICKLE_CONTEXT, &mut StdRng::seed_from_u64(1))
+        .expect("pickle");
+    let restored = InMemoryPrekeyStore::from_pickle(&pickle_key(), PICKLE_CONTEXT, &again)
+        .expect("own pickle refused");
+    assert_eq!(
+        format!("{restored:?}"),
+        format!("{store:?}"),
+        "store round trip changed the store"
+    );
+    let third = restored
+        .pickle(&pickle_key(), PICKLE_CONTEXT, &mut StdRng::seed_from_u64(1))
+        .expect("pickle");
+    assert_eq!(third, again, "store round trip changed the state");
     true
 }
