@@ -69,6 +69,7 @@ LABEL_TABLE = [
     ("KEM_PREKEY_SIGNATURE", "Sotto/1 ML-KEM prekey"),
     ("DEVICE_LIST_SIGNATURE", "Sotto/1 device list"),
     ("SAFETY_NUMBER", "Sotto/1 safety number"),
+    ("STORE_KEYS", "Sotto/1 store keys"),
 ]
 _L = {name: ascii_.encode("ascii") for name, ascii_ in LABEL_TABLE}
 RATCHET_ROOT, RATCHET_ROOT_HE, RATCHET_HE_INIT = _L["RATCHET_ROOT"], _L["RATCHET_ROOT_HE"], _L["RATCHET_HE_INIT"]

@@ -32,6 +32,8 @@ pub const KEM_PREKEY_SIGNATURE: &[u8] = b"Sotto/1 ML-KEM prekey";
 pub const DEVICE_LIST_SIGNATURE: &[u8] = b"Sotto/1 device list";
 /// The iterated hash of one side of a safety number.
 pub const SAFETY_NUMBER: &[u8] = b"Sotto/1 safety number";
+/// HKDF `info` of the client store's index and value keys, from the store key.
+pub const STORE_KEYS: &[u8] = b"Sotto/1 store keys";
 
 /// All labels with their constant names, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, &[u8])] = &[
@@ -48,6 +50,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("KEM_PREKEY_SIGNATURE", KEM_PREKEY_SIGNATURE),
     ("DEVICE_LIST_SIGNATURE", DEVICE_LIST_SIGNATURE),
     ("SAFETY_NUMBER", SAFETY_NUMBER),
+    ("STORE_KEYS", STORE_KEYS),
 ];
 
 #[cfg(test)]

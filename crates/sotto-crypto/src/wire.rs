@@ -28,6 +28,10 @@ pub const PREKEY_STORE_PICKLE: u8 = 0x17;
 pub const DEVICE_LIST: u8 = 0x18;
 /// The byte form of a safety number, for QR codes (section 8.2).
 pub const SAFETY_NUMBER: u8 = 0x19;
+/// A message fanned out to the devices of one account (section 8.5).
+pub const FAN_OUT: u8 = 0x1C;
+/// A record value of the client store (section 8.6).
+pub const STORE_RECORD: u8 = 0x1D;
 
 /// Every tag with its constant name, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, u8)] = &[
@@ -40,6 +44,8 @@ pub const ALL: &[(&str, u8)] = &[
     ("PREKEY_STORE_PICKLE", PREKEY_STORE_PICKLE),
     ("DEVICE_LIST", DEVICE_LIST),
     ("SAFETY_NUMBER", SAFETY_NUMBER),
+    ("FAN_OUT", FAN_OUT),
+    ("STORE_RECORD", STORE_RECORD),
 ];
 
 /// The format version of a tag byte (its high nibble).

@@ -12,8 +12,17 @@
 //!
 //! Validation IDs (DEV-xx) in the error docs refer to the devices chapter of the protocol.
 
+mod device;
 mod device_list;
+pub mod fanout;
 pub mod safety;
+pub mod sessions;
+pub mod store;
+pub mod trust;
+
+pub use device::{Device, DeviceError, Observed, Received};
+pub use fanout::{FanOut, FanOutError, StaleDevices};
+pub use trust::{AccountTrust, TrustError, TrustEvent};
 
 pub use device_list::{
     ACCOUNT_ID_LEN, AccountId, AccountKey, AccountPublicKey, DeviceEntry, DeviceList,

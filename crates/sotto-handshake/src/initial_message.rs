@@ -104,6 +104,19 @@ impl InitialMessage {
         &self.message
     }
 
+    /// The same session-setup header around another ratchet message of the session: how an
+    /// initiator re-attaches the setup to every message it sends until the responder's first
+    /// reply, so that a responder that missed the first message can still set the session up
+    /// (protocol.md 8.5). The responder recognises the header of a session it already set up
+    /// and does not run session setup (nor its replay check) again.
+    #[must_use]
+    pub fn with_message(&self, message: Message) -> Self {
+        Self {
+            message,
+            ..self.clone()
+        }
+    }
+
     /// The wire encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let body = self.message.as_bytes();
