@@ -13,3 +13,4 @@ pub mod memory_scan;
 pub struct ReadmeDoctests;
 pub mod properties;
 pub mod validation_ids;
+pub mod world;

@@ -517,10 +517,10 @@ impl<B: RecordBackend> Device<B> {
     ) -> Result<Observed, DeviceError> {
         let mut batch = vec![self.account_write(account, rng)?];
         for event in &events {
-            if let TrustEvent::DeviceRemoved { device_id, .. } = event {
-                if self.sessions.remove(&(account, *device_id)).is_some() {
-                    batch.push(self.sessions_delete(account, *device_id));
-                }
+            if let TrustEvent::DeviceRemoved { device_id, .. } = event
+                && self.sessions.remove(&(account, *device_id)).is_some()
+            {
+                batch.push(self.sessions_delete(account, *device_id));
             }
         }
         let mut this_device_revoked = false;
@@ -740,12 +740,11 @@ impl<B: RecordBackend> Device<B> {
             })
         })();
         // A session entry created for a message that failed must not linger.
-        if result.is_err() {
-            if let Some(s) = self.sessions.get(&(account, device_id)) {
-                if s.is_empty() {
-                    self.sessions.remove(&(account, device_id));
-                }
-            }
+        if result.is_err()
+            && let Some(s) = self.sessions.get(&(account, device_id))
+            && s.is_empty()
+        {
+            self.sessions.remove(&(account, device_id));
         }
         self.reload_on_error(result)
     }
@@ -774,13 +773,13 @@ impl<B: RecordBackend> Device<B> {
     /// On an error after the in-memory state may have changed, the state is read back from
     /// the store, which the failed call did not change.
     fn reload_on_error<T>(&mut self, result: Result<T, DeviceError>) -> Result<T, DeviceError> {
-        if result.is_err() {
-            if let Ok(state) = load(&self.backend, &self.keys) {
-                self.own = state.own;
-                self.prekeys = state.prekeys;
-                self.accounts = state.accounts;
-                self.sessions = state.sessions;
-            }
+        if result.is_err()
+            && let Ok(state) = load(&self.backend, &self.keys)
+        {
+            self.own = state.own;
+            self.prekeys = state.prekeys;
+            self.accounts = state.accounts;
+            self.sessions = state.sessions;
         }
         result
     }

@@ -8,12 +8,13 @@
 //!   decrypts becomes the active one (the previous active one is archived). A failed trial
 //!   leaves a session unchanged (RAT-10), so a message costs at most `1 +
 //!   MAX_ARCHIVED_SESSIONS` trials, each bounded by the ratchet's own constant.
-//! - An initial message whose header (ephemeral key and signed prekey id) is the one that set
-//!   up a held session is that session's next message: it is decrypted there and session
+//! - An initial message whose setup header is, byte for byte, the one that set up a held
+//!   session is that session's next message: it is decrypted there and session
 //!   setup, with its replay check, does not run again. Any other initial message is new
 //!   session setup, for the caller to run with its prekeys.
 
 use sotto_crypto::CryptoRng;
+use sotto_crypto::hash::sha512;
 use sotto_crypto::pickle::PickleKey;
 use sotto_handshake::{InitialMessage, Initiation};
 use sotto_ratchet::{DecryptError, EncryptError, Message, PickleError, Session};
@@ -32,26 +33,27 @@ struct Slot {
     session: Session,
     /// Initiator: the setup header, re-attached until the peer's first reply.
     pending_setup: Option<InitialMessage>,
-    /// Responder: the ephemeral key and signed prekey id of the initial message that set the
-    /// session up.
+    /// Responder: the setup header of the initial message that set the session up.
     setup_base: Option<SetupBase>,
 }
 
-/// The ephemeral key and the signed prekey id of an initial message.
+/// What identifies the setup header of an initial message: SHA-512 of every byte of the
+/// message before its ratchet message (tag, flags, initiator identity, ephemeral key, prekey
+/// ids, ML-KEM encapsulation). A re-attached header is the same bytes; a header changed in
+/// any byte is not, and goes to session setup, where the replay check refuses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SetupBase {
-    ephemeral_key: [u8; 32],
-    signed_prekey_id: u32,
-}
+pub struct SetupBase([u8; SETUP_BASE_LEN]);
+
+/// Length of a [`SetupBase`].
+const SETUP_BASE_LEN: usize = 64;
 
 impl SetupBase {
     /// The base of `message`.
     #[must_use]
     pub fn of(message: &InitialMessage) -> Self {
-        Self {
-            ephemeral_key: *message.ephemeral_key().as_bytes(),
-            signed_prekey_id: message.signed_prekey_id(),
-        }
+        let bytes = message.to_bytes();
+        let header_len = bytes.len() - message.message().as_bytes().len();
+        Self(sha512(&bytes[..header_len]))
     }
 }
 
@@ -248,8 +250,7 @@ impl DeviceSessions {
                 put_bytes(&mut out, &setup.to_bytes());
             }
             if let Some(base) = &slot.setup_base {
-                out.extend_from_slice(&base.ephemeral_key);
-                out.extend_from_slice(&base.signed_prekey_id.to_be_bytes());
+                out.extend_from_slice(&base.0);
             }
             let pickle = slot.session.pickle(key, &slot_context(context, i), rng)?;
             put_bytes(&mut out, &pickle);
@@ -283,13 +284,9 @@ impl DeviceSessions {
                 None
             };
             let setup_base = if flags & 2 != 0 {
-                let b = take(&mut r, 36)?;
-                let mut ephemeral_key = [0u8; 32];
-                ephemeral_key.copy_from_slice(&b[..32]);
-                Some(SetupBase {
-                    ephemeral_key,
-                    signed_prekey_id: u32::from_be_bytes([b[32], b[33], b[34], b[35]]),
-                })
+                let mut base = [0u8; SETUP_BASE_LEN];
+                base.copy_from_slice(take(&mut r, SETUP_BASE_LEN)?);
+                Some(SetupBase(base))
             } else {
                 None
             };

@@ -131,8 +131,9 @@ pub trait RecordBackend: Send {
     fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError>;
 }
 
-/// A backend in memory, for tests and for clients that keep nothing on disk.
-#[derive(Debug, Default)]
+/// A backend in memory, for tests and for clients that keep nothing on disk. `Clone` copies
+/// the encrypted records (a test's snapshot), never a key.
+#[derive(Debug, Default, Clone)]
 pub struct MemoryBackend {
     records: BTreeMap<(RecordKind, RecordIndex), Vec<u8>>,
 }

@@ -252,14 +252,14 @@ impl AccountTrust {
             return Err(TrustError::WrongAccount);
         }
         if !same_key(offered.account_key(), self.pinned_key()) {
-            if let Some(pending) = &self.pending {
-                if same_key(offered.account_key(), pending.account_key()) {
-                    if !newer(pending, &offered)? {
-                        return Ok(Vec::new());
-                    }
-                    self.pending = Some(offered);
+            if let Some(pending) = &self.pending
+                && same_key(offered.account_key(), pending.account_key())
+            {
+                if !newer(pending, &offered)? {
                     return Ok(Vec::new());
                 }
+                self.pending = Some(offered);
+                return Ok(Vec::new());
             }
             let was_verified = self.verified;
             self.pending = Some(offered);
@@ -278,10 +278,10 @@ impl AccountTrust {
             return Ok(Vec::new());
         }
         for entry in offered.list().devices() {
-            if let Some(h) = held.list().device(entry.device_id()) {
-                if !h.identity().ct_matches(entry.identity()) {
-                    return Err(TrustError::DeviceKeySwapped(entry.device_id()));
-                }
+            if let Some(h) = held.list().device(entry.device_id())
+                && !h.identity().ct_matches(entry.identity())
+            {
+                return Err(TrustError::DeviceKeySwapped(entry.device_id()));
             }
         }
         let events = changes(account, held, &offered);
