@@ -147,8 +147,16 @@ fn sessions_key(account: AccountId, device_id: u32) -> [u8; 20] {
     k
 }
 
-fn slot_context(kind: RecordKind, index: &RecordIndex) -> Vec<u8> {
+/// The context of a record: `u8(kind) || index`, to which sessions append their position.
+fn record_context(kind: RecordKind, index: &RecordIndex) -> Vec<u8> {
     StoreKeys::context(kind, index).to_vec()
+}
+
+/// The context of the prekey-store pickle inside its record: `0x02 || index || 0x00`.
+fn prekeys_context(index: &RecordIndex) -> Vec<u8> {
+    let mut c = record_context(RecordKind::Prekeys, index);
+    c.push(0);
+    c
 }
 
 impl<B: RecordBackend> Device<B> {
@@ -818,11 +826,7 @@ impl<B: RecordBackend> Device<B> {
         let index = self.keys.index(RecordKind::Prekeys, &[]);
         let pickle = self
             .prekeys
-            .pickle(
-                self.keys.value_key(),
-                &slot_context(RecordKind::Prekeys, &index),
-                rng,
-            )
+            .pickle(self.keys.value_key(), &prekeys_context(&index), rng)
             .map_err(|_| corrupt("prekey store does not pickle"))?;
         Ok(self.put(RecordKind::Prekeys, &[], &pickle, rng))
     }
@@ -867,7 +871,7 @@ impl<B: RecordBackend> Device<B> {
             &sessions
                 .encode(
                     self.keys.value_key(),
-                    &slot_context(RecordKind::Sessions, &index),
+                    &record_context(RecordKind::Sessions, &index),
                     rng,
                 )
                 .map_err(|_| corrupt("session does not pickle"))?,
@@ -928,12 +932,9 @@ fn load<B: RecordBackend + ?Sized>(backend: &B, keys: &StoreKeys) -> Result<Stat
     };
     let prekeys_index = keys.index(RecordKind::Prekeys, &[]);
     let p = open_one(RecordKind::Prekeys)?;
-    let prekeys = InMemoryPrekeyStore::from_pickle(
-        keys.value_key(),
-        &slot_context(RecordKind::Prekeys, &prekeys_index),
-        &p,
-    )
-    .map_err(|_| corrupt("prekey store"))?;
+    let prekeys =
+        InMemoryPrekeyStore::from_pickle(keys.value_key(), &prekeys_context(&prekeys_index), &p)
+            .map_err(|_| corrupt("prekey store"))?;
 
     let mut accounts = BTreeMap::new();
     for (index, value) in backend.scan(RecordKind::Account)? {
@@ -967,7 +968,7 @@ fn load<B: RecordBackend + ?Sized>(backend: &B, keys: &StoreKeys) -> Result<Stat
         let d = u32::from_be_bytes([key[16], key[17], key[18], key[19]]);
         let s = DeviceSessions::decode(
             keys.value_key(),
-            &slot_context(RecordKind::Sessions, &index),
+            &record_context(RecordKind::Sessions, &index),
             rest,
         )
         .ok_or_else(|| corrupt("sessions record"))?;

@@ -222,6 +222,8 @@ mod tests {
         assert_eq!(f.message_for(2), None);
     }
 
+    /// DEV-FO-01 (tag), DEV-FO-02 (length), DEV-FO-03 (count), DEV-FO-04 (ids), DEV-FO-05
+    /// (message tag), each on the wire and at construction.
     #[test]
     fn every_refusal() {
         let good = sample().to_bytes();

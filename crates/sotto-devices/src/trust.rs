@@ -451,6 +451,8 @@ mod tests {
         assert_eq!(trust.observe(a.list(2)).unwrap(), vec![]);
     }
 
+    /// DEV-TR-02 rollback, DEV-TR-03 equivocation, DEV-TR-04 swap in a newer list, DEV-TR-01
+    /// another account.
     #[test]
     fn rollback_equivocation_and_swapped_keys_are_refused_and_change_nothing() {
         let mut rng = StdRng::seed_from_u64(2);
@@ -479,6 +481,7 @@ mod tests {
         assert_eq!(trust, before);
     }
 
+    /// DEV-TR-05 ghost, DEV-TR-04 swap, for a device offered or sending.
     #[test]
     fn ghost_devices_and_swapped_keys_are_refused_at_setup() {
         let mut rng = StdRng::seed_from_u64(3);
@@ -501,6 +504,7 @@ mod tests {
         );
     }
 
+    /// DEV-TR-06 sending blocked, DEV-TR-07 nothing to accept / verification refused.
     #[test]
     fn a_key_change_blocks_sending_and_clears_verified_until_accepted() {
         let mut rng = StdRng::seed_from_u64(4);
@@ -568,5 +572,43 @@ mod tests {
         assert_eq!(trust.pinned_key(), &new_key);
         assert_eq!(trust.devices_for_sending().unwrap().len(), 1);
         assert!(!trust.is_verified());
+    }
+
+    /// DEV-TR-08: a peer handed over by linking has no list until one is observed, and the
+    /// first list must be signed by the pinned key.
+    #[test]
+    fn a_linked_peer_needs_a_list_signed_by_its_pinned_key() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let a = Account::new(&mut rng, 1);
+        let mut trust = AccountTrust::pinned(a.id, a.key.public(), true);
+        assert_eq!(trust.devices_for_sending(), Err(TrustError::NoDeviceList));
+        assert_eq!(
+            trust.check_device(1, a.devices[0].identity()),
+            Err(TrustError::GhostDevice(1))
+        );
+        let impostor = Account {
+            key: AccountKey::generate(&mut rng),
+            id: a.id,
+            devices: a.devices.clone(),
+        };
+        let events = trust.observe(impostor.list(1)).unwrap();
+        assert!(matches!(
+            events[..],
+            [TrustEvent::AccountKeyChanged {
+                was_verified: true,
+                ..
+            }]
+        ));
+        let mut trust = AccountTrust::pinned(a.id, a.key.public(), true);
+        let events = trust.observe(a.list(1)).unwrap();
+        assert_eq!(
+            events,
+            vec![TrustEvent::DeviceAdded {
+                account: a.id,
+                device_id: 1
+            }]
+        );
+        assert!(trust.is_verified());
+        assert_eq!(trust.devices_for_sending().unwrap().len(), 1);
     }
 }
