@@ -43,6 +43,12 @@ pub enum BenchError {
     /// A prekey bundle did not verify.
     #[error("bundle: {0}")]
     Bundle(#[from] sotto_handshake::BundleError),
+    /// A multi-device session call failed.
+    #[error("sotto sessions: {0}")]
+    Sessions(#[from] sotto_devices::sessions::SessionsError),
+    /// A fan-out could not be built.
+    #[error("fan-out: {0}")]
+    FanOut(#[from] sotto_devices::FanOutError),
     /// Sotto's session setup failed on either side.
     #[error("handshake: {0}")]
     Handshake(#[from] sotto_handshake::HandshakeError),

@@ -115,6 +115,15 @@ pub fn hkdf_sk() -> Built {
     })
 }
 
+/// SHA-512 of 96 bytes (one compression): one iteration of the safety-number hash, and of
+/// Signal's published construction (5200 iterations of SHA-512 per side).
+pub fn sha512_96() -> Built {
+    routine([0x33u8; 96], |input| {
+        black_box(sotto_crypto::hash::sha512(black_box(input)));
+        Ok(())
+    })
+}
+
 /// Decoding a 32-byte Ed25519 public key (point decompression).
 pub fn ed25519_key_decode() -> Built {
     let bytes = SigningKey::generate(&mut rng()).verifying_key().to_bytes();

@@ -80,10 +80,12 @@ pub fn cases_for(filter: &str) -> Result<Vec<Case>, BenchError> {
     let compared: Vec<&Row> = selected
         .iter()
         .flat_map(|r| r.targets)
-        .filter_map(|t| match t {
-            Target::Within(other, _) => rows.iter().find(|r| r.sotto.name == *other),
-            _ => None,
+        .flat_map(|t| match t {
+            Target::Within(other, _) => vec![*other],
+            Target::PerExtraDevice(base, _, unit, _) => vec![*base, *unit],
+            _ => Vec::new(),
         })
+        .filter_map(|name| rows.iter().find(|r| r.sotto.name == name))
         .collect();
     selected.extend(compared);
     for r in selected {
@@ -171,6 +173,10 @@ impl RowReport {
                     Target::Within(other, k) => m
                         .median(&format!("sotto/{other}"))
                         .map(|o| ratio(sotto_ns, o).max(ratio(o, sotto_ns)) <= k),
+                    Target::PerExtraDevice(base, n, unit, k) => m
+                        .median(&format!("sotto/{base}"))
+                        .zip(m.median(&format!("sotto/{unit}")))
+                        .map(|(b, u)| (sotto_ns - b) / f64::from(n) <= k * u),
                 },
             })
             .collect();

@@ -63,6 +63,9 @@ pub enum Target {
     DhUnits(f64),
     /// sotto and the named row's sotto within a factor k of each other.
     Within(&'static str, f64),
+    /// (sotto - base row) / n <= k × unit row: what each of n extra devices costs, against
+    /// one operation of the unit row.
+    PerExtraDevice(&'static str, u32, &'static str, f64),
 }
 
 impl std::fmt::Display for Target {
@@ -72,6 +75,9 @@ impl std::fmt::Display for Target {
             Self::FloorThroughput(k) => write!(f, ">= {:.0}% of floor throughput", k * 100.0),
             Self::DhUnits(k) => write!(f, "<= {k} DH units"),
             Self::Within(row, k) => write!(f, "within {k}x of {row}"),
+            Self::PerExtraDevice(base, n, unit, k) => {
+                write!(f, "(this - {base}) / {n} <= {k}x {unit}")
+            }
         }
     }
 }
@@ -173,6 +179,11 @@ pub fn primitives() -> Vec<Case> {
             "hkdf_sk",
             "hkdf_sha256::<32>(zero salt, F || DH1..DH3, HANDSHAKE_X3DH)",
             p::hkdf_sk,
+        ),
+        floor(
+            "sha512_96",
+            "sha512 of 96 bytes: one safety-number iteration (one compression)",
+            p::sha512_96,
         ),
         floor(
             "ed25519_key_decode",
@@ -392,6 +403,47 @@ pub fn rows() -> Vec<Row> {
             "SignedDeviceList::from_bytes, 3 devices (decode, 4 keys, strict signature check)",
             || devices::device_list_verify(3),
             Some("ed25519_key_decode + 3*device_identity_decode + ed25519_verify_290"),
+            None,
+            &[FloorRatio(1.05)],
+        ),
+        row(
+            "ratchet_encrypt_100",
+            "Session::encrypt, 100 B, established session (the fan-out's per-device unit)",
+            devices::ratchet_encrypt,
+            Some("2*hmac + hkdf44 + aead_seal_100"),
+            None,
+            &[],
+        ),
+        row(
+            "fan_out_1",
+            "one 100 B message to 1 device: DeviceSessions::encrypt + FanOut encoding",
+            || devices::fan_out(1),
+            Some("2*hmac + hkdf44 + aead_seal_100"),
+            None,
+            &[],
+        ),
+        row(
+            "fan_out_3",
+            "the same to 3 devices",
+            || devices::fan_out(3),
+            Some("6*hmac + 3*hkdf44 + 3*aead_seal_100"),
+            None,
+            &[PerExtraDevice("fan_out_1", 2, "ratchet_encrypt_100", 1.05)],
+        ),
+        row(
+            "fan_out_10",
+            "the same to 10 devices",
+            || devices::fan_out(10),
+            Some("20*hmac + 10*hkdf44 + 10*aead_seal_100"),
+            None,
+            &[PerExtraDevice("fan_out_1", 9, "ratchet_encrypt_100", 1.05)],
+        ),
+        row(
+            "safety_number",
+            "SafetyNumber::derive: 2 x 5200 SHA-512, digits (floor: Signal's published \
+             construction, the same 5200 iterations per side)",
+            devices::safety_number,
+            Some("10400*sha512_96"),
             None,
             &[FloorRatio(1.05)],
         ),
