@@ -69,6 +69,8 @@ LABEL_TABLE = [
     ("KEM_PREKEY_SIGNATURE", "Sotto/1 ML-KEM prekey"),
     ("DEVICE_LIST_SIGNATURE", "Sotto/1 device list"),
     ("SAFETY_NUMBER", "Sotto/1 safety number"),
+    ("LINK_CODE_CHECKSUM", "Sotto/1 link code checksum"),
+    ("LINK_CHANNEL", "Sotto/1 link channel"),
 ]
 _L = {name: ascii_.encode("ascii") for name, ascii_ in LABEL_TABLE}
 RATCHET_ROOT, RATCHET_ROOT_HE, RATCHET_HE_INIT = _L["RATCHET_ROOT"], _L["RATCHET_ROOT_HE"], _L["RATCHET_HE_INIT"]
