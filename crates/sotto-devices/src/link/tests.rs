@@ -250,7 +250,7 @@ fn a_link_message_opens_once_to_the_payload() {
     assert!(!w.pending.is_used());
     assert_eq!(w.pending.open(&message).unwrap(), w.payload);
     assert!(w.pending.is_used());
-    // Reuse: the same message, and another one sealed under the same secret.
+    // DEV-LK-08, reuse: the same message, and another one sealed under the same secret.
     assert_eq!(w.pending.open(&message), Err(LinkError::AlreadyUsed));
     assert_eq!(w.pending.open(&sealed(&w, 2)), Err(LinkError::AlreadyUsed));
     // Two seals of one payload differ (fresh salt) and both would open.
