@@ -676,7 +676,7 @@ impl PendingLink {
 }
 
 /// Sealing without the primary's checks, for test vectors and tests of the new device's
-/// refusals. An application calls [`seal`](super::seal).
+/// refusals. An application calls [`seal`].
 pub mod hazmat {
     use super::{LinkCode, SALT_LEN, associated_data, channel_keys};
     use sotto_crypto::{CryptoRng, aead, wire};

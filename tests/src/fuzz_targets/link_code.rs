@@ -151,19 +151,19 @@ pub fn link_code(data: &[u8]) -> bool {
         assert_eq!(LinkCode::from_text(&text).expect("own text"), code);
         accepted = true;
     }
-    if let Ok(text) = core::str::from_utf8(data) {
-        if let Ok(code) = LinkCode::from_text(text) {
-            assert_eq!(
-                canonical_text(&code.to_text()),
-                canonical_text(text),
-                "text"
-            );
-            assert_eq!(
-                LinkCode::from_bytes(code.to_bytes().expose()).expect("own bytes"),
-                code
-            );
-            accepted = true;
-        }
+    if let Ok(text) = core::str::from_utf8(data)
+        && let Ok(code) = LinkCode::from_text(text)
+    {
+        assert_eq!(
+            canonical_text(&code.to_text()),
+            canonical_text(text),
+            "text"
+        );
+        assert_eq!(
+            LinkCode::from_bytes(code.to_bytes().expose()).expect("own bytes"),
+            code
+        );
+        accepted = true;
     }
     if let Ok(payload) = LinkPayload::from_bytes(data) {
         assert_eq!(payload.to_bytes().as_slice(), data, "payload bytes");
