@@ -69,6 +69,8 @@ LABEL_TABLE = [
     ("KEM_PREKEY_SIGNATURE", "Sotto/1 ML-KEM prekey"),
     ("DEVICE_LIST_SIGNATURE", "Sotto/1 device list"),
     ("SAFETY_NUMBER", "Sotto/1 safety number"),
+    ("LINK_CODE_CHECKSUM", "Sotto/1 link code checksum"),
+    ("LINK_CHANNEL", "Sotto/1 link channel"),
     ("STORE_KEYS", "Sotto/1 store keys"),
 ]
 _L = {name: ascii_.encode("ascii") for name, ascii_ in LABEL_TABLE}

@@ -27,7 +27,7 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 8] = [
+const TARGETS: [&str; 9] = [
     "bundle_decode",
     "device_list",
     "initial_message",
@@ -36,6 +36,7 @@ const TARGETS: [&str; 8] = [
     "decrypt_bytes",
     "two_party",
     "safety_number",
+    "link_code",
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -126,6 +127,12 @@ fn safety_number_corpus() {
 }
 
 #[test]
+fn link_code_corpus() {
+    let accepted = replay("link_code", fuzz_targets::link_code);
+    assert!(accepted > 0, "no seed is accepted; {STALE}");
+}
+
+#[test]
 fn two_party_corpus() {
     let mut total = fuzz_targets::Stats::default();
     let accepted = replay("two_party", |data| {
@@ -180,6 +187,7 @@ fn generate_seed_corpus() {
         ("initial_message", initial_message_seeds()),
         ("device_list", device_list_seeds()),
         ("safety_number", safety_number_seeds()),
+        ("link_code", link_code_seeds()),
     ] {
         let dir = corpus_dir(target);
         let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -844,5 +852,44 @@ fn safety_number_seeds() -> Seeds {
     let mut trailing = good.clone();
     trailing.push(0);
     add(&mut seeds, "trailing", trailing);
+    seeds
+}
+
+/// The fuzz fixture's code (bytes and text), payload and message, damaged copies, and every
+/// input of the link vectors' negative cases.
+fn link_code_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    let fixture = fuzz_targets::link_fixture();
+    let (code, _) = fixture.code();
+    let code_bytes = code.to_bytes().expose().to_vec();
+    let text = code.to_text().as_bytes().to_vec();
+    add(&mut seeds, "code", code_bytes.clone());
+    add(&mut seeds, "code-text", text.clone());
+    add(&mut seeds, "code-text-lower", text.to_ascii_lowercase());
+    add(&mut seeds, "payload", fixture.payload.to_bytes().to_vec());
+    add(&mut seeds, "message", fixture.message.clone());
+    let mut flipped = fixture.message.clone();
+    flipped[40] ^= 1;
+    add(&mut seeds, "message-flipped", flipped);
+    add(
+        &mut seeds,
+        "message-truncated",
+        fixture.message[..fixture.message.len() - 1].to_vec(),
+    );
+    add(&mut seeds, "code-truncated", code_bytes[..96].to_vec());
+    add(&mut seeds, "empty", Vec::new());
+    let v = sotto_vectors::vectors::link::generate().expect("link vectors");
+    for case in &v.negative {
+        let data = if case.operation == "code_text" {
+            case.input_text.as_bytes().to_vec()
+        } else {
+            hex::decode(&case.input).expect("hex")
+        };
+        add(
+            &mut seeds,
+            &format!("{}-{}", case.validation_id.to_lowercase(), case.id),
+            data,
+        );
+    }
     seeds
 }

@@ -32,6 +32,11 @@ pub const KEM_PREKEY_SIGNATURE: &[u8] = b"Sotto/1 ML-KEM prekey";
 pub const DEVICE_LIST_SIGNATURE: &[u8] = b"Sotto/1 device list";
 /// The iterated hash of one side of a safety number.
 pub const SAFETY_NUMBER: &[u8] = b"Sotto/1 safety number";
+/// The checksum of a link code's text form: SHA-512 of this label and the code's bytes.
+pub const LINK_CODE_CHECKSUM: &[u8] = b"Sotto/1 link code checksum";
+/// The link channel: HKDF-SHA256(salt, ikm = link secret, info = this label || identity) to
+/// the AEAD key and nonce of a link message.
+pub const LINK_CHANNEL: &[u8] = b"Sotto/1 link channel";
 /// HKDF `info` of the client store's index and value keys, from the store key.
 pub const STORE_KEYS: &[u8] = b"Sotto/1 store keys";
 
@@ -50,6 +55,8 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("KEM_PREKEY_SIGNATURE", KEM_PREKEY_SIGNATURE),
     ("DEVICE_LIST_SIGNATURE", DEVICE_LIST_SIGNATURE),
     ("SAFETY_NUMBER", SAFETY_NUMBER),
+    ("LINK_CODE_CHECKSUM", LINK_CODE_CHECKSUM),
+    ("LINK_CHANNEL", LINK_CHANNEL),
     ("STORE_KEYS", STORE_KEYS),
 ];
 

@@ -28,6 +28,10 @@ pub const PREKEY_STORE_PICKLE: u8 = 0x17;
 pub const DEVICE_LIST: u8 = 0x18;
 /// The byte form of a safety number, for QR codes (section 8.2).
 pub const SAFETY_NUMBER: u8 = 0x19;
+/// A new device's link code: its identity and a one-time link secret (section 8.3).
+pub const LINK_CODE: u8 = 0x1A;
+/// The primary's link message to a new device, sealed under the link secret (section 8.3).
+pub const LINK_MESSAGE: u8 = 0x1B;
 /// A message fanned out to the devices of one account (section 8.5).
 pub const FAN_OUT: u8 = 0x1C;
 /// A record value of the client store (section 8.6).
@@ -44,6 +48,8 @@ pub const ALL: &[(&str, u8)] = &[
     ("PREKEY_STORE_PICKLE", PREKEY_STORE_PICKLE),
     ("DEVICE_LIST", DEVICE_LIST),
     ("SAFETY_NUMBER", SAFETY_NUMBER),
+    ("LINK_CODE", LINK_CODE),
+    ("LINK_MESSAGE", LINK_MESSAGE),
     ("FAN_OUT", FAN_OUT),
     ("STORE_RECORD", STORE_RECORD),
 ];

@@ -7,6 +7,8 @@
 //! - the **signed device list** it signs: account id, a monotonic version, a creation time and
 //!   each device's id and both public keys ([`DeviceList`], [`SignedDeviceList`]); a peer
 //!   trusts a device only if the newest list signed by the account key it pinned contains it;
+//! - **linking** a new device: the link code it shows and the link message the primary seals
+//!   to it under the code's one-time secret ([`link`]);
 //! - **safety numbers** derived from both account keys, which two people compare to upgrade
 //!   trust on first use to verified ([`safety`]).
 //!
@@ -15,6 +17,7 @@
 mod device;
 mod device_list;
 pub mod fanout;
+pub mod link;
 pub mod safety;
 pub mod sessions;
 pub mod store;
@@ -28,3 +31,4 @@ pub use device_list::{
     ACCOUNT_ID_LEN, AccountId, AccountKey, AccountPublicKey, DeviceEntry, DeviceList,
     DeviceListError, MAX_DEVICES, SignedDeviceList,
 };
+pub use link::{LinkCode, LinkPayload, PeerPin, PendingLink};

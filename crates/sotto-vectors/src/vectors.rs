@@ -6,6 +6,7 @@ pub mod device_lists;
 pub mod ed25519_negative;
 pub mod handshake;
 pub mod handshake_negative;
+pub mod link;
 pub mod pickles;
 pub mod ratchet;
 pub mod ratchet_negative;
@@ -113,5 +114,8 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     let mut text = serde_json::to_string_pretty(&safety_numbers::generate()?)?;
     text.push('\n');
     out.push(("safety-numbers.json", text));
+    let mut text = serde_json::to_string_pretty(&link::generate()?)?;
+    text.push('\n');
+    out.push(("link.json", text));
     Ok(out)
 }

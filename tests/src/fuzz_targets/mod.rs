@@ -13,6 +13,7 @@
 //! | [`initial_message`] | `InitialMessage::from_bytes`, then `respond` on a live prekey store | only a real initial message is accepted, once, to its plaintext; a refusal leaves the store unchanged |
 //! | [`device_list`] | `SignedDeviceList::from_bytes` | no panic; an accepted input re-encodes to itself |
 //! | [`safety_number`] | `ScannedSafetyNumber::from_bytes` (the safety number's byte form) | no panic; the refusal is the first failing check of protocol.md 8.2; an accepted input re-encodes to itself and compares as `Match` with its mirror |
+//! | [`link_code`] | `LinkCode::from_bytes`, `LinkCode::from_text`, `LinkPayload::from_bytes`, and `PendingLink::open` of a fixed link on the input and on the input sealed as a payload | no panic; an accepted code, text, payload or message re-encodes to its input; a refused message leaves the pending link able to open the genuine one |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
@@ -29,6 +30,7 @@
 mod decrypt_bytes;
 mod device_list;
 mod handshake;
+mod link_code;
 mod message_decode;
 mod model;
 mod pickle_decode;
@@ -42,6 +44,7 @@ use sotto_ratchet::{PickleKey, Session};
 pub use decrypt_bytes::{KnownMessage, decrypt_bytes, known_messages};
 pub use device_list::device_list;
 pub use handshake::{Responder, bundle_decode, initial_message, responder};
+pub use link_code::{LinkFixture, link_code, link_fixture};
 pub use message_decode::message_decode;
 pub use pickle_decode::pickle_decode;
 pub use safety_number::safety_number;
