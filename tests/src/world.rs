@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sotto_crypto::SecretBytes;
+use sotto_devices::LinkCode;
 use sotto_devices::store::MemoryBackend;
 use sotto_devices::{
     AccountId, Device, DeviceError, FanOut, Observed, SignedDeviceList, StaleDevices,
@@ -165,22 +166,25 @@ impl World {
         }
     }
 
-    /// Links a new device to `user` (its first device holds the account key); the new list
-    /// and the device's prekeys are published. Returns the new device's index.
+    /// Links a new device to `user` as a person does (section 8.3): the new device shows a
+    /// link code as text, the first device (it holds the account key) reads it and answers
+    /// with a link message, the new device opens it. The new list and the device's prekeys
+    /// are published. Returns the new device's index.
     pub fn link(&mut self, user: usize) -> Result<usize, DeviceError> {
         let identity = sotto_handshake::DeviceIdentity::generate(&mut self.rng);
+        let (code, mut pending) = LinkCode::generate(identity.public(), &mut self.rng);
+        let text = code.to_text();
+        let read = LinkCode::from_text(&text)?;
         let primary = &mut self.users[user].devices[0];
-        let (device_id, list, _) = primary.add_device(identity.public(), NOW, &mut self.rng)?;
-        let peers = primary.pinned_peers();
+        let (message, list, _) = primary.link_device(read, NOW, &mut self.rng)?;
         let device = Device::from_link(
             MemoryBackend::new(),
             &store_key(),
             HandshakeConfig::default(),
             policy(),
             identity,
-            device_id,
-            list.clone(),
-            peers,
+            &mut pending,
+            &message,
             NOW,
             &mut self.rng,
         )?;

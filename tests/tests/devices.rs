@@ -536,3 +536,128 @@ fn the_store_holds_no_account_id_key_or_plaintext_in_the_clear() {
             .any(|w| w == needles[3].as_slice())
     );
 }
+
+#[test]
+fn linking_hands_the_new_device_the_account_and_the_trust_state() {
+    let mut w = World::new(11);
+    let alice = w.add_user().unwrap();
+    let bob = w.add_user().unwrap();
+    let (a, b) = (w.users[alice].account, w.users[bob].account);
+    let _ = w.refresh(alice, 0, b).unwrap();
+    let _ = w.refresh(bob, 0, a).unwrap();
+    // Alice verifies Bob, then links a second device.
+    let number = w.users[alice].devices[0].safety_number(b).unwrap();
+    let theirs = w.users[bob].devices[0].safety_number(a).unwrap();
+    let scanned =
+        sotto_devices::safety::ScannedSafetyNumber::from_bytes(&theirs.to_bytes()).unwrap();
+    let pinned = *w.users[alice].devices[0].account(b).unwrap().pinned_key();
+    w.users[alice].devices[0]
+        .mark_verified(b, &pinned, number.compare(&scanned), &mut w.rng)
+        .unwrap();
+    let second = w.link(alice).unwrap();
+    let new_device = &w.users[alice].devices[second];
+    assert_eq!(new_device.account_id(), a);
+    assert_eq!(new_device.device_id(), 2);
+    assert!(!new_device.holds_account_key());
+    let bob_trust = new_device.account(b).unwrap();
+    assert!(bob_trust.is_verified());
+    assert_eq!(bob_trust.pinned_key(), &pinned);
+    assert!(bob_trust.list().is_none());
+    // Bob's list must be fetched before sending (DEV-TR-08), then the conversation works
+    // and stays verified.
+    assert!(matches!(
+        w.users[alice].devices[second].encrypt(b, b"x", &[], &mut w.rng),
+        Err(DeviceError::Trust(TrustError::NoDeviceList))
+    ));
+    let _ = w.refresh(alice, second, b).unwrap();
+    let _ = w.refresh(bob, 0, a).unwrap();
+    w.send(alice, second, bob, b"from the new device").unwrap();
+    assert_eq!(ok(w.receive(bob, 0)), vec![b"from the new device".to_vec()]);
+    assert_eq!(
+        ok(w.receive(alice, 0)),
+        vec![b"from the new device".to_vec()]
+    );
+    assert!(
+        w.users[alice].devices[second]
+            .account(b)
+            .unwrap()
+            .is_verified()
+    );
+}
+
+#[test]
+fn a_replayed_link_code_and_a_link_message_under_another_secret_are_refused() {
+    let mut w = World::new(12);
+    let alice = w.add_user().unwrap();
+    let identity = DeviceIdentity::generate(&mut w.rng);
+    let (code, mut pending) = sotto_devices::LinkCode::generate(identity.public(), &mut w.rng);
+    let text = code.to_text();
+    let primary = &mut w.users[alice].devices[0];
+    let (message, list, _) = primary
+        .link_device(
+            sotto_devices::LinkCode::from_text(&text).unwrap(),
+            NOW,
+            &mut w.rng,
+        )
+        .unwrap();
+    // The same code again (the relay, or a camera, replays it): DEV-LK-17, nothing changed.
+    let before = primary.own_list().unwrap().clone();
+    assert!(matches!(
+        primary.link_device(
+            sotto_devices::LinkCode::from_text(&text).unwrap(),
+            NOW,
+            &mut w.rng
+        ),
+        Err(DeviceError::LinkSeal(_))
+    ));
+    assert_eq!(primary.own_list().unwrap(), &before);
+    assert_eq!(before, list);
+    // Another device's pending link does not open the message; the right one does, once.
+    let other = DeviceIdentity::generate(&mut w.rng);
+    let (_, mut other_pending) = sotto_devices::LinkCode::generate(other.public(), &mut w.rng);
+    fn open_with(
+        message: &[u8],
+        identity: DeviceIdentity,
+        pending: &mut sotto_devices::PendingLink,
+        rng: &mut rand::rngs::StdRng,
+    ) -> Result<Device<MemoryBackend>, DeviceError> {
+        Device::from_link(
+            MemoryBackend::new(),
+            &store_key(),
+            HandshakeConfig::default(),
+            sotto_tests::world::policy(),
+            identity,
+            pending,
+            message,
+            NOW,
+            rng,
+        )
+    }
+    let open =
+        |identity, pending: &mut sotto_devices::PendingLink, rng: &mut rand::rngs::StdRng| {
+            open_with(&message, identity, pending, rng)
+        };
+    assert!(matches!(
+        open(other, &mut other_pending, &mut w.rng),
+        Err(DeviceError::Link(_))
+    ));
+    let copy = DeviceIdentity::from_keys(
+        identity.signing_key().clone(),
+        identity.agreement_key().clone(),
+    );
+    let wrong_identity = DeviceIdentity::generate(&mut w.rng);
+    assert!(matches!(
+        open(wrong_identity, &mut pending, &mut w.rng),
+        Err(DeviceError::NotThisDevicesLink)
+    ));
+    let device = open(copy, &mut pending, &mut w.rng).unwrap();
+    assert_eq!(device.device_id(), 2);
+    let again = DeviceIdentity::from_keys(
+        identity.signing_key().clone(),
+        identity.agreement_key().clone(),
+    );
+    assert!(matches!(
+        open(again, &mut pending, &mut w.rng),
+        Err(DeviceError::Link(_))
+    ));
+}

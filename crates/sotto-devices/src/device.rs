@@ -19,6 +19,7 @@ use crate::device_list::{
     SignedDeviceList,
 };
 use crate::fanout::{FanOut, FanOutError, StaleDevices};
+use crate::link::{self, LinkCode, LinkError, LinkPayload, PeerPin, PendingLink, SealError};
 use crate::safety::{Comparison, SafetyNumber};
 use crate::sessions::{DeviceSessions, InitialOutcome, SessionsError, SetupBase};
 use crate::store::{RecordBackend, RecordIndex, RecordKind, StoreError, StoreKeys, Write};
@@ -69,9 +70,19 @@ pub enum DeviceError {
     /// list: the relay claims devices the account key did not sign (or denies ones it did).
     #[error("the relay's device set disagrees with the signed device list")]
     StaleMismatch,
-    /// The device to add is already in the list (a replayed link code).
-    #[error("the device is already in the list")]
-    AlreadyInList,
+    /// A link code did not decode (DEV-LK-01..07): for callers that read the code and link
+    /// in one step.
+    #[error("link code")]
+    LinkCode(#[from] link::CodeError),
+    /// Linking refused the code or the message (DEV-LK-xx, section 8.3).
+    #[error("linking")]
+    Link(#[from] LinkError),
+    /// The primary refused to link the code (DEV-LK-12, 14..17).
+    #[error("linking")]
+    LinkSeal(#[from] SealError),
+    /// The identity given is not the one the pending link was made for.
+    #[error("the identity is not the one of the pending link")]
+    NotThisDevicesLink,
     /// A device cannot be revoked: it is this device, or not in the list.
     #[error("cannot revoke this device")]
     CannotRevoke,
@@ -199,10 +210,13 @@ impl<B: RecordBackend> Device<B> {
         )
     }
 
-    /// A device set up from what linking delivered (section 8.3): its identity, the account
-    /// and the device id the account key holder gave it, the signed list that holds it, and
-    /// the peers the account trusts (account id, pinned key, verified). The list must hold
-    /// `identity` under `device_id`.
+    /// A new device joins its account (section 8.3): `pending` is the half of the link code
+    /// it showed, `message` the link message the account key holder sent back. The message
+    /// must open under the link secret (DEV-LK-08..16) and its list must hold `identity`
+    /// under the device id it assigns; the account's key is pinned from that list, and the
+    /// peers it hands over are pinned with their verified marks (their lists are fetched
+    /// later and must be signed by those keys). On any error nothing is written and `pending`
+    /// can still open the genuine message.
     #[allow(clippy::too_many_arguments)]
     pub fn from_link<R: CryptoRng + ?Sized>(
         backend: B,
@@ -210,21 +224,30 @@ impl<B: RecordBackend> Device<B> {
         config: HandshakeConfig,
         policy: PrekeyPolicy,
         identity: DeviceIdentity,
-        device_id: u32,
-        list: SignedDeviceList,
-        peers: Vec<(AccountId, AccountPublicKey, bool)>,
+        pending: &mut PendingLink,
+        message: &[u8],
         now: u64,
         rng: &mut R,
     ) -> Result<Self, DeviceError> {
-        let (trust, _) = AccountTrust::pin_first_use(list);
-        trust.check_device(device_id, &identity.public())?;
+        if !pending.identity().ct_matches(&identity.public()) {
+            return Err(DeviceError::NotThisDevicesLink);
+        }
+        let payload = pending.open(message)?;
+        let (trust, _) = AccountTrust::pin_first_use(payload.list);
+        trust.check_device(payload.device_id, &identity.public())?;
+        let peers = payload
+            .peers
+            .iter()
+            .filter(|p| p.account_id != payload.account_id)
+            .map(|p| AccountTrust::pinned(p.account_id, p.account_key, p.verified))
+            .collect();
         Self::install(
             backend,
             store_key,
             config,
             Own {
                 account: trust.account_id(),
-                device_id,
+                device_id: payload.device_id,
                 account_key: None,
                 revoked: false,
             },
@@ -243,12 +266,12 @@ impl<B: RecordBackend> Device<B> {
         own: Own,
         prekeys: InMemoryPrekeyStore,
         trust: AccountTrust,
-        peers: Vec<(AccountId, AccountPublicKey, bool)>,
+        peers: Vec<AccountTrust>,
         rng: &mut R,
     ) -> Result<Self, DeviceError> {
         let mut accounts = BTreeMap::new();
-        for (account, key, verified) in peers {
-            accounts.insert(account, AccountTrust::pinned(account, key, verified));
+        for peer in peers {
+            accounts.insert(peer.account_id(), peer);
         }
         accounts.insert(trust.account_id(), trust);
         let mut device = Self {
@@ -385,25 +408,21 @@ impl<B: RecordBackend> Device<B> {
 
     // ------------------------------------------------------------------ account key holder
 
-    /// Adds a device (from its checked link code) to the own list: the next free id, a new
-    /// version signed by the account key. Returns the id and the new list, to hand to the
-    /// new device and to publish, with the events. Refused if the list already holds the
-    /// identity ([`DeviceError::AlreadyInList`]).
-    pub fn add_device<R: CryptoRng + ?Sized>(
+    /// Links the device that showed `code` (read from its screen: [`LinkCode::from_text`] or
+    /// [`LinkCode::from_bytes`]): refuses a code whose keys the own list already holds
+    /// (DEV-LK-17), adds the device under the next free id to a new list signed by the
+    /// account key, and seals the link message (section 8.3) with the new list and the trust
+    /// state (every pinned peer with its verified mark). Returns the message for the new
+    /// device, the new list to publish and the events. On error nothing changed.
+    pub fn link_device<R: CryptoRng + ?Sized>(
         &mut self,
-        identity: DeviceIdentityKey,
+        code: LinkCode,
         now: u64,
         rng: &mut R,
-    ) -> Result<(u32, SignedDeviceList, Observed), DeviceError> {
+    ) -> Result<(Vec<u8>, SignedDeviceList, Observed), DeviceError> {
         let list = self.own_list()?.list();
-        if list
-            .devices()
-            .iter()
-            .any(|d| d.identity().ct_matches(&identity))
-        {
-            return Err(DeviceError::AlreadyInList);
-        }
-        let id = list
+        code.check_not_listed(list)?;
+        let device_id = list
             .devices()
             .iter()
             .map(DeviceEntry::device_id)
@@ -412,10 +431,25 @@ impl<B: RecordBackend> Device<B> {
             .checked_add(1)
             .ok_or(DeviceListError::DeviceIds)?;
         let mut devices = list.devices().to_vec();
-        devices.push(DeviceEntry::new(id, identity));
+        devices.push(DeviceEntry::new(device_id, *code.identity()));
         let signed = self.sign_own_list(devices, now)?;
+        let payload = LinkPayload {
+            account_id: self.own.account,
+            device_id,
+            list: signed.clone(),
+            peers: self
+                .pinned_peers()
+                .into_iter()
+                .map(|(account_id, account_key, verified)| PeerPin {
+                    account_id,
+                    account_key,
+                    verified,
+                })
+                .collect(),
+        };
+        let message = link::seal(code, &payload, rng)?;
         let observed = self.observe_list(signed.clone(), rng)?;
-        Ok((id, signed, observed))
+        Ok((message, signed, observed))
     }
 
     /// Revokes a device: a new own list without it. Peers that observe the list close its
