@@ -134,9 +134,8 @@ fn build(
 /// Builds the file.
 #[allow(clippy::too_many_lines)]
 pub fn generate() -> Result<DeviceListVectors, VectorError> {
-    let (one, _) = build("one device", 0xde01, 1, &[1])?;
+    let (one, other) = build("one device", 0xde01, 1, &[1])?;
     let (three, good) = build("three devices after two links", 0xde02, 3, &[1, 2, 5])?;
-    let (_, other) = build("another account", 0xde03, 1, &[1])?;
     let mut negative: Vec<DeviceListNegative> = Vec::new();
     let mut push = |validation_id: &str, comment: &str, input: Vec<u8>, expected: &str| {
         match run_negative(&input) {
@@ -242,9 +241,9 @@ pub fn generate() -> Result<DeviceListVectors, VectorError> {
         "DeviceListError::InvalidKey",
     )?;
     for (first, second, what) in [
-        (2u32, 1u32, "out of order (2, 1)"),
-        (1, 1, "repeated (1, 1)"),
-        (0, 2, "a device id 0"),
+        (2u32, 1u32, "set to 2, 1 (out of order)"),
+        (1, 1, "set to 1, 1 (repeated)"),
+        (0, 2, "set to 0, 2 (a device id 0)"),
     ] {
         push(
             "DEV-04",
@@ -257,22 +256,22 @@ pub fn generate() -> Result<DeviceListVectors, VectorError> {
         )?;
     }
     for (at, what) in [
-        (1, "the account id"),
-        (49, "the version"),
-        (57, "the creation time"),
-        (header + 20, "a device key"),
-        (good.len() - 1, "the signature"),
+        (1, "the first byte of the account id"),
+        (49, "the first byte of the version"),
+        (57, "the first byte of the creation time"),
+        (header + 20, "byte 16 of the first device's Ed25519 key (still a point)"),
+        (good.len() - 1, "the last byte of the signature"),
     ] {
         push(
             "DEV-05",
-            &format!("bit 0 of the first byte of {what} flipped"),
+            &format!("bit 0 of {what} flipped"),
             with(&|b| b[at] ^= 0x01),
             "DeviceListError::Signature",
         )?;
     }
     push(
         "DEV-05",
-        "the account key replaced by another account's (the list is not signed by it)",
+        "the account key replaced by lists[0]'s (the list is not signed by it)",
         with(&|b| b[17..49].copy_from_slice(&other[17..49])),
         "DeviceListError::Signature",
     )?;
