@@ -6,7 +6,7 @@
 //! and refuses every negative change as corrupt.
 
 // Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sotto_crypto::SecretBytes;
 use sotto_crypto::kdf::{hkdf_sha256, hmac_sha256};
