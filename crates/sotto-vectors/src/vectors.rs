@@ -4,6 +4,7 @@
 
 pub mod device_lists;
 pub mod ed25519_negative;
+pub mod fan_out;
 pub mod handshake;
 pub mod handshake_negative;
 pub mod link;
@@ -11,6 +12,8 @@ pub mod pickles;
 pub mod ratchet;
 pub mod ratchet_negative;
 pub mod safety_numbers;
+pub mod store;
+pub mod trust;
 
 use serde::{Deserialize, Serialize};
 use sotto_ratchet::SessionKind;
@@ -117,5 +120,8 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     let mut text = serde_json::to_string_pretty(&link::generate()?)?;
     text.push('\n');
     out.push(("link.json", text));
+    out.push(("fan-out.json", fan_out::render()?));
+    out.push(("trust.json", trust::render()?));
+    out.push(("store.json", store::render()?));
     Ok(out)
 }
