@@ -897,7 +897,11 @@ impl<B: RecordBackend> Device<B> {
     ) -> Result<Write, DeviceError> {
         let key = sessions_key(account, device_id);
         let index = self.keys.index(RecordKind::Sessions, &key);
-        let Some(sessions) = self.sessions.get(&(account, device_id)) else {
+        let Some(sessions) = self
+            .sessions
+            .get(&(account, device_id))
+            .filter(|s| !s.is_empty())
+        else {
             return Ok(self.sessions_delete(account, device_id));
         };
         let mut p = key.to_vec();
@@ -932,12 +936,18 @@ struct State {
 
 /// Reads every record and checks each against its index.
 fn load<B: RecordBackend + ?Sized>(backend: &B, keys: &StoreKeys) -> Result<State, DeviceError> {
+    // Kinds 1 and 2 hold exactly one record, at the index of the empty plain key: a stray
+    // record of those kinds anywhere else is refused, not ignored.
     let open_one = |kind: RecordKind| -> Result<zeroize::Zeroizing<Vec<u8>>, DeviceError> {
         let index = keys.index(kind, &[]);
-        let value = backend
-            .get(kind, &index)?
-            .ok_or_else(|| corrupt("record missing"))?;
-        keys.open(kind, &index, &value)
+        let records = backend.scan(kind)?;
+        let [(at, value)] = records.as_slice() else {
+            return Err(corrupt("not exactly one record of a single-record kind"));
+        };
+        if *at != index {
+            return Err(corrupt("record under another index"));
+        }
+        keys.open(kind, &index, value)
             .map_err(|_| corrupt("record does not open"))
     };
     let p = open_one(RecordKind::Device)?;

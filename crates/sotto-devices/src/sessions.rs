@@ -229,7 +229,7 @@ impl DeviceSessions {
     }
 
     /// The state for the store: per session, newest first, `u8(flags) || [u32be(len) ||
-    /// initial message]` (flag 1) `|| [ephemeral key[32] || u32be(spk id)]` (flag 2) `||
+    /// initial message]` (flag 1) `|| [setup base[64]]` (flag 2) `||
     /// u32be(len) || session pickle`, preceded by `u8(version 1) || u8(n)`. Each session pickle
     /// is sealed under `key` with `context || u8(slot)`.
     pub(crate) fn encode<R: CryptoRng + ?Sized>(
@@ -268,7 +268,8 @@ impl DeviceSessions {
         };
         r = rest;
         let n = usize::from(*n);
-        if n > 1 + MAX_ARCHIVED_SESSIONS {
+        // An empty record is never written (no session left deletes the record).
+        if n == 0 || n > 1 + MAX_ARCHIVED_SESSIONS {
             return None;
         }
         let mut slots = Vec::with_capacity(n);

@@ -259,7 +259,10 @@ pub fn generate() -> Result<DeviceListVectors, VectorError> {
         (1, "the first byte of the account id"),
         (49, "the first byte of the version"),
         (57, "the first byte of the creation time"),
-        (header + 20, "byte 16 of the first device's Ed25519 key (still a point)"),
+        (
+            header + 20,
+            "byte 16 of the first device's Ed25519 key (still a point)",
+        ),
         (good.len() - 1, "the last byte of the signature"),
     ] {
         push(

@@ -503,6 +503,22 @@ pub fn generate() -> Result<StoreVectors, VectorError> {
             ),
         ),
         (
+            "the Carol sessions record claiming 0 sessions (an empty record is never written)",
+            put(
+                RecordKind::Sessions,
+                sessions_index,
+                &changed(sessions_plain.clone(), &|p| {
+                    p[21] = 0;
+                    p.truncate(22);
+                }),
+            ),
+        ),
+        (
+            "a second device record (a copy of the device value under Bob's account index: \
+             kinds 1 and 2 hold exactly one record)",
+            put(RecordKind::Device, bob_index, &device_plain),
+        ),
+        (
             "the own account record deleted",
             Write::Delete {
                 kind: RecordKind::Account,
