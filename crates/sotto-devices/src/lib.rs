@@ -10,7 +10,14 @@
 //! - **linking** a new device: the link code it shows and the link message the primary seals
 //!   to it under the code's one-time secret ([`link`]);
 //! - **safety numbers** derived from both account keys, which two people compare to upgrade
-//!   trust on first use to verified ([`safety`]).
+//!   trust on first use to verified ([`safety`]);
+//! - **trust** in each account: the pinned key, the verified mark, the newest list, a pending
+//!   key change, and the refusals of rolled-back lists, ghost devices and swapped keys
+//!   ([`trust`]);
+//! - **sessions per peer device**, Sesame-style, and the **fan-out** of one message to every
+//!   device of an account ([`sessions`], [`fanout`]);
+//! - the **encrypted client store** ([`store`]) and the [`Device`] that ties it all together:
+//!   a device's keys, prekeys, trust and sessions, every change written as one atomic batch.
 //!
 //! Validation IDs (DEV-xx) in the error docs refer to the devices chapter of the protocol.
 
