@@ -571,6 +571,7 @@ fn consistent_counter(b: &SqliteBackend) -> u64 {
 }
 
 /// The child of `sigkill_*`: does nothing unless started by one with its variables set.
+#[cfg(unix)]
 #[test]
 #[ignore = "started by the SIGKILL tests in a child process"]
 fn sigkill_child() {
@@ -610,6 +611,7 @@ fn sigkill_child() {
 
 /// Starts the child in `mode` on `path`, waits until `ready` says it is under way (at most
 /// 20 s), lets it write for `delay` more, kills it with SIGKILL and checks it died of it.
+#[cfg(unix)]
 fn kill_child_mid_write(path: &Path, mode: &str, ready: impl Fn() -> bool, delay: Duration) {
     use std::os::unix::process::ExitStatusExt;
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
@@ -648,6 +650,7 @@ fn wal_len(path: &Path) -> u64 {
 /// SIGKILL while it writes, three times on the same file; each time the store reopens and
 /// holds exactly the writes of the batches up to one (all four counter records agree, the
 /// marker of that batch is there and no other), and the next child carries on from there.
+#[cfg(unix)]
 #[test]
 fn sigkill_during_batches_leaves_whole_batches() {
     let dir = tempfile::tempdir().unwrap();
@@ -671,6 +674,7 @@ fn sigkill_during_batches_leaves_whole_batches() {
 /// Two devices on SQLite files converse in a child until it is killed with SIGKILL in the
 /// middle; both reopen from their files, and the conversation goes on in both directions
 /// (the message in flight at the kill, if any, is simply skipped).
+#[cfg(unix)]
 #[test]
 fn sigkill_during_a_conversation_leaves_devices_that_open_and_talk() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use sotto_devices::store::{
     MAX_RECORD_LEN, RecordBackend, RecordIndex, RecordKind, StoreError, Write,
 };
@@ -64,7 +64,12 @@ impl SqliteBackend {
     /// [`crate::SCHEMA_VERSION`], every row checked. SQLite keeps `path-wal` and `path-shm`
     /// beside it while it is open.
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(from_sqlite)?;
+        // rusqlite's default flags without `SQLITE_OPEN_URI`: a path is a path, never a URI
+        // with options of its own.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(from_sqlite)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(from_sqlite)?;
         // A newer schema is refused before anything (the journal mode included) is written.
         schema::check_version(&conn)?;

@@ -301,3 +301,19 @@ fn debug_shows_no_path_or_content() {
     let b = SqliteBackend::open_in_memory().unwrap();
     assert_eq!(format!("{b:?}"), "SqliteBackend { durability: None, .. }");
 }
+
+#[test]
+fn a_backend_moves_to_another_thread() {
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    let mut b = send(SqliteBackend::open_in_memory().unwrap());
+    b.apply(&[put(RecordKind::Account, 1, b"v")]).unwrap();
+    let b = std::thread::spawn(move || {
+        assert_eq!(b.scan(RecordKind::Account).unwrap().len(), 1);
+        b
+    })
+    .join()
+    .unwrap();
+    assert_eq!(b.scan(RecordKind::Account).unwrap().len(), 1);
+}
