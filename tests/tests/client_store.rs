@@ -2,6 +2,9 @@
 //! what a seized SQLite file shows, a device restarted mid-conversation, and a process
 //! killed with SIGKILL in the middle of its writes.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

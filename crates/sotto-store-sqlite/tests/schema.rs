@@ -1,6 +1,9 @@
 //! The schema, migrations, pragmas and row checks of `SqliteBackend`, pinned against files
 //! edited with raw SQL.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::error::Error as _;
 use std::path::{Path, PathBuf};
 
