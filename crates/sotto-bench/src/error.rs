@@ -113,6 +113,9 @@ pub enum BenchError {
     /// Writing the report failed.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// A client-store backend failed (the store rows).
+    #[error("client store: {0}")]
+    Store(#[from] sotto_devices::store::StoreError),
     /// Serializing the report failed.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),

@@ -18,8 +18,8 @@
 //! benchmark thread's CPU time (see [`timing`]); [`sizes`] adds what is not timed.
 //!
 //! Modules depend one way: [`timing`] and [`error`] at the bottom; the routines
-//! ([`primitives`], [`conversation`], [`sotto`], [`olm`], [`setup`], [`forged`]) on them;
-//! [`table`] on the routines; [`report`] on the table and [`sizes`].
+//! ([`primitives`], [`conversation`], [`sotto`], [`olm`], [`setup`], [`forged`],
+//! [`store`]) on them; [`table`] on the routines; [`report`] on the table and [`sizes`].
 
 pub mod conversation;
 pub mod devices;
@@ -31,6 +31,7 @@ pub mod report;
 pub mod setup;
 pub mod sizes;
 pub mod sotto;
+pub mod store;
 pub mod table;
 pub mod timing;
 

@@ -19,6 +19,7 @@ use crate::olm::{self, OlmInbound, OlmPair};
 use crate::primitives::{self as p, KEM_SIGNED_LEN, MlKemLib, SPK_SIGNED_LEN};
 use crate::setup::{self, Responder};
 use crate::sotto::SottoPair;
+use crate::store;
 use crate::timing::{Routine, boxed};
 
 /// Builds a routine with its keys or sessions set up (untimed).
@@ -259,6 +260,16 @@ pub fn primitives() -> Vec<Case> {
             "mlkem768_decaps_rustcrypto",
             "ml-kem 0.3 decapsulate",
             || p::mlkem_decaps(RustCrypto),
+        ),
+        floor(
+            "store_memory_session_write",
+            "MemoryBackend::apply, one 1 KiB sessions record",
+            store::memory_write,
+        ),
+        floor(
+            "store_memory_session_read",
+            "MemoryBackend::get, one 1 KiB sessions record",
+            store::memory_read,
         ),
         aead("aead_seal_100", "aead::seal_in_place, 100 B", SMALL, || {
             p::seal(SMALL)
@@ -527,7 +538,32 @@ pub fn rows() -> Vec<Row> {
         ),
     ];
     rows.extend(kem_rows());
+    rows.extend(store_rows());
     rows
+}
+
+/// The client store on SQLite against the in-memory backend as the floor; no target yet
+/// (the ratio is SQLite's cost per transaction, not a Sotto choice).
+fn store_rows() -> [Row; 2] {
+    [
+        row(
+            "store_sqlite_session_write",
+            "SqliteBackend::apply, one 1 KiB sessions record: one transaction, temp file, WAL, \
+             Durability::Process (no sync)",
+            store::sqlite_write,
+            Some("store_memory_session_write"),
+            None,
+            &[],
+        ),
+        row(
+            "store_sqlite_session_read",
+            "SqliteBackend::get, one 1 KiB sessions record (temp file, WAL)",
+            store::sqlite_read,
+            Some("store_memory_session_read"),
+            None,
+            &[],
+        ),
+    ]
 }
 
 /// Sotto's ML-KEM through `sotto_crypto::kem` against the libcrux floor and RustCrypto's
