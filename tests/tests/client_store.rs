@@ -431,7 +431,7 @@ fn a_store_file_shows_no_ids_keys_or_plaintexts() {
 
 /// A device on SQLite talks, is dropped and reopened from its file, and the conversation goes
 /// on in both directions on the same sessions (no new session setup); trust (pinned key,
-/// safety number) survived. Opening with a wrong store key fails as a corrupt store.
+/// safety number) survived. Opening with a wrong store key fails as `WrongStoreKey`.
 #[test]
 fn a_device_restarted_mid_conversation_carries_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -470,10 +470,7 @@ fn a_device_restarted_mid_conversation_carries_on() {
         HandshakeConfig::default(),
     )
     .unwrap_err();
-    assert!(
-        matches!(&wrong, DeviceError::Store(e) if e.kind() == StoreErrorKind::Corrupt),
-        "{wrong:?}"
-    );
+    assert!(matches!(&wrong, DeviceError::WrongStoreKey), "{wrong:?}");
 
     let mut alice = Device::open(sqlite_file(&path), &key, HandshakeConfig::default()).unwrap();
     assert_eq!(alice.account_id(), alice_id);

@@ -405,7 +405,7 @@ fn a_store_opens_only_under_its_store_key_and_only_whole() {
     let wrong = sotto_crypto::SecretBytes::new([1; 32]);
     assert!(matches!(
         Device::open(backend.clone(), &wrong, HandshakeConfig::default()),
-        Err(DeviceError::Store(_))
+        Err(DeviceError::WrongStoreKey)
     ));
     assert!(matches!(
         Device::open(
@@ -413,7 +413,7 @@ fn a_store_opens_only_under_its_store_key_and_only_whole() {
             &store_key(),
             HandshakeConfig::default()
         ),
-        Err(DeviceError::Store(_))
+        Err(DeviceError::NoDevice)
     ));
     // A record moved to another index (a swap inside the database) does not open.
     let mut swapped = backend.clone();
@@ -660,4 +660,106 @@ fn a_replayed_link_code_and_a_link_message_under_another_secret_are_refused() {
         open(again, &mut pending, &mut w.rng),
         Err(DeviceError::Link(_))
     ));
+}
+
+/// A backend whose writes and reads can be made to fail, through switches the test keeps.
+#[derive(Debug, Default)]
+struct Flaky {
+    inner: MemoryBackend,
+    fail_writes: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    fail_reads: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+fn on(flag: &std::sync::atomic::AtomicBool) -> bool {
+    flag.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+fn set(flag: &std::sync::atomic::AtomicBool, value: bool) {
+    flag.store(value, std::sync::atomic::Ordering::SeqCst);
+}
+
+impl RecordBackend for Flaky {
+    fn get(
+        &self,
+        kind: RecordKind,
+        index: &sotto_devices::store::RecordIndex,
+    ) -> Result<Option<Vec<u8>>, sotto_devices::store::StoreError> {
+        if on(&self.fail_reads) {
+            return Err(sotto_devices::store::StoreError::backend("read failed"));
+        }
+        self.inner.get(kind, index)
+    }
+
+    fn scan(
+        &self,
+        kind: RecordKind,
+    ) -> Result<Vec<(sotto_devices::store::RecordIndex, Vec<u8>)>, sotto_devices::store::StoreError>
+    {
+        if on(&self.fail_reads) {
+            return Err(sotto_devices::store::StoreError::backend("read failed"));
+        }
+        self.inner.scan(kind)
+    }
+
+    fn apply(
+        &mut self,
+        batch: &[sotto_devices::store::Write],
+    ) -> Result<(), sotto_devices::store::StoreError> {
+        if on(&self.fail_writes) {
+            return Err(sotto_devices::store::StoreError::backend("write failed"));
+        }
+        self.inner.apply(batch)
+    }
+}
+
+#[test]
+fn a_failed_write_leaves_the_device_on_the_stored_state_and_a_failed_reload_breaks_it() {
+    let mut w = alice_and_bob();
+    let alice = w.users[0].account;
+    w.send(0, 0, 1, b"one").unwrap();
+    w.send(0, 0, 1, b"two").unwrap();
+    let mail = w.relay.mailboxes[&(w.users[1].account, 1)].clone();
+    let flaky = Flaky {
+        inner: w.users[1].devices.remove(0).into_backend(),
+        ..Flaky::default()
+    };
+    let (writes, reads) = (flaky.fail_writes.clone(), flaky.fail_reads.clone());
+    let mut bob = Device::open(flaky, &store_key(), HandshakeConfig::default()).unwrap();
+    let before: Vec<Vec<u8>> = bob.backend().inner.values().map(<[u8]>::to_vec).collect();
+    // The write of "one" fails: the call fails, the device reloads the stored state (no
+    // session, the one-time prekey still held), and the message decrypts once writes work.
+    set(&writes, true);
+    assert!(matches!(
+        bob.decrypt(alice, 1, &mail[0].bytes, &mut w.rng),
+        Err(DeviceError::Store(_))
+    ));
+    assert_eq!(bob.session_count(alice, 1), 0);
+    let after: Vec<Vec<u8>> = bob.backend().inner.values().map(<[u8]>::to_vec).collect();
+    assert_eq!(before, after);
+    set(&writes, false);
+    assert_eq!(
+        bob.decrypt(alice, 1, &mail[0].bytes, &mut w.rng)
+            .unwrap()
+            .plaintext,
+        b"one"
+    );
+    // Now the write and the reload both fail: the device is broken and refuses every call,
+    // even once the store works again, until it is reopened from the store.
+    set(&writes, true);
+    set(&reads, true);
+    assert!(bob.decrypt(alice, 1, &mail[1].bytes, &mut w.rng).is_err());
+    set(&writes, false);
+    set(&reads, false);
+    assert!(matches!(
+        bob.decrypt(alice, 1, &mail[1].bytes, &mut w.rng),
+        Err(DeviceError::Broken)
+    ));
+    let mut bob =
+        Device::open(bob.into_backend(), &store_key(), HandshakeConfig::default()).unwrap();
+    assert_eq!(
+        bob.decrypt(alice, 1, &mail[1].bytes, &mut w.rng)
+            .unwrap()
+            .plaintext,
+        b"two"
+    );
 }

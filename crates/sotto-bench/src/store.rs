@@ -76,9 +76,9 @@ impl<B: RecordBackend> Routine for Store<B> {
     }
 }
 
-fn sqlite(read: bool) -> Result<Box<dyn Routine>, BenchError> {
+fn sqlite(read: bool, durability: Durability) -> Result<Box<dyn Routine>, BenchError> {
     let dir = tempfile::tempdir()?;
-    let backend = SqliteBackend::open(dir.path().join("bench.db"), Durability::Process)?;
+    let backend = SqliteBackend::open(dir.path().join("bench.db"), durability)?;
     boxed(Store::new(backend, Some(dir), read)?)
 }
 
@@ -88,12 +88,17 @@ fn memory(read: bool) -> Result<Box<dyn Routine>, BenchError> {
 
 /// `SqliteBackend::apply` of one 1 KiB sessions record (one transaction, WAL, no sync).
 pub fn sqlite_write() -> Result<Box<dyn Routine>, BenchError> {
-    sqlite(false)
+    sqlite(false, Durability::Process)
+}
+
+/// The same with `Durability::PowerLoss`, the default: one sync of the WAL per batch.
+pub fn sqlite_write_synced() -> Result<Box<dyn Routine>, BenchError> {
+    sqlite(false, Durability::PowerLoss)
 }
 
 /// `SqliteBackend::get` of one 1 KiB sessions record.
 pub fn sqlite_read() -> Result<Box<dyn Routine>, BenchError> {
-    sqlite(true)
+    sqlite(true, Durability::Process)
 }
 
 /// `MemoryBackend::apply` of one 1 KiB sessions record: the floor of the write row.

@@ -544,13 +544,22 @@ pub fn rows() -> Vec<Row> {
 
 /// The client store on SQLite against the in-memory backend as the floor; no target yet
 /// (the ratio is SQLite's cost per transaction, not a Sotto choice).
-fn store_rows() -> [Row; 2] {
+fn store_rows() -> [Row; 3] {
     [
         row(
             "store_sqlite_session_write",
             "SqliteBackend::apply, one 1 KiB sessions record: one transaction, temp file, WAL, \
              Durability::Process (no sync)",
             store::sqlite_write,
+            Some("store_memory_session_write"),
+            None,
+            &[],
+        ),
+        row(
+            "store_sqlite_session_write_synced",
+            "the same with Durability::PowerLoss (the default): one WAL sync per batch (thread \
+             CPU time: the wait for the disk is in the wall time only)",
+            store::sqlite_write_synced,
             Some("store_memory_session_write"),
             None,
             &[],

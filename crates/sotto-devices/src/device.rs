@@ -83,6 +83,16 @@ pub enum DeviceError {
     /// The identity given is not the one the pending link was made for.
     #[error("the identity is not the one of the pending link")]
     NotThisDevicesLink,
+    /// A call failed after changing the in-memory state and the state could not be read back
+    /// from the store: open the device again.
+    #[error("device state could not be restored from the store; reopen it")]
+    Broken,
+    /// The store holds a device, under another store key (or the records were moved).
+    #[error("the store was written under another store key")]
+    WrongStoreKey,
+    /// The store holds no device.
+    #[error("the store holds no device")]
+    NoDevice,
     /// A device cannot be revoked: it is this device, or not in the list.
     #[error("cannot revoke this device")]
     CannotRevoke,
@@ -136,6 +146,8 @@ pub struct Device<B: RecordBackend> {
     prekeys: InMemoryPrekeyStore,
     accounts: BTreeMap<AccountId, AccountTrust>,
     sessions: BTreeMap<(AccountId, u32), DeviceSessions>,
+    /// A reload after a failed call failed: see [`DeviceError::Broken`].
+    broken: bool,
 }
 
 impl<B: RecordBackend> core::fmt::Debug for Device<B> {
@@ -282,6 +294,7 @@ impl<B: RecordBackend> Device<B> {
             prekeys,
             accounts,
             sessions: BTreeMap::new(),
+            broken: false,
         };
         let mut batch = vec![device.device_write(rng)?, device.prekeys_write(rng)?];
         for account in device.accounts.keys() {
@@ -307,6 +320,7 @@ impl<B: RecordBackend> Device<B> {
             prekeys: state.prekeys,
             accounts: state.accounts,
             sessions: state.sessions,
+            broken: false,
         })
     }
 
@@ -420,6 +434,7 @@ impl<B: RecordBackend> Device<B> {
         now: u64,
         rng: &mut R,
     ) -> Result<(Vec<u8>, SignedDeviceList, Observed), DeviceError> {
+        self.usable()?;
         let list = self.own_list()?.list();
         code.check_not_listed(list)?;
         let device_id = list
@@ -461,6 +476,7 @@ impl<B: RecordBackend> Device<B> {
         now: u64,
         rng: &mut R,
     ) -> Result<(SignedDeviceList, Observed), DeviceError> {
+        self.usable()?;
         let list = self.own_list()?.list();
         if device_id == self.own.device_id || list.device(device_id).is_none() {
             return Err(DeviceError::CannotRevoke);
@@ -508,6 +524,7 @@ impl<B: RecordBackend> Device<B> {
         list: SignedDeviceList,
         rng: &mut R,
     ) -> Result<Observed, DeviceError> {
+        self.usable()?;
         let account = list.list().account_id();
         let events = match self.accounts.get_mut(&account) {
             Some(trust) => trust.observe(list)?,
@@ -526,6 +543,7 @@ impl<B: RecordBackend> Device<B> {
         account: AccountId,
         rng: &mut R,
     ) -> Result<Observed, DeviceError> {
+        self.usable()?;
         let events = self
             .accounts
             .get_mut(&account)
@@ -543,6 +561,7 @@ impl<B: RecordBackend> Device<B> {
         result: Comparison,
         rng: &mut R,
     ) -> Result<(), DeviceError> {
+        self.usable()?;
         self.accounts
             .get_mut(&account)
             .ok_or(DeviceError::UnknownAccount(account))?
@@ -592,6 +611,7 @@ impl<B: RecordBackend> Device<B> {
         fresh: SignedDeviceList,
         rng: &mut R,
     ) -> Result<Observed, DeviceError> {
+        self.usable()?;
         let account = fresh.list().account_id();
         let observed = self.observe_list(fresh, rng)?;
         let list = self
@@ -658,6 +678,7 @@ impl<B: RecordBackend> Device<B> {
         bundles: &[(AccountId, u32, VerifiedBundle)],
         rng: &mut R,
     ) -> Result<Vec<FanOut>, DeviceError> {
+        self.usable()?;
         let recipients = self.recipients(account)?;
         // Every bundle offered is checked, used or not: a ghost offered is refused loudly.
         for (a, d, bundle) in bundles {
@@ -721,6 +742,7 @@ impl<B: RecordBackend> Device<B> {
         bytes: &[u8],
         rng: &mut R,
     ) -> Result<Received, DeviceError> {
+        self.usable()?;
         if self.own.revoked {
             return Err(DeviceError::Revoked);
         }
@@ -798,6 +820,7 @@ impl<B: RecordBackend> Device<B> {
         now: u64,
         rng: &mut R,
     ) -> Result<(), DeviceError> {
+        self.usable()?;
         self.prekeys.prune(now);
         drop(self.prekeys.replenish(rng));
         let write = self.prekeys_write(rng)?;
@@ -813,17 +836,31 @@ impl<B: RecordBackend> Device<B> {
     }
 
     /// On an error after the in-memory state may have changed, the state is read back from
-    /// the store, which the failed call did not change.
+    /// the store, which the failed call did not change. If even that fails, the device is
+    /// **broken**: every later call fails with [`DeviceError::Broken`] until it is opened
+    /// again, so it never works on a state the store does not hold.
     fn reload_on_error<T>(&mut self, result: Result<T, DeviceError>) -> Result<T, DeviceError> {
-        if result.is_err()
-            && let Ok(state) = load(&self.backend, &self.keys)
-        {
-            self.own = state.own;
-            self.prekeys = state.prekeys;
-            self.accounts = state.accounts;
-            self.sessions = state.sessions;
+        if result.is_err() {
+            match load(&self.backend, &self.keys) {
+                Ok(state) => {
+                    self.own = state.own;
+                    self.prekeys = state.prekeys;
+                    self.accounts = state.accounts;
+                    self.sessions = state.sessions;
+                }
+                Err(_) => self.broken = true,
+            }
         }
         result
+    }
+
+    /// [`DeviceError::Broken`] once a reload failed.
+    fn usable(&self) -> Result<(), DeviceError> {
+        if self.broken {
+            Err(DeviceError::Broken)
+        } else {
+            Ok(())
+        }
     }
 
     fn put<R: CryptoRng + ?Sized>(
@@ -832,13 +869,16 @@ impl<B: RecordBackend> Device<B> {
         plain_key: &[u8],
         plaintext: &[u8],
         rng: &mut R,
-    ) -> Write {
+    ) -> Result<Write, DeviceError> {
         let index = self.keys.index(kind, plain_key);
-        Write::Put {
+        Ok(Write::Put {
             kind,
             index,
-            value: self.keys.seal(kind, &index, plaintext, rng),
-        }
+            value: self
+                .keys
+                .seal(kind, &index, plaintext, rng)
+                .map_err(|_| corrupt("record does not seal"))?,
+        })
     }
 
     /// `0x01 || account_id[16] || u32be(device_id) || u8(flags: 1 account key, 2 revoked)
@@ -852,7 +892,7 @@ impl<B: RecordBackend> Device<B> {
         if let Some(key) = &self.own.account_key {
             p.extend_from_slice(key.expose_seed());
         }
-        Ok(self.put(RecordKind::Device, &[], &p, rng))
+        self.put(RecordKind::Device, &[], &p, rng)
     }
 
     /// The prekey-store pickle (section 4.2) under the value key, context `u8(2) || index`.
@@ -862,7 +902,7 @@ impl<B: RecordBackend> Device<B> {
             .prekeys
             .pickle(self.keys.value_key(), &prekeys_context(&index), rng)
             .map_err(|_| corrupt("prekey store does not pickle"))?;
-        Ok(self.put(RecordKind::Prekeys, &[], &pickle, rng))
+        self.put(RecordKind::Prekeys, &[], &pickle, rng)
     }
 
     /// `0x01 || u8(flags: 1 verified, 2 list, 4 pending) || account_id[16] || pinned[32] ||
@@ -884,7 +924,7 @@ impl<B: RecordBackend> Device<B> {
             p.extend_from_slice(&u16::try_from(bytes.len()).unwrap_or(u16::MAX).to_be_bytes());
             p.extend_from_slice(bytes);
         }
-        Ok(self.put(RecordKind::Account, &account.to_bytes(), &p, rng))
+        self.put(RecordKind::Account, &account.to_bytes(), &p, rng)
     }
 
     /// `account_id[16] || u32be(device_id) || sessions` (see `DeviceSessions::encode`), or a
@@ -914,7 +954,7 @@ impl<B: RecordBackend> Device<B> {
                 )
                 .map_err(|_| corrupt("session does not pickle"))?,
         );
-        Ok(self.put(RecordKind::Sessions, &key, &p, rng))
+        self.put(RecordKind::Sessions, &key, &p, rng)
     }
 
     fn sessions_delete(&self, account: AccountId, device_id: u32) -> Write {
@@ -942,10 +982,20 @@ fn load<B: RecordBackend + ?Sized>(backend: &B, keys: &StoreKeys) -> Result<Stat
         let index = keys.index(kind, &[]);
         let records = backend.scan(kind)?;
         let [(at, value)] = records.as_slice() else {
-            return Err(corrupt("not exactly one record of a single-record kind"));
+            return Err(if records.is_empty() && kind == RecordKind::Device {
+                DeviceError::NoDevice
+            } else {
+                corrupt("not exactly one record of a single-record kind")
+            });
         };
         if *at != index {
-            return Err(corrupt("record under another index"));
+            // The one device record is not where this key puts it: another store key wrote
+            // it (or it was moved), and nothing else can be read either.
+            return Err(if kind == RecordKind::Device {
+                DeviceError::WrongStoreKey
+            } else {
+                corrupt("record under another index")
+            });
         }
         keys.open(kind, &index, value)
             .map_err(|_| corrupt("record does not open"))

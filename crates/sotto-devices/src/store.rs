@@ -273,11 +273,10 @@ impl StoreKeys {
         index: &RecordIndex,
         plaintext: &[u8],
         rng: &mut R,
-    ) -> Vec<u8> {
+    ) -> Result<Vec<u8>, RecordError> {
         let context = Self::context(kind, index);
-        // The context is 33 bytes, far below the envelope's limit: sealing cannot fail.
         envelope::seal(wire::STORE_RECORD, &self.value, &context, plaintext, rng)
-            .unwrap_or_default()
+            .map_err(RecordError)
     }
 
     /// Opens the value of the record of `kind` at `index`.
@@ -313,7 +312,7 @@ mod tests {
         let k = keys(1);
         let a = k.index(RecordKind::Account, b"alice");
         let b = k.index(RecordKind::Account, b"bob");
-        let value = k.seal(RecordKind::Account, &a, b"state", &mut rng);
+        let value = k.seal(RecordKind::Account, &a, b"state", &mut rng).unwrap();
         assert_eq!(
             &*k.open(RecordKind::Account, &a, &value).expect("opens"),
             b"state"

@@ -179,7 +179,7 @@ impl core::fmt::Display for StoreErrorKind {
 /// and [`crate::PrekeyStore::commit`] refuses a lost race with a [`CommitError`] variant of
 /// its own. A `StoreError` means the store could not answer.
 #[derive(Debug, thiserror::Error)]
-#[error("prekey store: {kind}")]
+#[error("store: {kind}")]
 pub struct StoreError {
     kind: StoreErrorKind,
     #[source]

@@ -22,12 +22,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum Durability {
     /// `synchronous = NORMAL` in WAL mode: survives the process being killed at any point;
     /// on power loss or an OS crash the most recent batches may be lost (the store then
-    /// opens at an earlier batch boundary). No sync per batch.
-    #[default]
+    /// opens at an earlier batch boundary). No sync per batch. Only for state that may roll
+    /// back: a client's session state may not (see the crate docs).
     Process,
     /// `synchronous = FULL` in WAL mode: the WAL is synced at every commit, so a batch that
     /// returned also survives power loss and an OS crash (on storage that honours `fsync`).
-    /// One sync per batch.
+    /// One sync per batch. The default: a lost commit of session state makes the next message
+    /// reuse a message key.
+    #[default]
     PowerLoss,
 }
 

@@ -47,19 +47,20 @@
 //! batch is all or nothing whatever happens. How recent a state survives depends on the
 //! [`Durability`] chosen at open:
 //!
-//! - [`Durability::Process`] (the default; `synchronous = NORMAL`): a batch whose `apply`
+//! - [`Durability::Process`] (`synchronous = NORMAL`): a batch whose `apply`
 //!   returned survives the process being killed at any point (a crash, `SIGKILL`, the OS
 //!   ending the app), because the commit is in the operating system's cache. On power loss
 //!   or an OS crash, the most recent commits may be lost (the database stays consistent and
 //!   opens at an earlier batch boundary). The WAL is synced only at checkpoints.
 //! - [`Durability::PowerLoss`] (`synchronous = FULL`): the WAL is synced at every commit, so
 //!   a batch whose `apply` returned also survives power loss and an OS crash, on storage
-//!   that honours `fsync`. It costs one sync per batch.
+//!   that honours `fsync`. It costs one sync per batch. **The default.**
 //!
 //! A lost commit is not harmless for a messenger: if a device sent a message and then loses
 //! the session state written with it, it encrypts its next message under the same message
-//! key. Devices that can lose power without the OS flushing its cache should use
-//! [`Durability::PowerLoss`].
+//! key (the same nonce for two plaintexts). That is why [`Durability::PowerLoss`] is the
+//! default; [`Durability::Process`] is for callers that accept the risk (tests, or a platform
+//! whose storage flushes on power loss).
 //!
 //! Deleted and replaced records are overwritten in the database file (`secure_delete`), so
 //! the file does not keep old session states; old pages may remain in the `-wal` file until

@@ -82,7 +82,7 @@ fn both_durabilities_open_the_same_file_and_write() {
         assert_eq!(b.durability(), Some(durability));
         b.apply(&[put(RecordKind::Account, 1, b"v")]).unwrap();
     }
-    assert_eq!(Durability::default(), Durability::Process);
+    assert_eq!(Durability::default(), Durability::PowerLoss);
 }
 
 #[test]
