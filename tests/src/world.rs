@@ -82,11 +82,18 @@ impl Relay {
             .copied()
             .collect();
         if !missing.is_empty() || !extra.is_empty() {
-            return Err(StaleDevices { missing, extra });
+            return Err(StaleDevices {
+                account: fan_out.account(),
+                missing,
+                extra,
+            });
         }
         // The wire round trip, as a real relay would decode it.
-        let decoded =
-            FanOut::from_bytes(&fan_out.to_bytes()).map_err(|_| StaleDevices::default())?;
+        let decoded = FanOut::from_bytes(&fan_out.to_bytes()).map_err(|_| StaleDevices {
+            account: fan_out.account(),
+            missing: Vec::new(),
+            extra: Vec::new(),
+        })?;
         for (device, bytes) in decoded.entries() {
             self.mailboxes
                 .entry((decoded.account(), *device))

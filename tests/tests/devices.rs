@@ -145,6 +145,7 @@ fn ghost_device_offered_by_the_relay_is_refused() {
     ));
     // And a stale answer that claims the ghost exists is refused after the refresh.
     let stale = sotto_devices::StaleDevices {
+        account: bob,
         missing: vec![9],
         extra: vec![],
     };

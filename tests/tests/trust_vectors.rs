@@ -109,6 +109,7 @@ fn describe(e: &TrustError) -> (&'static str, &'static str) {
         TrustError::KeyChangePending => ("TrustError::KeyChangePending", "DEV-TR-06"),
         TrustError::NothingToAccept => ("TrustError::NothingToAccept", "DEV-TR-07"),
         TrustError::NoDeviceList => ("TrustError::NoDeviceList", "DEV-TR-08"),
+        TrustError::ForgedOwnList => ("TrustError::ForgedOwnList", "DEV-TR-09"),
         _ => ("unknown", "unknown"),
     }
 }
@@ -194,6 +195,10 @@ fn check(case: &TrustCase) -> Check<()> {
             let result = comparison(case.comparison.as_deref().unwrap_or(""))?;
             trust.mark_verified(&compared, result).map(|()| vec![])
         }
+        "observe_as_key_holder" => {
+            let held = key(case.compared_key.as_deref().unwrap_or(""))?;
+            trust.observe_as_key_holder(offered.ok_or("observe needs a list")?, &held)
+        }
         other => return Err(format!("operation {other}")),
     };
     match (result, &case.expected_error) {
@@ -245,7 +250,7 @@ fn the_refusals_cover_every_trust_id_and_the_positive_paths_are_there() {
         .filter_map(|c| c.validation_id.clone())
         .collect();
     let ids = validation_ids(&["DEV-TR-"]);
-    assert_eq!(ids.len(), 8, "DEV-TR IDs in docs/protocol.md section 5");
+    assert_eq!(ids.len(), 9, "DEV-TR IDs in docs/protocol.md section 5");
     assert_eq!(covered, ids);
     let positive =
         |f: &dyn Fn(&TrustCase) -> bool| v.cases.iter().any(|c| c.expected_error.is_none() && f(c));

@@ -108,8 +108,8 @@ fn corrupt(what: &'static str) -> DeviceError {
     DeviceError::Store(StoreError::corrupt(what))
 }
 
-/// A message that decrypted.
-#[derive(Debug, PartialEq, Eq)]
+/// A message that decrypted. Its `Debug` prints the plaintext's length, not its bytes.
+#[derive(PartialEq, Eq)]
 pub struct Received {
     /// The sending account.
     pub account: AccountId,
@@ -117,6 +117,16 @@ pub struct Received {
     pub device_id: u32,
     /// The plaintext.
     pub plaintext: Vec<u8>,
+}
+
+impl core::fmt::Debug for Received {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Received")
+            .field("account", &self.account)
+            .field("device_id", &self.device_id)
+            .field("plaintext_len", &self.plaintext.len())
+            .finish()
+    }
 }
 
 /// The events of a call that changed trust, and whether this device learned it was revoked.
@@ -437,13 +447,13 @@ impl<B: RecordBackend> Device<B> {
         self.usable()?;
         let list = self.own_list()?.list();
         code.check_not_listed(list)?;
+        // The new device's id is the version of the list that adds it: versions never repeat
+        // under one account key, so an id is never given twice (a revoked device's id is
+        // never reused, and a peer that missed the revocation sees a new id, not a swap).
         let device_id = list
-            .devices()
-            .iter()
-            .map(DeviceEntry::device_id)
-            .max()
-            .unwrap_or(0)
+            .version()
             .checked_add(1)
+            .and_then(|v| u32::try_from(v).ok())
             .ok_or(DeviceListError::DeviceIds)?;
         let mut devices = list.devices().to_vec();
         devices.push(DeviceEntry::new(device_id, *code.identity()));
@@ -526,8 +536,16 @@ impl<B: RecordBackend> Device<B> {
     ) -> Result<Observed, DeviceError> {
         self.usable()?;
         let account = list.list().account_id();
+        // The device holding the account key knows it: an own list signed by any other key
+        // can only be forged (DEV-TR-09), never a key change to show and accept.
+        let key_held = (account == self.own.account)
+            .then(|| self.own.account_key.as_ref().map(AccountKey::public))
+            .flatten();
         let events = match self.accounts.get_mut(&account) {
-            Some(trust) => trust.observe(list)?,
+            Some(trust) => match &key_held {
+                Some(key) => trust.observe_as_key_holder(list, key)?,
+                None => trust.observe(list)?,
+            },
             None => {
                 let (trust, events) = AccountTrust::pin_first_use(list);
                 self.accounts.insert(account, trust);
@@ -612,7 +630,12 @@ impl<B: RecordBackend> Device<B> {
         rng: &mut R,
     ) -> Result<Observed, DeviceError> {
         self.usable()?;
-        let account = fresh.list().account_id();
+        let account = stale.account;
+        // The list must be of the account the answer is about (DEV-TR-01), checked before
+        // the list is observed (or pinned).
+        if fresh.list().account_id() != account {
+            return Err(TrustError::WrongAccount.into());
+        }
         let observed = self.observe_list(fresh, rng)?;
         let list = self
             .trust(account)?

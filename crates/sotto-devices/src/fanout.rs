@@ -190,8 +190,10 @@ impl FanOut {
 /// the devices it has that the fan-out lacks, and those the fan-out names that it does not
 /// have. Not trusted: the sender fetches the account's signed list, verifies it and fans out
 /// again to what the list says.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaleDevices {
+    /// The account of the fan-out the answer is about.
+    pub account: AccountId,
     /// Devices the relay serves that the fan-out lacks.
     pub missing: Vec<u32>,
     /// Devices the fan-out names that the relay does not serve.

@@ -79,6 +79,11 @@ pub enum TrustError {
     /// DEV-TR-08: no device list of the account was observed yet: fetch it first.
     #[error("no device list of the account yet")]
     NoDeviceList,
+    /// DEV-TR-09: a list of this device's own account signed by another key than the account
+    /// key this device holds: forged (only the account key holder can tell; other devices
+    /// see a key change).
+    #[error("own device list signed by another key than the account key held")]
+    ForgedOwnList,
 }
 
 /// What a device holds about one account.
@@ -287,6 +292,20 @@ impl AccountTrust {
         let events = changes(account, held, &offered);
         self.list = Some(offered);
         Ok(events)
+    }
+
+    /// [`AccountTrust::observe`] on the device that holds the account key (`held`, its public
+    /// key): a list of the account signed by any other key can only be forged, and is
+    /// refused (DEV-TR-09) instead of becoming a key change to show and accept.
+    pub fn observe_as_key_holder(
+        &mut self,
+        offered: SignedDeviceList,
+        held: &AccountPublicKey,
+    ) -> Result<Vec<TrustEvent>, TrustError> {
+        if !same_key(offered.account_key(), held) {
+            return Err(TrustError::ForgedOwnList);
+        }
+        self.observe(offered)
     }
 
     /// Accepts a pending account key change: the new key is pinned, its list replaces the

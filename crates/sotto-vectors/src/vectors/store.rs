@@ -134,6 +134,7 @@ pub fn open_refused(
         Err(DeviceError::Store(e)) if e.kind() == StoreErrorKind::Corrupt => {
             Ok("DeviceError::Store(Corrupt)".into())
         }
+        Err(DeviceError::NoDevice) => Ok("DeviceError::NoDevice".into()),
         Err(e) => Err(format!("{e:?}")),
     }
 }

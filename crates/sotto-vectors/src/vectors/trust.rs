@@ -130,6 +130,7 @@ pub const fn validation_id(error: &TrustError) -> &'static str {
         TrustError::KeyChangePending => "DEV-TR-06",
         TrustError::NothingToAccept => "DEV-TR-07",
         TrustError::NoDeviceList => "DEV-TR-08",
+        TrustError::ForgedOwnList => "DEV-TR-09",
         _ => "unknown",
     }
 }
@@ -255,6 +256,8 @@ enum Op<'a> {
     DevicesForSending,
     AcceptKeyChange,
     MarkVerified(AccountPublicKey, Comparison),
+    /// `observe_as_key_holder`: the list, and the account key the device holds.
+    ObserveAsKeyHolder(&'a List, AccountPublicKey),
 }
 
 fn state_vector(trust: &AccountTrust) -> StateVector {
@@ -318,6 +321,7 @@ impl Cases {
             }),
             Op::AcceptKeyChange => trust.accept_key_change(),
             Op::MarkVerified(key, c) => trust.mark_verified(key, *c).map(|()| vec![]),
+            Op::ObserveAsKeyHolder(l, key) => trust.observe_as_key_holder(l.signed.clone(), key),
         };
         let (events, error) = match result {
             Ok(events) => (events, None),
@@ -379,6 +383,14 @@ impl Cases {
                 None,
                 Some(h(&key.to_bytes())),
                 Some(comparison_name(*c).to_string()),
+            ),
+            Op::ObserveAsKeyHolder(l, key) => (
+                "observe_as_key_holder",
+                Some(l.vector.clone()),
+                None,
+                None,
+                Some(h(&key.to_bytes())),
+                None,
             ),
         };
         TrustCase {
@@ -674,6 +686,19 @@ pub fn generate() -> Result<TrustVectors, VectorError> {
         "sending to a linked peer before any list of it was observed",
         Some(&linked),
         &Op::DevicesForSending,
+    )?;
+    c.push(
+        None,
+        "the account key holder observes its own newer list, signed by the key it holds",
+        Some(&on_l1),
+        &Op::ObserveAsKeyHolder(&l2, k1.public()),
+    )?;
+    c.push(
+        Some("DEV-TR-09"),
+        "the account key holder is served a list of its own account signed by another key: \
+         forged, not a key change",
+        Some(&on_l1),
+        &Op::ObserveAsKeyHolder(&p1, k1.public()),
     )?;
     Ok(TrustVectors {
         description: "Sotto/1 trust decisions (docs/protocol.md 8.4): per case a held state, \
