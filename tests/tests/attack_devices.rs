@@ -123,7 +123,6 @@ fn a_revoked_device_id_is_never_reused_so_peers_that_missed_the_revocation_recov
 /// (`Received::account` is Mallory), and her replies on that session go to Alice's device
 /// while she believes she is writing to Mallory (an unknown key-share).
 #[test]
-#[ignore = "finding 2: another account's device identity can be listed by a relay-made account; mail is then attributed to the wrong account"]
 fn mail_is_not_attributed_to_an_account_that_lists_another_accounts_device() {
     let mut w = World::new(102);
     let alice = w.add_user().unwrap();
@@ -423,7 +422,6 @@ impl RecordBackend for Counting {
 /// and every session. 8.5 bounds a forged message at five trials "each bounded as in
 /// section 3.8"; the reload is not bounded at all.
 #[test]
-#[ignore = "finding 9: a refused message reloads the whole store; its cost grows with every account and session held"]
 fn a_forged_message_does_not_cost_a_reload_of_the_whole_store() {
     let mut w = alice_and_bob(109);
     let (alice, bob) = (w.users[0].account, w.users[1].account);

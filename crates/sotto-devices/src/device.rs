@@ -18,7 +18,7 @@ use crate::device_list::{
     AccountId, AccountKey, AccountPublicKey, DeviceEntry, DeviceList, DeviceListError,
     SignedDeviceList,
 };
-use crate::fanout::{FanOut, FanOutError, StaleDevices};
+use crate::fanout::{DevicePlaintext, FanOut, FanOutError, StaleDevices};
 use crate::link::{self, LinkCode, LinkError, LinkPayload, PeerPin, PendingLink, SealError};
 use crate::safety::{Comparison, SafetyNumber};
 use crate::sessions::{DeviceSessions, InitialOutcome, SessionsError, SetupBase};
@@ -115,6 +115,9 @@ pub struct Received {
     pub account: AccountId,
     /// The sending device.
     pub device_id: u32,
+    /// The account the message is to: this account, or, on a copy from another device of
+    /// this account, the peer that device wrote to.
+    pub recipient: AccountId,
     /// The plaintext.
     pub plaintext: Vec<u8>,
 }
@@ -124,6 +127,7 @@ impl core::fmt::Debug for Received {
         f.debug_struct("Received")
             .field("account", &self.account)
             .field("device_id", &self.device_id)
+            .field("recipient", &self.recipient)
             .field("plaintext_len", &self.plaintext.len())
             .finish()
     }
@@ -718,6 +722,14 @@ impl<B: RecordBackend> Device<B> {
             return Err(DeviceError::NeedBundles(needed));
         }
         let identity = self.prekeys.identity()?;
+        let framed = DevicePlaintext::new(
+            self.own.account,
+            self.own.device_id,
+            account,
+            plaintext.to_vec(),
+        )
+        .to_bytes();
+        let plaintext = framed.as_slice();
         let result = (|| {
             let mut per_account: BTreeMap<AccountId, Vec<(u32, Vec<u8>)>> = BTreeMap::new();
             for &(a, d) in &recipients {
@@ -778,21 +790,25 @@ impl<B: RecordBackend> Device<B> {
             .and_then(|l| l.list().device(device_id))
             .ok_or(TrustError::GhostDevice(device_id))?;
         let incoming = Incoming::from_bytes(bytes).map_err(DeviceError::Decode)?;
-        let result = (|| {
-            let mut prekeys_used = false;
-            let plaintext = match incoming {
-                Incoming::Message(message) => self
-                    .sessions
-                    .get_mut(&(account, device_id))
-                    .ok_or(SessionsError::NoSession)?
-                    .decrypt(&message)?,
+        // Phase 1: every step either succeeds or fails without changing anything (a failed
+        // trial leaves a session as it was, RAT-10; `respond` commits the prekeys' use only
+        // after the first message decrypted), so a refused message costs no reload.
+        let decrypted = (|| {
+            match incoming {
+                Incoming::Message(message) => Ok((
+                    self.sessions
+                        .get_mut(&(account, device_id))
+                        .ok_or(SessionsError::NoSession)?
+                        .decrypt(&message)?,
+                    false,
+                )),
                 Incoming::Initial(initial) => {
                     if !entry.identity().ct_matches(initial.initiator()) {
                         return Err(TrustError::DeviceKeySwapped(device_id).into());
                     }
                     let sessions = self.sessions.entry((account, device_id)).or_default();
                     match sessions.decrypt_initial(&initial)? {
-                        InitialOutcome::Decrypted(p) => p,
+                        InitialOutcome::Decrypted(p) => Ok((p, false)),
                         InitialOutcome::NeedsSetup => {
                             let response = respond(
                                 &mut self.prekeys,
@@ -801,20 +817,34 @@ impl<B: RecordBackend> Device<B> {
                                 &self.config,
                             )?;
                             sessions.install_responded(response.session, SetupBase::of(&initial));
-                            prekeys_used = true;
-                            response.plaintext
+                            Ok((response.plaintext, true))
                         }
                     }
                 }
                 // `Incoming` may grow new kinds; none of them is a message of this version.
-                _ => {
-                    return Err(DeviceError::Decode(
-                        sotto_handshake::DecodeError::UnknownVersion(
-                            bytes.first().copied().unwrap_or(0),
-                        ),
-                    ));
+                _ => Err(DeviceError::Decode(
+                    sotto_handshake::DecodeError::UnknownVersion(
+                        bytes.first().copied().unwrap_or(0),
+                    ),
+                )),
+            }
+        })();
+        let (plaintext, prekeys_used) = match decrypted {
+            Ok(d) => d,
+            Err(e) => {
+                // A session entry created for a message that failed must not linger.
+                if let Some(s) = self.sessions.get(&(account, device_id))
+                    && s.is_empty()
+                {
+                    self.sessions.remove(&(account, device_id));
                 }
-            };
+                return Err(e);
+            }
+        };
+        // Phase 2: the state changed; any failure from here is undone by reloading the store.
+        let result = (|| {
+            let inner = DevicePlaintext::from_bytes(&plaintext)?;
+            inner.check_addressed(account, device_id, self.own.account)?;
             let mut batch = vec![self.sessions_write(account, device_id, rng)?];
             if prekeys_used {
                 batch.push(self.prekeys_write(rng)?);
@@ -823,16 +853,10 @@ impl<B: RecordBackend> Device<B> {
             Ok(Received {
                 account,
                 device_id,
-                plaintext,
+                recipient: inner.recipient(),
+                plaintext: inner.into_body(),
             })
         })();
-        // A session entry created for a message that failed must not linger.
-        if result.is_err()
-            && let Some(s) = self.sessions.get(&(account, device_id))
-            && s.is_empty()
-        {
-            self.sessions.remove(&(account, device_id));
-        }
         self.reload_on_error(result)
     }
 

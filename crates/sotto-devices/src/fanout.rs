@@ -39,6 +39,14 @@ pub enum FanOutError {
     /// device reads (`0x11`, `0x12`, `0x13`).
     #[error("fan-out entry is not a device message")]
     Message,
+    /// DEV-FO-06: a decrypted device plaintext does not start with the version `0x01` or is
+    /// shorter than its 37-byte header.
+    #[error("malformed device plaintext")]
+    Plaintext,
+    /// DEV-FO-07: a decrypted device plaintext names another sender than the device the relay
+    /// delivered it from, or another recipient account than this one (an unknown key-share).
+    #[error("device plaintext names another sender or recipient")]
+    Misaddressed,
 }
 
 /// A checked fan-out: 1 to 32 entries by strictly increasing device id, each a device message.
@@ -183,6 +191,134 @@ impl FanOut {
             account: AccountId::from_bytes(account),
             entries,
         })
+    }
+}
+
+/// The plaintext a device encrypts in every ratchet message it sends (protocol.md 8.5):
+/// who sends it and to which account, inside the AEAD, so that the relay's routing claims are
+/// checked against what the sender authenticated.
+///
+/// ```text
+/// device_plaintext = 0x01 || sender_account[16] || u32be(sender_device) || recipient_account[16] || body
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct DevicePlaintext {
+    sender: AccountId,
+    sender_device: u32,
+    recipient: AccountId,
+    body: Vec<u8>,
+}
+
+impl core::fmt::Debug for DevicePlaintext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DevicePlaintext")
+            .field("sender", &self.sender)
+            .field("sender_device", &self.sender_device)
+            .field("recipient", &self.recipient)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// Bytes of a device plaintext before the body.
+pub const DEVICE_PLAINTEXT_HEADER_LEN: usize = 1 + ACCOUNT_ID_LEN + 4 + ACCOUNT_ID_LEN;
+
+impl DevicePlaintext {
+    /// The plaintext `body` from `sender`'s device `sender_device` to `recipient`'s account.
+    #[must_use]
+    pub const fn new(
+        sender: AccountId,
+        sender_device: u32,
+        recipient: AccountId,
+        body: Vec<u8>,
+    ) -> Self {
+        Self {
+            sender,
+            sender_device,
+            recipient,
+            body,
+        }
+    }
+
+    /// The sending account.
+    #[must_use]
+    pub const fn sender(&self) -> AccountId {
+        self.sender
+    }
+
+    /// The sending device.
+    #[must_use]
+    pub const fn sender_device(&self) -> u32 {
+        self.sender_device
+    }
+
+    /// The account the message is to (the conversation's peer, also on the sender's own
+    /// other devices).
+    #[must_use]
+    pub const fn recipient(&self) -> AccountId {
+        self.recipient
+    }
+
+    /// The application's plaintext.
+    #[must_use]
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Takes the body.
+    #[must_use]
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// The bytes.
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(DEVICE_PLAINTEXT_HEADER_LEN + self.body.len());
+        out.push(1);
+        out.extend_from_slice(&self.sender.to_bytes());
+        out.extend_from_slice(&self.sender_device.to_be_bytes());
+        out.extend_from_slice(&self.recipient.to_bytes());
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    /// Decodes: DEV-FO-06 if the first byte is not the version `0x01` or the input is shorter
+    /// than the 37-byte header. The body is the rest (it may be empty).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, FanOutError> {
+        if bytes.first() != Some(&1) || bytes.len() < DEVICE_PLAINTEXT_HEADER_LEN {
+            return Err(FanOutError::Plaintext);
+        }
+        let account = |at: usize| {
+            let mut a = [0u8; ACCOUNT_ID_LEN];
+            a.copy_from_slice(&bytes[at..at + ACCOUNT_ID_LEN]);
+            AccountId::from_bytes(a)
+        };
+        Ok(Self {
+            sender: account(1),
+            sender_device: u32::from_be_bytes([bytes[17], bytes[18], bytes[19], bytes[20]]),
+            recipient: account(21),
+            body: bytes[DEVICE_PLAINTEXT_HEADER_LEN..].to_vec(),
+        })
+    }
+
+    /// DEV-FO-07: the message was delivered as coming from `from`'s device `from_device` to a
+    /// device of account `me`. The sender it names must be that device, and it must be to
+    /// `me`, unless it is a copy from another device of `me` itself (then `recipient` is the
+    /// conversation's peer).
+    pub fn check_addressed(
+        &self,
+        from: AccountId,
+        from_device: u32,
+        me: AccountId,
+    ) -> Result<(), FanOutError> {
+        if self.sender != from
+            || self.sender_device != from_device
+            || (self.recipient != me && self.sender != me)
+        {
+            return Err(FanOutError::Misaddressed);
+        }
+        Ok(())
     }
 }
 

@@ -31,7 +31,7 @@ pub mod store;
 pub mod trust;
 
 pub use device::{Device, DeviceError, Observed, Received};
-pub use fanout::{FanOut, FanOutError, StaleDevices};
+pub use fanout::{DevicePlaintext, FanOut, FanOutError, StaleDevices};
 pub use trust::{AccountTrust, TrustError, TrustEvent};
 
 pub use device_list::{
