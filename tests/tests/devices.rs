@@ -543,7 +543,6 @@ fn the_store_holds_no_account_id_key_or_plaintext_in_the_clear() {
 /// with the old device 2 refused every newer list (DEV-TR-04, a swapped device key) and never
 /// saw Alice's devices again; mail queued for the old device 2 went to the new one.
 #[test]
-#[ignore = "bug: add_device gives a revoked device's id to the next device linked"]
 fn a_revoked_device_id_is_never_given_to_a_new_device() {
     let mut w = alice_and_bob();
     let alice = w.users[0].account;

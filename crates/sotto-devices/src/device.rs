@@ -377,8 +377,9 @@ impl<B: RecordBackend> Device<B> {
 
     // ------------------------------------------------------------------ account key holder
 
-    /// Adds a device (from its checked link code) to the own list: the next free id, a new
-    /// version signed by the account key. Returns the id and the new list, to hand to the
+    /// Adds a device (from its checked link code) to the own list: an id above every id the
+    /// account ever gave (one above the higher of the list's version and its highest id),
+    /// a new version signed by the account key. Returns the id and the new list, to hand to the
     /// new device and to publish, with the events. Refused if the list already holds the
     /// identity ([`DeviceError::AlreadyInList`]).
     pub fn add_device<R: CryptoRng + ?Sized>(
@@ -395,12 +396,20 @@ impl<B: RecordBackend> Device<B> {
         {
             return Err(DeviceError::AlreadyInList);
         }
-        let id = list
+        // Never an id a revoked device had: peers holding a list with that id under the old
+        // keys would refuse the new list (DEV-TR-04), and mail queued for the old device
+        // would go to the new one. Every list the account key signs is one version above the
+        // one before, and a device added to the list of version `v` gets an id at most `v`,
+        // so `v + 1` is above every id ever given.
+        let highest = list
             .devices()
             .iter()
             .map(DeviceEntry::device_id)
             .max()
-            .unwrap_or(0)
+            .unwrap_or(0);
+        let version = u32::try_from(list.version()).map_err(|_| DeviceListError::DeviceIds)?;
+        let id = highest
+            .max(version)
             .checked_add(1)
             .ok_or(DeviceListError::DeviceIds)?;
         let mut devices = list.devices().to_vec();
