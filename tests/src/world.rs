@@ -409,19 +409,14 @@ impl World {
     pub fn receive(&mut self, user: usize, index: usize) -> Vec<Result<Vec<u8>, DeviceError>> {
         self.receive_mail(user, index, true)
             .into_iter()
-            .map(|(_, r)| r.map(|r| r.plaintext))
+            .map(|d| d.result.map(|r| r.plaintext))
             .collect()
     }
 
     /// [`World::receive`] with each result next to its mail. With `acknowledge` false the
     /// acknowledgements are lost: the relay keeps the mail, in the same order, ahead of any
     /// that came since, and delivers it again.
-    pub fn receive_mail(
-        &mut self,
-        user: usize,
-        index: usize,
-        acknowledge: bool,
-    ) -> Vec<(Mail, Result<Received, DeviceError>)> {
+    pub fn receive_mail(&mut self, user: usize, index: usize, acknowledge: bool) -> Vec<Delivery> {
         let key = {
             let device = &self.users[user].devices[index];
             (device.account_id(), device.device_id())
@@ -429,6 +424,7 @@ impl World {
         let mail = self.relay.mailboxes.remove(&key).unwrap_or_default();
         let mut out = Vec::with_capacity(mail.len());
         for m in mail {
+            let mut revoked_before = self.users[user].devices[index].is_revoked();
             let mut result = self.users[user].devices[index].decrypt(
                 m.from,
                 m.from_device,
@@ -441,6 +437,7 @@ impl World {
                     | DeviceError::Trust(sotto_devices::TrustError::GhostDevice(_)))
             ) && self.refresh(user, index, m.from).is_ok()
             {
+                revoked_before = self.users[user].devices[index].is_revoked();
                 result = self.users[user].devices[index].decrypt(
                     m.from,
                     m.from_device,
@@ -448,15 +445,30 @@ impl World {
                     &mut self.rng,
                 );
             }
-            out.push((m, result));
+            out.push(Delivery {
+                mail: m,
+                revoked_before,
+                result,
+            });
         }
         if !acknowledge && !out.is_empty() {
-            let mut kept: Vec<Mail> = out.iter().map(|(m, _)| m.clone()).collect();
+            let mut kept: Vec<Mail> = out.iter().map(|d| d.mail.clone()).collect();
             kept.extend(self.relay.mailboxes.remove(&key).unwrap_or_default());
             self.relay.mailboxes.insert(key, kept);
         }
         out
     }
+}
+
+/// One piece of mail a device took from its mailbox, and what decrypting it gave.
+#[derive(Debug)]
+pub struct Delivery {
+    /// The mail.
+    pub mail: Mail,
+    /// Whether the device knew it was revoked just before the decryption that gave `result`.
+    pub revoked_before: bool,
+    /// The decryption.
+    pub result: Result<Received, DeviceError>,
 }
 
 /// The most rounds [`World::send`] takes (fetching lists, answering stale).

@@ -24,6 +24,9 @@
 //!   except where its sender was revoked since and the device refused it as from a device no
 //!   longer in the list (DEV-TR-05). A device revoked since is not required to have it: it
 //!   may have learned of its revocation before reading it;
+//! - a corrupted or misattributed copy of queued mail (generated here too) is refused and
+//!   leaves the device's store byte for byte unchanged, or, as an exact copy from the right
+//!   device, is that mail's delivery (the original then is a refused duplicate);
 //! - every refusal is expected (a duplicate of a message the device read, mail from a revoked
 //!   sender, mail to a device that learned it was revoked); every other error, and every send
 //!   from a listed device that does not go through, fails the property.
@@ -66,6 +69,19 @@ fn op() -> impl Strategy<Value = Op> {
             reverse
         }),
         2 => (d(), d()).prop_map(|(user, device)| Op::StaleList { user, device }),
+        // A corrupted copy of queued mail (or, with mask 0, an exact one) delivered as if
+        // from some device: refused without a trace, or an early delivery of that mail.
+        1 => (d(), d(), d(), any::<u16>(), d(), d(), 1..=4u8).prop_map(
+            |(user, device, index, byte, mask, from, from_device)| Op::InjectMutated {
+                user,
+                device,
+                index,
+                byte,
+                mask,
+                from,
+                from_device
+            }
+        ),
     ]
 }
 
@@ -103,6 +119,11 @@ fn every_message_reaches_exactly_the_listed_devices_once() {
         t.from_revoked_refused += stats.from_revoked_refused;
         t.to_revoked_refused += stats.to_revoked_refused;
         t.stale_converged += stats.stale_converged;
+        t.links += stats.links;
+        t.revocations += stats.revocations;
+        t.restarts += stats.restarts;
+        t.injections_refused += stats.injections_refused;
+        t.injections_accepted += stats.injections_accepted;
         total.set(t);
         for (i, happened) in [
             stats.revocations,

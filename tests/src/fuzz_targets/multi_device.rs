@@ -481,16 +481,15 @@ impl Run {
     }
 
     fn receive(&mut self, u: usize, i: usize, acknowledge: bool) -> Check {
-        let revoked_before = self.world.users[u].devices[i].is_revoked();
-        let results = self.world.receive_mail(u, i, acknowledge);
-        for (mail, result) in results {
+        let deliveries = self.world.receive_mail(u, i, acknowledge);
+        for d in deliveries {
             let n = *self
                 .model
                 .by_bytes
-                .get(&mail.bytes)
+                .get(&d.mail.bytes)
                 .ok_or("mail the model does not know")?;
-            match result {
-                Ok(r) => self.delivered(u, i, revoked_before, &r)?,
+            match d.result {
+                Ok(r) => self.delivered(u, i, d.revoked_before, &r)?,
                 Err(e) => self.refused(u, i, n, &e)?,
             }
         }
