@@ -9,7 +9,8 @@
 //! before acknowledgement (the mail stays queued and comes after the rest), a queued mail
 //! duplicated, a mailbox reordered, an older list served once to a sender (it gets a stale
 //! answer or a refused rollback, and must converge). Then every device fetches every list it
-//! knows and receives until the mailboxes are empty (bounded rounds).
+//! knows and receives until the mailboxes are empty (bounded rounds), every listed device
+//! sends once more (to the next user) and that is drained too.
 //!
 //! The engine and the exact statement of the property are in
 //! `sotto_tests::fuzz_targets::multi_device` (shared with the fuzz target of that name).

@@ -13,8 +13,8 @@
 //! | [`initial_message`] | `InitialMessage::from_bytes`, then `respond` on a live prekey store | only a real initial message is accepted, once, to its plaintext; a refusal leaves the store unchanged |
 //! | [`device_list`] | `SignedDeviceList::from_bytes` | no panic; an accepted input re-encodes to itself |
 //! | [`safety_number`] | `ScannedSafetyNumber::from_bytes` (the safety number's byte form) | no panic; the refusal is the first failing check of protocol.md 8.2; an accepted input re-encodes to itself and compares as `Match` with its mirror |
-//! | [`fan_out`] | `FanOut::from_bytes` (the relay's decoder of a sender's fan-out) | no panic; an accepted input re-encodes to itself and `FanOut::new` on its entries gives the same value |
-//! | [`multi_device`] | a script of multi-device operations on the model world (link, revoke, send, receive, lost acknowledgements, restart, lost/duplicated/reordered mail, stale lists) and injected or mutated mail | every message reaches exactly the devices listed when it was sent and still listed, once; never a device that learned it was revoked; only expected refusals; a refused injection leaves the store unchanged |
+//! | [`fan_out`](fn@fan_out) | `FanOut::from_bytes` (the relay's decoder of a sender's fan-out) | no panic; an accepted input re-encodes to itself and `FanOut::new` on its entries gives the same value |
+//! | [`multi_device`](fn@multi_device) | a script of multi-device operations on the model world (link, revoke, send, receive, lost acknowledgements, restart, lost/duplicated/reordered mail, stale lists) and injected or mutated mail | every message reaches exactly the devices listed when it was sent and still listed, once; never a device that learned it was revoked; only expected refusals; a refused injection leaves the store unchanged |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same

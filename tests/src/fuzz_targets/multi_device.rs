@@ -11,7 +11,9 @@
 //! mailbox reordered, an older list served once to a sender. The fuzz target adds
 //! injections: attacker bytes, or a mutated copy of a queued mail, delivered to a device as
 //! if from some account's device. Then every device fetches every list it knows and receives
-//! until the mailboxes are empty (bounded rounds).
+//! until the mailboxes are empty (bounded rounds); then every listed device sends once more
+//! (to the next user), which is drained the same way, so a device left unable to continue
+//! (after a refused input, a restart) shows.
 //!
 //! ## The property
 //!
@@ -604,6 +606,15 @@ pub fn run_script(script: &Script) -> Result<Stats, String> {
     let mut run = Run::new(script)?;
     for (k, op) in script.ops.iter().take(MAX_OPS).enumerate() {
         run.op(op).map_err(|e| format!("op {k} {op:?}: {e}"))?;
+    }
+    run.drain()?;
+    // Probe: every listed device writes once more (to the next user's account), so a state
+    // that broke late in the script (a refused input, a restart) shows in the deliveries.
+    for u in 0..run.users() {
+        for i in run.listed(u) {
+            let to = (u + 1) % run.users();
+            run.send(u, i, to).map_err(|e| format!("probe: {e}"))?;
+        }
     }
     run.drain()?;
     run.check_end()?;
