@@ -44,7 +44,8 @@ use proptest::test_runner::TestCaseError;
 use sotto_tests::fuzz_targets::multi_device::{Op, Script, Stats, run_script};
 use sotto_tests::properties::{assert_exercised, cases, run};
 
-/// Longest script. 256 cases take about 25 s in a debug build, 5 s in a release build.
+/// Longest script. 256 cases take about 23 s of CPU time in a debug build (32 s of wall time
+/// on two shared cores), 7 s in a release build.
 const MAX_SCRIPT: usize = 40;
 
 fn op() -> impl Strategy<Value = Op> {

@@ -1,6 +1,6 @@
 //! Target `multi_device`, and the engine of the property test `devices_properties`: a script
 //! of operations across two or three users with one to three devices each, run on
-//! [`World`](crate::world::World) and checked against a model of which device must get which
+//! [`World`] and checked against a model of which device must get which
 //! message.
 //!
 //! Operations: link a device, revoke one (never the account-key holder), send (from a device
