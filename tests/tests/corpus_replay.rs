@@ -27,9 +27,11 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 9] = [
+const TARGETS: [&str; 11] = [
     "bundle_decode",
     "device_list",
+    "fan_out",
+    "multi_device",
     "initial_message",
     "message_decode",
     "pickle_decode",
@@ -151,6 +153,29 @@ fn two_party_corpus() {
 }
 
 #[test]
+fn fan_out_corpus() {
+    let accepted = replay("fan_out", fuzz_targets::fan_out);
+    assert!(accepted > 0, "no seed decodes; {STALE}");
+}
+
+#[test]
+fn multi_device_corpus() {
+    let mut delivered = 0;
+    let mut refused = 0;
+    let accepted = replay("multi_device", |data| {
+        let stats = fuzz_targets::multi_device(data);
+        eprintln!("  {stats:?}");
+        delivered += stats.delivered;
+        refused += stats.duplicates_refused + stats.injections_refused;
+        stats.delivered > 0
+    });
+    assert!(
+        accepted > 0 && delivered > 0 && refused > 0,
+        "seeds exercise too little; {STALE}"
+    );
+}
+
+#[test]
 fn every_target_has_a_corpus_directory() {
     let fuzz_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/fuzz_targets");
     let mut targets: Vec<String> = fs::read_dir(&fuzz_dir)
@@ -188,6 +213,8 @@ fn generate_seed_corpus() {
         ("device_list", device_list_seeds()),
         ("safety_number", safety_number_seeds()),
         ("link_code", link_code_seeds()),
+        ("fan_out", fan_out_seeds()),
+        ("multi_device", multi_device_seeds()),
     ] {
         let dir = corpus_dir(target);
         let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -891,5 +918,249 @@ fn link_code_seeds() -> Seeds {
             data,
         );
     }
+    seeds
+}
+/// Valid fan-outs of 1, 2 and 32 entries (every kind of device message), and one input
+/// refused by each check of protocol.md 8.5.
+fn fan_out_seeds() -> Seeds {
+    use sotto_devices::{AccountId, FanOut, FanOutError};
+    let mut seeds = Seeds::new();
+    let account = AccountId::from_bytes([0xa1; 16]);
+    let one = FanOut::new(account, vec![(1, vec![0x11, 1, 2, 3])]).expect("fan-out");
+    let two = FanOut::new(account, vec![(2, vec![0x13; 9]), (7, vec![0x12; 5])]).expect("fan-out");
+    let full = FanOut::new(
+        account,
+        (1..=32u32)
+            .map(|id| {
+                (
+                    id * 3,
+                    vec![[0x11, 0x12, 0x13][id as usize % 3]; id as usize],
+                )
+            })
+            .collect(),
+    )
+    .expect("fan-out");
+    let good = two.to_bytes();
+    add(&mut seeds, "valid-1", one.to_bytes());
+    add(&mut seeds, "valid-2", good.clone());
+    add(&mut seeds, "valid-32", full.to_bytes());
+    add(&mut seeds, "dev-fo-01-empty", Vec::new());
+    add(&mut seeds, "dev-fo-01-device-list-tag", {
+        let mut b = good.clone();
+        b[0] = 0x18;
+        b
+    });
+    add(&mut seeds, "dev-fo-02-header-only-cut", good[..17].to_vec());
+    add(
+        &mut seeds,
+        "dev-fo-02-entry-cut",
+        good[..good.len() - 1].to_vec(),
+    );
+    add(&mut seeds, "dev-fo-02-trailing", {
+        let mut b = good.clone();
+        b.push(0);
+        b
+    });
+    add(&mut seeds, "dev-fo-03-zero", {
+        let mut b = good.clone();
+        b[17] = 0;
+        b
+    });
+    add(&mut seeds, "dev-fo-03-33", {
+        let mut b = full.to_bytes();
+        b[17] = 33;
+        b
+    });
+    add(&mut seeds, "dev-fo-04-decreasing", {
+        let mut b = good.clone();
+        b[18..22].copy_from_slice(&9u32.to_be_bytes());
+        b
+    });
+    add(&mut seeds, "dev-fo-04-zero-id", {
+        let mut b = one.to_bytes();
+        b[18..22].copy_from_slice(&0u32.to_be_bytes());
+        b
+    });
+    add(&mut seeds, "dev-fo-05-tag", {
+        let mut b = one.to_bytes();
+        b[26] = 0x14;
+        b
+    });
+    add(&mut seeds, "dev-fo-05-empty-message", {
+        let mut b = one.to_bytes();
+        b.truncate(22);
+        b.extend_from_slice(&0u32.to_be_bytes());
+        b
+    });
+    // Each refusal is refused by the check it is named after.
+    for (name, data) in &seeds {
+        let accepted = fuzz_targets::fan_out(data);
+        assert_eq!(accepted, name.starts_with("seed-valid"), "{name}");
+        let expected = match &name["seed-".len()..name.len().min(14)] {
+            "dev-fo-01" => Some(FanOutError::UnknownVersion(
+                data.first().copied().unwrap_or(0),
+            )),
+            "dev-fo-02" => Some(FanOutError::Length),
+            "dev-fo-03" => Some(FanOutError::Count),
+            "dev-fo-04" => Some(FanOutError::DeviceIds),
+            "dev-fo-05" => Some(FanOutError::Message),
+            _ => None,
+        };
+        if let Some(expected) = expected {
+            assert_eq!(FanOut::from_bytes(data), Err(expected), "{name}");
+        }
+    }
+    seeds
+}
+
+/// Scripts of the multi-device target: conversations with links and revocations, relay
+/// misbehaviour, and injections.
+fn multi_device_seeds() -> Seeds {
+    use sotto_tests::fuzz_targets::multi_device::{Op, Script, encode_script};
+    let mut seeds = Seeds::new();
+    let send = |user, device, to| Op::Send { user, device, to };
+    let receive = |user, device| Op::Receive { user, device };
+    let conversation = vec![
+        send(0, 0, 1),
+        send(1, 0, 0),
+        receive(1, 0),
+        receive(0, 1),
+        send(1, 0, 0),
+        receive(0, 0),
+        send(0, 1, 0),
+        Op::ReceiveUnacknowledged { user: 0, device: 0 },
+        receive(0, 0),
+    ];
+    add(
+        &mut seeds,
+        "conversation",
+        encode_script(&Script {
+            devices: vec![2, 1],
+            seed: 1,
+            ops: conversation,
+        }),
+    );
+    let churn = vec![
+        send(0, 1, 1),
+        Op::Link { user: 1 },
+        Op::Revoke { user: 0, device: 0 },
+        send(1, 0, 0),
+        Op::StaleList { user: 1, device: 1 },
+        send(1, 1, 2),
+        Op::Restart { user: 1, device: 0 },
+        receive(1, 0),
+        Op::Link { user: 0 },
+        send(2, 0, 0),
+        receive(0, 2),
+    ];
+    add(
+        &mut seeds,
+        "links-and-revocations",
+        encode_script(&Script {
+            devices: vec![2, 1, 1],
+            seed: 2,
+            ops: churn,
+        }),
+    );
+    let relay = vec![
+        send(0, 0, 1),
+        send(0, 0, 1),
+        send(1, 1, 0),
+        Op::Duplicate {
+            user: 1,
+            device: 0,
+            index: 0,
+            position: 5,
+        },
+        Op::Reorder {
+            user: 1,
+            device: 0,
+            shift: 1,
+            reverse: true,
+        },
+        Op::LoseDelivery {
+            user: 0,
+            device: 0,
+            index: 0,
+        },
+        receive(1, 0),
+        receive(0, 0),
+        Op::Revoke { user: 1, device: 0 },
+        receive(1, 1),
+    ];
+    add(
+        &mut seeds,
+        "relay-misbehaviour",
+        encode_script(&Script {
+            devices: vec![1, 2],
+            seed: 3,
+            ops: relay,
+        }),
+    );
+    let injections = vec![
+        send(0, 0, 1),
+        Op::InjectMutated {
+            user: 1,
+            device: 0,
+            index: 0,
+            byte: 70,
+            mask: 0x01,
+            from: 0,
+            from_device: 1,
+        },
+        Op::InjectMutated {
+            user: 1,
+            device: 0,
+            index: 0,
+            byte: 0,
+            mask: 0,
+            from: 0,
+            from_device: 2,
+        },
+        Op::InjectBytes {
+            user: 1,
+            device: 0,
+            from: 0,
+            from_device: 1,
+            bytes: vec![0x11; 80],
+        },
+        Op::InjectBytes {
+            user: 1,
+            device: 0,
+            from: 1,
+            from_device: 9,
+            bytes: vec![0x13; 40],
+        },
+        receive(1, 0),
+        send(1, 0, 0),
+        Op::InjectMutated {
+            user: 0,
+            device: 0,
+            index: 0,
+            byte: 300,
+            mask: 0x80,
+            from: 1,
+            from_device: 1,
+        },
+        Op::InjectMutated {
+            user: 0,
+            device: 0,
+            index: 0,
+            byte: 0,
+            mask: 0,
+            from: 1,
+            from_device: 1,
+        },
+        receive(0, 0),
+    ];
+    add(
+        &mut seeds,
+        "injections",
+        encode_script(&Script {
+            devices: vec![1, 1],
+            seed: 4,
+            ops: injections,
+        }),
+    );
     seeds
 }

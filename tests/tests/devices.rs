@@ -764,3 +764,25 @@ fn a_failed_write_leaves_the_device_on_the_stored_state_and_a_failed_reload_brea
         b"two"
     );
 }
+
+/// Found by `devices_properties` (shrunk by hand from its failing script: Alice with two
+/// devices, a revocation of device 2, a link): a device linked after the device with the
+/// highest id was revoked got that id again, under new keys, so a peer that held the list
+/// with the old device 2 refused every newer list (DEV-TR-04, a swapped device key) and never
+/// saw Alice's devices again; mail queued for the old device 2 went to the new one.
+#[test]
+fn a_revoked_device_id_is_never_given_to_a_new_device() {
+    let mut w = alice_and_bob();
+    let alice = w.users[0].account;
+    let _ = w.revoke(0, 1).unwrap();
+    let third = w.link(0).unwrap();
+    assert_ne!(w.users[0].devices[third].device_id(), 2);
+    // Bob, who held the list with the old device 2, accepts the newest one.
+    let observed = w.refresh(1, 0, alice).unwrap();
+    assert!(observed.events.contains(&TrustEvent::DeviceRemoved {
+        account: alice,
+        device_id: 2
+    }));
+    w.send(1, 0, 0, b"to the new device").unwrap();
+    assert_eq!(ok(w.receive(0, third)), vec![b"to the new device".to_vec()]);
+}

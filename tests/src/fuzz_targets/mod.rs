@@ -14,6 +14,8 @@
 //! | [`device_list`] | `SignedDeviceList::from_bytes` | no panic; an accepted input re-encodes to itself |
 //! | [`safety_number`] | `ScannedSafetyNumber::from_bytes` (the safety number's byte form) | no panic; the refusal is the first failing check of protocol.md 8.2; an accepted input re-encodes to itself and compares as `Match` with its mirror |
 //! | [`link_code`] | `LinkCode::from_bytes`, `LinkCode::from_text`, `LinkPayload::from_bytes`, and `PendingLink::open` of a fixed link on the input and on the input sealed as a payload | no panic; an accepted code, text, payload or message re-encodes to its input; a refused message leaves the pending link able to open the genuine one |
+//! | [`fan_out`](fn@fan_out) | `FanOut::from_bytes` (the relay's decoder of a sender's fan-out) | no panic; an accepted input re-encodes to itself and `FanOut::new` on its entries gives the same value |
+//! | [`multi_device`](fn@multi_device) | a script of multi-device operations on the model world (link, revoke, send, receive, lost acknowledgements, restart, lost/duplicated/reordered mail, stale lists) and injected or mutated mail | every message reaches exactly the devices listed when it was sent and still listed, once; never a device that learned it was revoked; only expected refusals; a refused injection leaves the store unchanged |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
@@ -29,10 +31,12 @@
 
 mod decrypt_bytes;
 mod device_list;
+mod fan_out;
 mod handshake;
 mod link_code;
 mod message_decode;
 mod model;
+pub mod multi_device;
 mod pickle_decode;
 mod safety_number;
 mod two_party;
@@ -43,9 +47,11 @@ use sotto_ratchet::{PickleKey, Session};
 
 pub use decrypt_bytes::{KnownMessage, decrypt_bytes, known_messages};
 pub use device_list::device_list;
+pub use fan_out::fan_out;
 pub use handshake::{Responder, bundle_decode, initial_message, responder};
 pub use link_code::{LinkFixture, link_code, link_fixture};
 pub use message_decode::message_decode;
+pub use multi_device::multi_device;
 pub use pickle_decode::pickle_decode;
 pub use safety_number::safety_number;
 pub use two_party::{Op, Party, Profile, Stats, encode_ops, two_party};
