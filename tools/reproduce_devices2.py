@@ -67,6 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VECTORS = ROOT / "docs" / "vectors"
 DEFAULT_SPEC = ROOT / "docs" / "protocol.md"
 LK_FILE, FO_FILE, TR_FILE, ST_FILE = "link.json", "fan-out.json", "trust.json", "store.json"
+PT_FILE = "device-plaintext.json"
 
 LABELS = {
     "PICKLE_KEYS": b"Sotto/1 pickle keys",
@@ -463,6 +464,13 @@ def mark_verified(t: Trust, key: bytes, comparison: str) -> Trust:
     return t
 
 
+def observe_as_key_holder(t: Trust, account: bytes, offered: bytes, held: bytes) -> tuple[Trust, list[dict]]:
+    """8.4: the account key holder refuses an own list signed by another key (DEV-TR-09)."""
+    if decode_device_list(offered)["account_key"] != held:
+        raise Err("DEV-TR-09", "TrustError::ForgedOwnList")
+    return observe(t, account, offered)
+
+
 def devices_for_sending(t: Trust) -> list[int]:
     if t.pending is not None:
         raise Err("DEV-TR-06", "TrustError::KeyChangePending")
@@ -710,9 +718,9 @@ def check_spec(spec: str, c: Checker, errors_by_id: dict) -> None:
     for tag, name in TAGS.items():
         c.eq(f"protocol.md 1.1: tag {tag:#04x}", name, tags.get(tag))
     sec5 = spec.split("\n## 5. Validation IDs", 1)[1].split("\n## 6.", 1)[0]
-    for vid, _check, err in re.findall(r"^\| (DEV-(?:LK|TR|FO)-\d\d) \| (.*) \| (.*) \|$", sec5, re.M):
+    for vid, _check, err in re.findall(r"^\| (DEV-(?:LK|TR|FO|PT)-\d\d) \| (.*) \| (.*) \|$", sec5, re.M):
         errors_by_id[vid] = re.findall(r"`([^`]+)`", err)
-    for prefix, n in (("DEV-LK", 17), ("DEV-TR", 8), ("DEV-FO", 5)):
+    for prefix, n in (("DEV-LK", 17), ("DEV-TR", 9), ("DEV-FO", 5), ("DEV-PT", 2)):
         want = [f"{prefix}-{i:02d}" for i in range(1, n + 1)]
         c.eq(f"protocol.md 5: {prefix} IDs", want, sorted(k for k in errors_by_id if k.startswith(prefix)))
     # Section 5's DEV-01..05 errors, for DEV-LK-13's inner error.
@@ -1165,8 +1173,10 @@ def check_trust(v: dict, c: Checker, stats: dict, errs: dict) -> None:
                     c.eq(f"{p}.held.{nm}: signed by the pinned key", nm == "list", dl["account_key"] == t.pinned)
         # Operation inputs: only those of the operation, the others null (8.4's table).
         uses = {"observe": {"offered_list"}, "check_device": {"device_id", "identity"},
-                "mark_verified": {"compared_key", "comparison"}}.get(op, set())
-        if op not in ("observe", "check_device", "devices_for_sending", "accept_key_change", "mark_verified"):
+                "mark_verified": {"compared_key", "comparison"},
+                "observe_as_key_holder": {"offered_list", "compared_key"}}.get(op, set())
+        if op not in ("observe", "observe_as_key_holder", "check_device", "devices_for_sending",
+                      "accept_key_change", "mark_verified"):
             c.fail(p, f"unknown operation {op!r}")
             continue
         for f in ("offered_list", "device_id", "identity", "compared_key", "comparison"):
@@ -1180,6 +1190,9 @@ def check_trust(v: dict, c: Checker, stats: dict, errs: dict) -> None:
         try:
             if op == "observe":
                 after, events = observe(t, acct, list_obj(c, f"{p}.offered_list", x["offered_list"]))
+            elif op == "observe_as_key_holder":
+                after, events = observe_as_key_holder(
+                    t, acct, list_obj(c, f"{p}.offered_list", x["offered_list"]), H(x["compared_key"]))
             elif op == "accept_key_change":
                 after, events = accept_key_change(t)
             elif op == "mark_verified":
@@ -1205,7 +1218,7 @@ def check_trust(v: dict, c: Checker, stats: dict, errs: dict) -> None:
         state = (after or t).state() if err is None else t.state()
         c.eq(f"{p}.state", x["state"], state)
         stats["trust"] += 1
-    c.eq(f"{TR_FILE}: DEV-TR IDs covered", [f"DEV-TR-{i:02d}" for i in range(1, 9)], sorted(seen))
+    c.eq(f"{TR_FILE}: DEV-TR IDs covered", [f"DEV-TR-{i:02d}" for i in range(1, 10)], sorted(seen))
 
 
 # ---------------------------------------------------------------- store.json
@@ -1364,7 +1377,9 @@ def check_store_negative(v, c, stats, sk, ik, vk, recs, by_name) -> None:
         if not _shape(c, p, n, ST_NEG):
             continue
         c.eq(f"{p}.id", i + 1, n["id"])
-        c.eq(f"{p}.expected_error", STORE_ERROR, n["expected_error"])
+        # 8.6 Vectors: the deleted device record reads as an empty store (NoDevice).
+        want_error = "DeviceError::NoDevice" if n["comment"] == "the device record deleted" else STORE_ERROR
+        c.eq(f"{p}.expected_error", want_error, n["expected_error"])
         e = exp.get(n["comment"])
         val, index = H(n["value"]), H(n["index"])
         if e is None:
@@ -1398,11 +1413,87 @@ def new_stats() -> dict:
     return {"link": 0, "fan_out": 0, "trust": 0, "records": 0, "loads": 0, "refused": 0}
 
 
+PT_POS = {"name": ("str", None), "sender": ("hex", 16), "sender_device": ("int", None),
+          "recipient": ("hex", 16), "body": ("hex", None), "plaintext": ("hex", None)}
+PT_NEG = {"id": ("int", None), "validation_id": ("str", None), "comment": ("str", None),
+          "input": ("hex", None), "delivered_from": ("hex", 16), "delivered_from_device": ("int", None),
+          "receiver": ("hex", 16), "expected_error": ("str", None)}
+
+
+def pt_decode_and_check(b: bytes, frm: bytes, frm_dev: int, me: bytes) -> tuple:
+    """8.5 "Device plaintext": DEV-PT-01 (version 0x01, 37-byte header), then DEV-PT-02."""
+    if len(b) < 37 or b[0] != 0x01:
+        raise Err("DEV-PT-01", "FanOutError::Plaintext")
+    sender, dev, recipient = b[1:17], int.from_bytes(b[17:21], "big"), b[21:37]
+    if sender != frm or dev != frm_dev or (recipient != me and sender != me):
+        raise Err("DEV-PT-02", "FanOutError::Misaddressed")
+    return sender, dev, recipient, b[37:]
+
+
+def check_plaintexts(v: dict, c: Checker, stats: dict, errs: dict) -> None:
+    if not _shape(c, PT_FILE, v, {"description": ("str", None), "plaintexts": ("list", None),
+                                   "negative": ("list", None)}):
+        return
+    for i, x in enumerate(v["plaintexts"]):
+        p = f"{PT_FILE}.plaintexts[{i}]"
+        if not _shape(c, p, x, PT_POS):
+            continue
+        b = b"\x01" + H(x["sender"]) + x["sender_device"].to_bytes(4, "big") + H(x["recipient"]) + H(x["body"])
+        c.eq(f"{p}.plaintext", x["plaintext"], b.hex())
+        got = pt_decode_and_check(b, H(x["sender"]), x["sender_device"], H(x["recipient"]))
+        c.eq(f"{p}: decodes", (H(x["sender"]), x["sender_device"], H(x["recipient"]), H(x["body"])), got)
+        stats["plaintexts"] = stats.get("plaintexts", 0) + 1
+    seen = set()
+    first = v["plaintexts"][0] if v["plaintexts"] else None
+    good = H(first["plaintext"]) if first else b""
+    alice, bob = (H(first["sender"]), H(first["recipient"])) if first else (b"", b"")
+    known = {H(x["sender"]) for x in v["plaintexts"]} | {H(x["recipient"]) for x in v["plaintexts"]}
+    mallory = [H(n["delivered_from"]) for n in v["negative"] if "from Mallory" in n["comment"]]
+    mallory = mallory[0] if mallory else b""
+    c.eq(f"{PT_FILE}: Mallory is an account of no plaintext", False, mallory in known)
+    # Each negative rebuilt from its comment (what was done to the first plaintext, by whom it
+    # was delivered, to which account), so that no byte of a refused case goes unpinned.
+    rebuild = {
+        "empty": (b"", alice, 1, bob),
+        "the first plaintext with version byte 0x02": (b"\x02" + good[1:], alice, 1, bob),
+        "the first plaintext with version byte 0x00": (b"\x00" + good[1:], alice, 1, bob),
+        "the first plaintext's 37-byte header without its last byte (36 bytes)": (good[:36], alice, 1, bob),
+        "the first plaintext delivered as from Mallory's device 1 (a relay-made account listing Alice's device)":
+            (good, mallory, 1, bob),
+        "the first plaintext delivered as from Alice's device 2": (good, alice, 2, bob),
+        "the first plaintext delivered to a device of Mallory's account (to Bob, not from Mallory)":
+            (good, alice, 1, mallory),
+    }
+    for i, n in enumerate(v["negative"]):
+        p = f"{PT_FILE}.negative[{i}]"
+        if not _shape(c, p, n, PT_NEG):
+            continue
+        c.eq(f"{p}.id", i + 1, n["id"])
+        want = rebuild.get(n["comment"])
+        if want is None:
+            c.fail(p, f"comment not understood: {n['comment']!r}")
+            continue
+        got = (H(n["input"]), H(n["delivered_from"]), n["delivered_from_device"], H(n["receiver"]))
+        c.eq(f"{p}: rebuilt from its comment", [w.hex() if isinstance(w, bytes) else w for w in want],
+             [g.hex() if isinstance(g, bytes) else g for g in got])
+        try:
+            pt_decode_and_check(H(n["input"]), H(n["delivered_from"]), n["delivered_from_device"], H(n["receiver"]))
+            c.fail(p, "accepted")
+            continue
+        except Err as e:
+            c.eq(f"{p}.validation_id", n["validation_id"], e.vid)
+            c.eq(f"{p}.expected_error", n["expected_error"], e.error)
+            c.eq(f"{p}: error named in section 5", True, error_named(errs, n["validation_id"], n["expected_error"]))
+            seen.add(e.vid)
+            stats["refused"] += 1
+    c.eq(f"{PT_FILE}: DEV-PT IDs covered", ["DEV-PT-01", "DEV-PT-02"], sorted(seen))
+
+
 def run_all(spec: str, files: dict) -> tuple[Checker, dict]:
     c, stats, errs = Checker(), new_stats(), {}
     steps = ((check_spec, (spec, c, errs)), (check_link, (files[LK_FILE], c, stats, errs)),
              (check_fan_out, (files[FO_FILE], c, stats, errs)), (check_trust, (files[TR_FILE], c, stats, errs)),
-             (check_store, (files[ST_FILE], c, stats)))
+             (check_store, (files[ST_FILE], c, stats)), (check_plaintexts, (files[PT_FILE], c, stats, errs)))
     for fn, args in steps:
         try:
             fn(*args)
@@ -1491,7 +1582,7 @@ def main(argv: list[str]) -> int:
     t0 = time.monotonic()
     try:
         spec = spec_path.read_text(encoding="utf-8")
-        files = {f: json.loads((vectors / f).read_text(encoding="utf-8")) for f in (LK_FILE, FO_FILE, TR_FILE, ST_FILE)}
+        files = {f: json.loads((vectors / f).read_text(encoding="utf-8")) for f in (LK_FILE, FO_FILE, TR_FILE, ST_FILE, PT_FILE)}
     except (OSError, ValueError) as e:
         print(f"reproduce_devices2: FAIL: cannot load: {e}")
         return 1
@@ -1503,7 +1594,7 @@ def main(argv: list[str]) -> int:
         ok &= self_test(spec, files)
     print(f"reproduce_devices2: {'OK' if ok else 'FAIL'}: {c.checks} checks, {len(c.errors)} mismatch(es); "
           f"{s['link']} link cases, {s['fan_out']} fan-outs, {s['trust']} trust cases, {s['records']} store records "
-          f"rebuilt; {s['loads']} store load(s) accepted; {s['refused']} negative vectors refused "
+          f"rebuilt; {s.get('plaintexts', 0)} device plaintexts; {s['loads']} store load(s) accepted; {s['refused']} negative vectors refused "
           f"({time.monotonic() - t0:.2f}s)")
     return 0 if ok else 1
 

@@ -39,11 +39,11 @@ pub enum FanOutError {
     /// device reads (`0x11`, `0x12`, `0x13`).
     #[error("fan-out entry is not a device message")]
     Message,
-    /// DEV-FO-06: a decrypted device plaintext does not start with the version `0x01` or is
+    /// DEV-PT-01: a decrypted device plaintext does not start with the version `0x01` or is
     /// shorter than its 37-byte header.
     #[error("malformed device plaintext")]
     Plaintext,
-    /// DEV-FO-07: a decrypted device plaintext names another sender than the device the relay
+    /// DEV-PT-02: a decrypted device plaintext names another sender than the device the relay
     /// delivered it from, or another recipient account than this one (an unknown key-share).
     #[error("device plaintext names another sender or recipient")]
     Misaddressed,
@@ -283,7 +283,7 @@ impl DevicePlaintext {
         out
     }
 
-    /// Decodes: DEV-FO-06 if the first byte is not the version `0x01` or the input is shorter
+    /// Decodes: DEV-PT-01 if the first byte is not the version `0x01` or the input is shorter
     /// than the 37-byte header. The body is the rest (it may be empty).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, FanOutError> {
         if bytes.first() != Some(&1) || bytes.len() < DEVICE_PLAINTEXT_HEADER_LEN {
@@ -302,7 +302,7 @@ impl DevicePlaintext {
         })
     }
 
-    /// DEV-FO-07: the message was delivered as coming from `from`'s device `from_device` to a
+    /// DEV-PT-02: the message was delivered as coming from `from`'s device `from_device` to a
     /// device of account `me`. The sender it names must be that device, and it must be to
     /// `me`, unless it is a copy from another device of `me` itself (then `recipient` is the
     /// conversation's peer).

@@ -3,6 +3,7 @@
 //! public APIs.
 
 pub mod device_lists;
+pub mod device_plaintext;
 pub mod ed25519_negative;
 pub mod fan_out;
 pub mod handshake;
@@ -121,6 +122,7 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     text.push('\n');
     out.push(("link.json", text));
     out.push(("fan-out.json", fan_out::render()?));
+    out.push(("device-plaintext.json", device_plaintext::render()?));
     out.push(("trust.json", trust::render()?));
     out.push(("store.json", store::render()?));
     Ok(out)
