@@ -121,7 +121,18 @@ pub fn generate() -> Result<DevicePlaintextVectors, VectorError> {
     version[0] = 0x02;
     let mut zero = good.clone();
     zero[0] = 0x00;
-    let negatives: Vec<(&str, &str, Vec<u8>, AccountId, u32, AccountId, FanOutError)> = vec![
+    // (ID, comment, decrypted bytes, delivered from account and device, receiving account,
+    // expected error).
+    type Negative<'a> = (
+        &'a str,
+        &'a str,
+        Vec<u8>,
+        AccountId,
+        u32,
+        AccountId,
+        FanOutError,
+    );
+    let negatives: Vec<Negative<'_>> = vec![
         (
             "DEV-PT-01",
             "empty",
