@@ -489,8 +489,23 @@ def check_device(t: Trust, device_id: int, ident: bytes) -> None:
 
 # ---------------------------------------------------------------- 8.6 client store
 def store_keys(sk: bytes) -> tuple[bytes, bytes]:
-    okm = hkdf(None, sk, STORE_KEYS, 64)
-    return okm[:32], okm[32:]
+    okm = hkdf(None, sk, STORE_KEYS, 96)
+    return okm[:32], okm[32:64]
+
+
+def digest_key(sk: bytes) -> bytes:
+    """8.6: DK = okm[64..96]."""
+    return hkdf(None, sk, STORE_KEYS, 96)[64:]
+
+
+def store_digest(dk: bytes, records: dict[tuple[int, bytes], bytes]) -> bytes:
+    """8.6: XOR of HMAC-SHA256(DK, u8(kind) || index || value) over every record but kind 1."""
+    d = bytes(32)
+    for (kind, index), value in sorted(records.items()):
+        if kind != 1:
+            share = hmac256(dk, bytes([kind]) + index + value)
+            d = bytes(a ^ b for a, b in zip(d, share))
+    return d
 
 
 def record_index(ik: bytes, kind: int, plain_key: bytes) -> bytes:
@@ -531,6 +546,8 @@ def parse_plaintext(kind: int, index: bytes, pt: bytes, ik: bytes, vk: bytes) ->
             raise Corrupt("flags")
         out["flags"] = flags
         out["seed"] = r.take(32) if flags & 1 else None
+        out["generation"] = be(r.take(8))
+        out["digest"] = r.take(32)
         out["plain_key"] = b""
     elif kind == 2:
         state = open_embedded(T_PREKEYS, pt, vk, ctx + b"\x00")
@@ -634,6 +651,8 @@ def load_store(sk: bytes, records: dict[tuple[int, bytes], bytes]) -> dict:
     own = (3, record_index(ik, 3, dev["account_id"]))
     if own not in parsed:
         raise Corrupt("missing", "own account")
+    if store_digest(digest_key(sk), records) != dev["digest"]:
+        raise Corrupt("digest", "a record was put back, deleted or added")
     return parsed
 
 
@@ -1223,7 +1242,7 @@ def check_trust(v: dict, c: Checker, stats: dict, errs: dict) -> None:
 
 # ---------------------------------------------------------------- store.json
 ST_TOP = {"description": ("str", None), "store_key": ("hex", 32), "label": ("hex", None), "index_key": ("hex", 32),
-          "value_key": ("hex", 32), "script": ("list", None), "account_id": ("hex", 16), "device_id": ("int", None),
+          "value_key": ("hex", 32), "digest_key": ("hex", 32), "script": ("list", None), "account_id": ("hex", 16), "device_id": ("int", None),
           "records": ("list", None), "negative": ("list", None)}
 ST_REC = {"kind": ("int", None), "kind_name": ("str", None), "plain_key": ("hex", None), "index": ("hex", 32),
           "context": ("hex", 33), "plaintext": ("hex", None), "salt": ("hex", 16), "value": ("hex", None),
@@ -1243,6 +1262,7 @@ def check_store(v: dict, c: Checker, stats: dict) -> None:
     ik, vk = store_keys(sk)
     c.eq(f"{ST_FILE}.index_key", v["index_key"], ik.hex())
     c.eq(f"{ST_FILE}.value_key", v["value_key"], vk.hex())
+    c.eq(f"{ST_FILE}.digest_key", v["digest_key"], digest_key(sk).hex())
     for j, s in enumerate(v["script"]):
         if not isinstance(s, str):
             c.fail(f"{ST_FILE}.script[{j}]", "not a string")
@@ -1369,6 +1389,8 @@ def check_store_negative(v, c, stats, sk, ik, vk, recs, by_name) -> None:
             # The vector re-seals the device plaintext under 0x01 || Bob's index (it opens there),
             # which is more than "a copy of the device value" says.
             ("put", 1, bob, lambda val: pt_of(val, 1, H(bob["index"])) == D, "stray"),
+        "Carol's account record deleted (the device would forget her pinned key: refused by the store digest)":
+            ("delete", 3, carol, lambda val: val == b"", "digest"),
         "the own account record deleted": ("delete", 3, acct[own_id][0], lambda val: val == b"", "missing"),
         "the device record deleted": ("delete", 1, dev_r, lambda val: val == b"", "missing"),
     }

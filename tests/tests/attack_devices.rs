@@ -182,7 +182,6 @@ fn a_forged_list_for_the_own_account_does_not_block_the_account_key_holder() {
 /// list for the peer under a key it made up, and it is pinned as on first use: no
 /// `AccountKeyChanged`, no block (DEV-TR-06), the verified mark gone silently.
 #[test]
-#[ignore = "finding 4: deleting a peer's account record turns a later key substitution into a silent first use"]
 fn deleting_a_peers_account_record_does_not_turn_a_key_substitution_into_first_use() {
     let mut w = alice_and_bob(104);
     let alice = w.users[0].account;
@@ -242,7 +241,6 @@ fn deleting_a_peers_account_record_does_not_turn_a_key_substitution_into_first_u
 /// storage (protocol.md 4.1), but `Device` takes no generation and binds no record to one,
 /// so no platform can add that defence; 8.6 only mentions a whole-file restore.
 #[test]
-#[ignore = "finding 5: a rolled-back sessions record is accepted; a replayed message is delivered twice"]
 fn a_rolled_back_sessions_record_does_not_deliver_a_message_twice() {
     let mut w = alice_and_bob(105);
     let (alice, bob) = (w.users[0].account, w.users[1].account);

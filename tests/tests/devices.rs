@@ -786,3 +786,26 @@ fn a_revoked_device_id_is_never_given_to_a_new_device() {
     w.send(1, 0, 0, b"to the new device").unwrap();
     assert_eq!(ok(w.receive(0, third)), vec![b"to the new device".to_vec()]);
 }
+
+#[test]
+fn a_whole_store_put_back_is_refused_against_the_generation_the_platform_kept() {
+    let mut w = alice_and_bob();
+    w.send(0, 0, 1, b"one").unwrap();
+    let _ = ok(w.receive(1, 0));
+    let old = w.users[1].devices[0].backend().clone();
+    let old_generation = w.users[1].devices[0].generation();
+    w.send(1, 0, 0, b"two").unwrap();
+    let kept = w.users[1].devices[0].generation();
+    assert!(kept > old_generation);
+    // The old copy is consistent by itself (its digest matches): only the generation the
+    // platform kept outside the store tells it is old.
+    assert!(Device::open(old.clone(), &store_key(), HandshakeConfig::default()).is_ok());
+    assert!(matches!(
+        Device::open_at_least(old, &store_key(), HandshakeConfig::default(), kept),
+        Err(DeviceError::RolledBack { stored, expected }) if stored == old_generation && expected == kept
+    ));
+    let current = w.users[1].devices.remove(0).into_backend();
+    let device =
+        Device::open_at_least(current, &store_key(), HandshakeConfig::default(), kept).unwrap();
+    assert_eq!(device.generation(), kept);
+}

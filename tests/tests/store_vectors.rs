@@ -38,12 +38,37 @@ const MAX: usize = 1 << 26;
 
 /// `IK`, `VK` from `SK` (8.6).
 fn keys(v: &StoreVectors) -> Check<([u8; 32], [u8; 32])> {
-    let okm = hkdf_sha256::<64>(None, &unhex(&v.store_key)?, b"Sotto/1 store keys");
+    let okm = hkdf_sha256::<96>(None, &unhex(&v.store_key)?, b"Sotto/1 store keys");
     let mut ik = [0u8; 32];
     let mut vk = [0u8; 32];
     ik.copy_from_slice(&okm.expose()[..32]);
-    vk.copy_from_slice(&okm.expose()[32..]);
+    vk.copy_from_slice(&okm.expose()[32..64]);
     Ok((ik, vk))
+}
+
+/// `DK = okm[64..96]`.
+fn digest_key(v: &StoreVectors) -> Check<[u8; 32]> {
+    let okm = hkdf_sha256::<96>(None, &unhex(&v.store_key)?, b"Sotto/1 store keys");
+    let mut dk = [0u8; 32];
+    dk.copy_from_slice(&okm.expose()[64..]);
+    Ok(dk)
+}
+
+/// The XOR of HMAC-SHA256(DK, u8(kind) || index || value) over every record but the device
+/// record, written from 8.6.
+fn store_digest(v: &StoreVectors, records: &[(u8, Vec<u8>, Vec<u8>)]) -> Check<[u8; 32]> {
+    let dk = digest_key(v)?;
+    let mut digest = [0u8; 32];
+    for (kind, index, value) in records.iter().filter(|(k, _, _)| *k != 1) {
+        let mut input = vec![*kind];
+        input.extend_from_slice(index);
+        input.extend_from_slice(value);
+        let share = sotto_crypto::kdf::hmac_sha256(&dk, &input);
+        for (d, s) in digest.iter_mut().zip(share.expose()) {
+            *d ^= s;
+        }
+    }
+    Ok(digest)
 }
 
 /// Opens a pickle of type `tag` and seals its state again with the pickle's own salt: the
@@ -117,6 +142,8 @@ fn parse(kind: u8, p: &[u8]) -> Check<Parsed> {
             if flags & 1 != 0 {
                 r.take(32)?;
             }
+            r.take(8)?; // generation
+            r.take(32)?; // store digest
             Vec::new()
         }
         2 => {
@@ -282,6 +309,32 @@ fn the_keys_derive_from_the_store_key() {
     let (ik, vk) = keys(&v).unwrap();
     assert_eq!(hex::encode(ik), v.index_key);
     assert_eq!(hex::encode(vk), v.value_key);
+    assert_eq!(hex::encode(digest_key(&v).unwrap()), v.digest_key);
+}
+
+#[test]
+fn the_device_record_holds_the_store_digest() {
+    let v = load();
+    let records: Vec<(u8, Vec<u8>, Vec<u8>)> = v
+        .records
+        .iter()
+        .map(|r| (r.kind, unhex(&r.index).unwrap(), unhex(&r.value).unwrap()))
+        .collect();
+    let device = v.records.iter().find(|r| r.kind == 1).unwrap();
+    let plaintext = unhex(&device.plaintext).unwrap();
+    let stored = &plaintext[plaintext.len() - 32..];
+    assert_eq!(stored, store_digest(&v, &records).unwrap());
+    // The generation, before the digest, counts the script's batches.
+    let generation = u64::from_be_bytes(
+        plaintext[plaintext.len() - 40..plaintext.len() - 32]
+            .try_into()
+            .unwrap(),
+    );
+    assert!(generation >= 5, "{generation}");
+    // The check can fail: without one record the digest differs.
+    let without_last = &records[..records.len() - 1];
+    assert_ne!(records.last().unwrap().0, 1);
+    assert_ne!(stored, store_digest(&v, without_last).unwrap());
 }
 
 #[test]

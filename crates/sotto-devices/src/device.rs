@@ -93,6 +93,17 @@ pub enum DeviceError {
     /// The store holds no device.
     #[error("the store holds no device")]
     NoDevice,
+    /// A device is created only on an empty store.
+    #[error("the store already holds a device")]
+    StoreNotEmpty,
+    /// The store is older than the generation the platform kept.
+    #[error("the store is at generation {stored}, older than {expected}")]
+    RolledBack {
+        /// The store's generation.
+        stored: u64,
+        /// The generation the caller expected at least.
+        expected: u64,
+    },
     /// A device cannot be revoked: it is this device, or not in the list.
     #[error("cannot revoke this device")]
     CannotRevoke,
@@ -162,6 +173,10 @@ pub struct Device<B: RecordBackend> {
     sessions: BTreeMap<(AccountId, u32), DeviceSessions>,
     /// A reload after a failed call failed: see [`DeviceError::Broken`].
     broken: bool,
+    /// Every record's share of the store digest (all kinds but the device record).
+    shares: BTreeMap<(RecordKind, RecordIndex), [u8; 32]>,
+    /// How many batches the store has taken; written in the device record.
+    generation: u64,
 }
 
 impl<B: RecordBackend> core::fmt::Debug for Device<B> {
@@ -309,12 +324,17 @@ impl<B: RecordBackend> Device<B> {
             accounts,
             sessions: BTreeMap::new(),
             broken: false,
+            shares: BTreeMap::new(),
+            generation: 0,
         };
-        let mut batch = vec![device.device_write(rng)?, device.prekeys_write(rng)?];
+        if !device.backend.scan(RecordKind::Device)?.is_empty() {
+            return Err(DeviceError::StoreNotEmpty);
+        }
+        let mut batch = vec![device.prekeys_write(rng)?];
         for account in device.accounts.keys() {
             batch.push(device.account_write(*account, rng)?);
         }
-        device.backend.apply(&batch)?;
+        device.write(batch, rng)?;
         Ok(device)
     }
 
@@ -324,8 +344,28 @@ impl<B: RecordBackend> Device<B> {
         store_key: &SecretBytes<32>,
         config: HandshakeConfig,
     ) -> Result<Self, DeviceError> {
+        Self::open_at_least(backend, store_key, config, 0)
+    }
+
+    /// Opens a device from its store, refusing a store older than `generation`
+    /// ([`DeviceError::RolledBack`]): the platform keeps [`Device::generation`] outside the
+    /// store (a key store, a counter in secure hardware) and passes it here, which detects a
+    /// whole store put back from an older copy. A record put back, deleted or added on its own
+    /// is detected by the store digest in any case (protocol.md 8.6).
+    pub fn open_at_least(
+        backend: B,
+        store_key: &SecretBytes<32>,
+        config: HandshakeConfig,
+        generation: u64,
+    ) -> Result<Self, DeviceError> {
         let keys = StoreKeys::derive(store_key);
         let state = load(&backend, &keys)?;
+        if state.generation < generation {
+            return Err(DeviceError::RolledBack {
+                stored: state.generation,
+                expected: generation,
+            });
+        }
         Ok(Self {
             backend,
             keys,
@@ -335,7 +375,16 @@ impl<B: RecordBackend> Device<B> {
             accounts: state.accounts,
             sessions: state.sessions,
             broken: false,
+            shares: state.shares,
+            generation: state.generation,
         })
+    }
+
+    /// How many batches this device's store has taken: keep it outside the store and give it
+    /// to [`Device::open_at_least`].
+    #[must_use]
+    pub const fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Gives the backend back (to reopen it, or to inspect it in a test).
@@ -589,7 +638,7 @@ impl<B: RecordBackend> Device<B> {
             .ok_or(DeviceError::UnknownAccount(account))?
             .mark_verified(compared, result)?;
         let write = self.account_write(account, rng)?;
-        self.commit(vec![write])
+        self.commit(vec![write], rng)
     }
 
     fn after_trust_change<R: CryptoRng + ?Sized>(
@@ -611,12 +660,12 @@ impl<B: RecordBackend> Device<B> {
             let held = self.trust(account)?;
             let me = self.prekeys.identity()?.public();
             if held.check_device(self.own.device_id, &me).is_err() && !self.own.revoked {
+                // Written with the batch: the device record is part of every batch.
                 self.own.revoked = true;
                 this_device_revoked = true;
-                batch.push(self.device_write(rng)?);
             }
         }
-        self.commit(batch)?;
+        self.commit(batch, rng)?;
         Ok(Observed {
             events,
             this_device_revoked,
@@ -756,7 +805,7 @@ impl<B: RecordBackend> Device<B> {
                 .into_iter()
                 .map(|(a, entries)| FanOut::new(a, entries))
                 .collect::<Result<Vec<_>, _>>()?;
-            self.backend.apply(&batch)?;
+            self.write(batch, rng)?;
             Ok(fan_outs)
         })();
         self.reload_on_error(result)
@@ -849,7 +898,7 @@ impl<B: RecordBackend> Device<B> {
             if prekeys_used {
                 batch.push(self.prekeys_write(rng)?);
             }
-            self.backend.apply(&batch)?;
+            self.write(batch, rng)?;
             Ok(Received {
                 account,
                 device_id,
@@ -871,15 +920,49 @@ impl<B: RecordBackend> Device<B> {
         self.prekeys.prune(now);
         drop(self.prekeys.replenish(rng));
         let write = self.prekeys_write(rng)?;
-        let result = self.backend.apply(&[write]).map_err(DeviceError::from);
+        let result = self.write(vec![write], rng);
         self.reload_on_error(result)
     }
 
     // ------------------------------------------------------------------ persistence
 
-    fn commit(&mut self, batch: Vec<Write>) -> Result<(), DeviceError> {
-        let result = self.backend.apply(&batch).map_err(DeviceError::from);
+    fn commit<R: CryptoRng + ?Sized>(
+        &mut self,
+        batch: Vec<Write>,
+        rng: &mut R,
+    ) -> Result<(), DeviceError> {
+        let result = self.write(batch, rng);
         self.reload_on_error(result)
+    }
+
+    /// Writes `batch` and, with it, the device record with the next generation and the store
+    /// digest over every record as the batch leaves them: one atomic step. The shares and the
+    /// generation in memory change only once the backend took the batch.
+    fn write<R: CryptoRng + ?Sized>(
+        &mut self,
+        mut batch: Vec<Write>,
+        rng: &mut R,
+    ) -> Result<(), DeviceError> {
+        let mut shares = self.shares.clone();
+        for w in &batch {
+            match w {
+                Write::Put { kind, index, value } => {
+                    shares.insert((*kind, *index), self.keys.digest_share(*kind, index, value));
+                }
+                Write::Delete { kind, index } => {
+                    shares.remove(&(*kind, *index));
+                }
+            }
+        }
+        let generation = self
+            .generation
+            .checked_add(1)
+            .ok_or_else(|| corrupt("store generation exhausted"))?;
+        batch.push(self.device_write(generation, &digest_of(&shares), rng)?);
+        self.backend.apply(&batch)?;
+        self.shares = shares;
+        self.generation = generation;
+        Ok(())
     }
 
     /// On an error after the in-memory state may have changed, the state is read back from
@@ -894,6 +977,8 @@ impl<B: RecordBackend> Device<B> {
                     self.prekeys = state.prekeys;
                     self.accounts = state.accounts;
                     self.sessions = state.sessions;
+                    self.shares = state.shares;
+                    self.generation = state.generation;
                 }
                 Err(_) => self.broken = true,
             }
@@ -929,9 +1014,14 @@ impl<B: RecordBackend> Device<B> {
     }
 
     /// `0x01 || account_id[16] || u32be(device_id) || u8(flags: 1 account key, 2 revoked)
-    /// || [account key seed[32]]`.
-    fn device_write<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Result<Write, DeviceError> {
-        let mut p = zeroize::Zeroizing::new(Vec::with_capacity(1 + 16 + 4 + 1 + 32));
+    /// || [account key seed[32]] || u64be(generation) || digest[32]`.
+    fn device_write<R: CryptoRng + ?Sized>(
+        &self,
+        generation: u64,
+        digest: &[u8; 32],
+        rng: &mut R,
+    ) -> Result<Write, DeviceError> {
+        let mut p = zeroize::Zeroizing::new(Vec::with_capacity(1 + 16 + 4 + 1 + 32 + 8 + 32));
         p.push(1);
         p.extend_from_slice(&self.own.account.to_bytes());
         p.extend_from_slice(&self.own.device_id.to_be_bytes());
@@ -939,6 +1029,8 @@ impl<B: RecordBackend> Device<B> {
         if let Some(key) = &self.own.account_key {
             p.extend_from_slice(key.expose_seed());
         }
+        p.extend_from_slice(&generation.to_be_bytes());
+        p.extend_from_slice(digest);
         self.put(RecordKind::Device, &[], &p, rng)
     }
 
@@ -1019,6 +1111,19 @@ struct State {
     prekeys: InMemoryPrekeyStore,
     accounts: BTreeMap<AccountId, AccountTrust>,
     sessions: BTreeMap<(AccountId, u32), DeviceSessions>,
+    shares: BTreeMap<(RecordKind, RecordIndex), [u8; 32]>,
+    generation: u64,
+}
+
+/// The XOR of every share.
+fn digest_of(shares: &BTreeMap<(RecordKind, RecordIndex), [u8; 32]>) -> [u8; 32] {
+    let mut digest = [0u8; 32];
+    for share in shares.values() {
+        for (d, s) in digest.iter_mut().zip(share) {
+            *d ^= s;
+        }
+    }
+    digest
 }
 
 /// Reads every record and checks each against its index.
@@ -1057,14 +1162,38 @@ fn load<B: RecordBackend + ?Sized>(backend: &B, keys: &StoreKeys) -> Result<Stat
         }
         _ => return Err(corrupt("device record")),
     };
-    if flags & !0b11 != 0 || rest.len() != if flags & 1 != 0 { 32 } else { 0 } {
+    let seed_len = if flags & 1 != 0 { 32 } else { 0 };
+    if flags & !0b11 != 0 || rest.len() != seed_len + 8 + 32 {
         return Err(corrupt("device record"));
     }
+    let (seed_bytes, tail) = rest.split_at(seed_len);
     let account_key = (flags & 1 != 0).then(|| {
         let mut seed = SecretBytes::<32>::zero();
-        seed.expose_mut().copy_from_slice(rest);
+        seed.expose_mut().copy_from_slice(seed_bytes);
         AccountKey::from_seed(seed)
     });
+    let mut generation = [0u8; 8];
+    generation.copy_from_slice(&tail[..8]);
+    let generation = u64::from_be_bytes(generation);
+    let mut stored_digest = [0u8; 32];
+    stored_digest.copy_from_slice(&tail[8..]);
+    // Every other record's share, checked against the digest the device record holds: a
+    // record put back from an older copy, deleted or added is refused here.
+    let mut shares = BTreeMap::new();
+    for kind in [
+        RecordKind::Prekeys,
+        RecordKind::Account,
+        RecordKind::Sessions,
+    ] {
+        for (index, value) in backend.scan(kind)? {
+            shares.insert((kind, index), keys.digest_share(kind, &index, &value));
+        }
+    }
+    if !sotto_crypto::ct_eq(&digest_of(&shares), &stored_digest) {
+        return Err(corrupt(
+            "store digest mismatch: a record was put back, deleted or added",
+        ));
+    }
     let own = Own {
         account,
         device_id,
@@ -1120,6 +1249,8 @@ fn load<B: RecordBackend + ?Sized>(backend: &B, keys: &StoreKeys) -> Result<Stat
         prekeys,
         accounts,
         sessions,
+        shares,
+        generation,
     })
 }
 

@@ -14,9 +14,12 @@
 //!   kind there are and their sizes.
 //!
 //! ```text
-//! index_key || value_key = HKDF-SHA256(salt = none, ikm = store key, info = STORE_KEYS), 64 B
+//! index_key || value_key || digest_key = HKDF-SHA256(salt = none, ikm = store key,
+//!                                                    info = STORE_KEYS), 96 B
 //! index = HMAC-SHA256(index_key, u8(kind) || plain key)
 //! value = pickle(tag 0x1D, value_key, context = u8(kind) || index, plaintext)   (section 4)
+//! share = HMAC-SHA256(digest_key, u8(kind) || index || value)
+//! digest (in the device record) = XOR of the shares of every other record
 //! ```
 
 use std::collections::BTreeMap;
@@ -216,6 +219,7 @@ pub struct RecordError(envelope::EnvelopeError);
 pub struct StoreKeys {
     index: HmacSha256,
     value: PickleKey,
+    digest: HmacSha256,
 }
 
 impl core::fmt::Debug for StoreKeys {
@@ -229,12 +233,13 @@ impl StoreKeys {
     /// in the database).
     #[must_use]
     pub fn derive(store_key: &SecretBytes<32>) -> Self {
-        let okm = hkdf_sha256::<64>(None, store_key.expose(), STORE_KEYS);
+        let okm = hkdf_sha256::<96>(None, store_key.expose(), STORE_KEYS);
         let mut value = [0u8; 32];
-        value.copy_from_slice(&okm.expose()[32..]);
+        value.copy_from_slice(&okm.expose()[32..64]);
         let keys = Self {
             index: HmacSha256::new(&okm.expose()[..32]),
             value: PickleKey::new(value),
+            digest: HmacSha256::new(&okm.expose()[64..]),
         };
         zeroize::Zeroize::zeroize(&mut value);
         keys
@@ -247,6 +252,18 @@ impl StoreKeys {
         input.push(kind.to_byte());
         input.extend_from_slice(plain_key);
         RecordIndex(*self.index.mac(&input).expose())
+    }
+
+    /// A record's share of the store digest: `HMAC-SHA256(DK, u8(kind) || index || value)`.
+    /// The device record holds the XOR of every other record's share, so a record deleted,
+    /// added, or put back from an older copy of the store is detected when the store opens.
+    #[must_use]
+    pub fn digest_share(&self, kind: RecordKind, index: &RecordIndex, value: &[u8]) -> [u8; 32] {
+        let mut input = Vec::with_capacity(1 + INDEX_LEN + value.len());
+        input.push(kind.to_byte());
+        input.extend_from_slice(&index.0);
+        input.extend_from_slice(value);
+        *self.digest.mac(&input).expose()
     }
 
     /// The pickle key of values: a record whose plaintext holds objects with their own pickle

@@ -33,6 +33,8 @@ pub struct StoreVectors {
     pub index_key: String,
     /// `VK = okm[32..64]`.
     pub value_key: String,
+    /// `DK = okm[64..96]`, the key of the store digest's shares.
+    pub digest_key: String,
     /// What the device did before its records were read, in order.
     pub script: Vec<String>,
     /// The device's account id.
@@ -317,8 +319,9 @@ pub fn generate() -> Result<StoreVectors, VectorError> {
     );
 
     // The records.
-    let okm = hkdf_sha256::<64>(None, store_key.expose(), STORE_KEYS);
-    let (ik, vk) = okm.expose().split_at(32);
+    let okm = hkdf_sha256::<96>(None, store_key.expose(), STORE_KEYS);
+    let (ik, rest) = okm.expose().split_at(32);
+    let (vk, dk) = rest.split_at(32);
     let hmac = HmacSha256::new(ik);
     let keys = StoreKeys::derive(&store_key);
     let backend = alice.backend();
@@ -522,6 +525,14 @@ pub fn generate() -> Result<StoreVectors, VectorError> {
             put(RecordKind::Device, bob_index, &device_plain),
         ),
         (
+            "Carol's account record deleted (the device would forget her pinned key: refused by \
+             the store digest)",
+            Write::Delete {
+                kind: RecordKind::Account,
+                index: carol_index,
+            },
+        ),
+        (
             "the own account record deleted",
             Write::Delete {
                 kind: RecordKind::Account,
@@ -565,6 +576,7 @@ pub fn generate() -> Result<StoreVectors, VectorError> {
         label: h(STORE_KEYS),
         index_key: h(ik),
         value_key: h(vk),
+        digest_key: h(dk),
         script,
         account_id: h(&a.to_bytes()),
         device_id: alice.device_id(),
