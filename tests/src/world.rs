@@ -106,6 +106,12 @@ impl Relay {
         Ok(())
     }
 
+    /// The newest list the relay holds for an account (what a device fetches).
+    #[must_use]
+    pub fn list_for(&self, account: AccountId) -> Option<SignedDeviceList> {
+        self.lists.get(&account).cloned()
+    }
+
     /// The devices the relay serves for an account: those of its newest published list.
     #[must_use]
     pub fn served(&self, account: AccountId) -> Vec<u32> {
@@ -442,10 +448,20 @@ impl World {
                 &m.bytes,
                 &mut self.rng,
             );
-            if matches!(
+            // Mail from an account the device does not know: fetch its list and decrypt
+            // under first contact, which pins the account only if the mail decrypts.
+            if matches!(result, Err(DeviceError::UnknownAccount(_)))
+                && let Some(list) = self.relay.list_for(m.from)
+            {
+                revoked_before = self.users[user].devices[index].is_revoked();
+                result = self.users[user].devices[index]
+                    .decrypt_first_contact(list, m.from_device, &m.bytes, &mut self.rng)
+                    .map(|(received, _)| received);
+            } else if matches!(
                 result,
-                Err(DeviceError::UnknownAccount(_)
-                    | DeviceError::Trust(sotto_devices::TrustError::GhostDevice(_)))
+                Err(DeviceError::Trust(sotto_devices::TrustError::GhostDevice(
+                    _
+                )))
             ) && self.refresh(user, index, m.from).is_ok()
             {
                 revoked_before = self.users[user].devices[index].is_revoked();

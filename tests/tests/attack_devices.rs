@@ -348,7 +348,6 @@ fn a_newly_linked_device_does_not_accept_a_peer_list_older_than_its_account_held
 /// any new device: `link_device` hands over every pinned peer and `seal` refuses more than
 /// `MAX_PEERS` = 1024 (DEV-LK-12). The store and every `open` also grow with each account.
 #[test]
-#[ignore = "finding 8: junk mail from relay-made accounts pins them without bound; past 1024 the primary can no longer link devices"]
 fn junk_mail_from_many_unknown_accounts_does_not_block_linking() {
     let mut w = World::new(108);
     let alice = w.add_user().unwrap();

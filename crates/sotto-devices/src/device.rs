@@ -462,6 +462,15 @@ impl<B: RecordBackend> Device<B> {
             .collect()
     }
 
+    /// The peers linking hands a new device: the verified ones first, then the others, at
+    /// most [`link::MAX_PEERS`].
+    fn peers_to_hand_over(&self) -> Vec<(AccountId, AccountPublicKey, bool)> {
+        let mut peers = self.pinned_peers();
+        peers.sort_by_key(|(_, _, verified)| !*verified);
+        peers.truncate(link::MAX_PEERS);
+        peers
+    }
+
     /// How many sessions (active and archived) this device holds with `account`'s
     /// `device_id`.
     #[must_use]
@@ -516,7 +525,7 @@ impl<B: RecordBackend> Device<B> {
             device_id,
             list: signed.clone(),
             peers: self
-                .pinned_peers()
+                .peers_to_hand_over()
                 .into_iter()
                 .map(|(account_id, account_key, verified)| PeerPin {
                     account_id,
@@ -826,6 +835,57 @@ impl<B: RecordBackend> Device<B> {
         bytes: &[u8],
         rng: &mut R,
     ) -> Result<Received, DeviceError> {
+        self.decrypt_inner(account, device_id, bytes, false, rng)
+    }
+
+    /// Mail from an account this device does not know yet ([`Device::decrypt`] gave
+    /// [`DeviceError::UnknownAccount`]): `list` is the sender account's list the caller
+    /// fetched. The account is pinned on first use **only if the message decrypts** (and
+    /// its device plaintext checks, DEV-PT-02), in the same batch as the new session; mail
+    /// that does not decrypt leaves nothing behind, so a relay cannot make a device pin
+    /// accounts of its own by sending junk. A list of another account than the mail's is
+    /// refused (DEV-TR-01); for an account already known this is `observe_list` then
+    /// `decrypt`.
+    pub fn decrypt_first_contact<R: CryptoRng + ?Sized>(
+        &mut self,
+        list: SignedDeviceList,
+        device_id: u32,
+        bytes: &[u8],
+        rng: &mut R,
+    ) -> Result<(Received, Observed), DeviceError> {
+        self.usable()?;
+        let account = list.list().account_id();
+        if self.accounts.contains_key(&account) {
+            let observed = self.observe_list(list, rng)?;
+            return Ok((self.decrypt(account, device_id, bytes, rng)?, observed));
+        }
+        let (trust, events) = AccountTrust::pin_first_use(list);
+        self.accounts.insert(account, trust);
+        match self.decrypt_inner(account, device_id, bytes, true, rng) {
+            Ok(received) => Ok((
+                received,
+                Observed {
+                    events,
+                    this_device_revoked: false,
+                },
+            )),
+            Err(e) => {
+                // Nothing was written; the tentative pin goes (a reload already dropped it
+                // if the failure came after the state changed).
+                self.accounts.remove(&account);
+                Err(e)
+            }
+        }
+    }
+
+    fn decrypt_inner<R: CryptoRng + ?Sized>(
+        &mut self,
+        account: AccountId,
+        device_id: u32,
+        bytes: &[u8],
+        first_contact: bool,
+        rng: &mut R,
+    ) -> Result<Received, DeviceError> {
         self.usable()?;
         if self.own.revoked {
             return Err(DeviceError::Revoked);
@@ -895,6 +955,9 @@ impl<B: RecordBackend> Device<B> {
             let inner = DevicePlaintext::from_bytes(&plaintext)?;
             inner.check_addressed(account, device_id, self.own.account)?;
             let mut batch = vec![self.sessions_write(account, device_id, rng)?];
+            if first_contact {
+                batch.push(self.account_write(account, rng)?);
+            }
             if prekeys_used {
                 batch.push(self.prekeys_write(rng)?);
             }
