@@ -413,7 +413,7 @@ fn store_error_carries_kind_and_cause() {
     let plain = StoreError::new(StoreErrorKind::Corrupt);
     assert_eq!(plain.kind(), StoreErrorKind::Corrupt);
     assert!(std::error::Error::source(&plain).is_none());
-    assert_eq!(plain.to_string(), "prekey store: stored value is corrupt");
+    assert_eq!(plain.to_string(), "store: stored value is corrupt");
     let caused = StoreError::corrupt("row 7 does not decode");
     assert_eq!(caused.kind(), StoreErrorKind::Corrupt);
     assert_eq!(

@@ -578,13 +578,13 @@ pub fn generate() -> Result<LinkVectors, VectorError> {
         "LinkError::Authentication",
     )?;
     for (at, what) in [
-        (1, "the salt"),
-        (17, "the ciphertext"),
-        (message.len() - 1, "the tag"),
+        (1, "the first byte of the salt"),
+        (17, "the first byte of the ciphertext"),
+        (message.len() - 1, "the last byte of the tag"),
     ] {
         push(
             "DEV-LK-11",
-            &format!("case 1's message with bit 0 of the first byte of {what} flipped"),
+            &format!("case 1's message with bit 0 of {what} flipped"),
             "open",
             &with(&|b| b[at] ^= 1, &message),
             "",

@@ -520,8 +520,8 @@ pub fn generate() -> Result<StoreVectors, VectorError> {
             ),
         ),
         (
-            "a second device record (a copy of the device value under Bob's account index: \
-             kinds 1 and 2 hold exactly one record)",
+            "a second device record (the device plaintext sealed for kind 1 at Bob's account \
+             index: kinds 1 and 2 hold exactly one record)",
             put(RecordKind::Device, bob_index, &device_plain),
         ),
         (
