@@ -15,6 +15,19 @@ fn ok(results: Vec<Result<Vec<u8>, DeviceError>>) -> Vec<Vec<u8>> {
     results.into_iter().map(|r| r.expect("decrypts")).collect()
 }
 
+/// A device of an account of the relay's own, known to nobody.
+fn stranger(w: &mut World) -> Device<MemoryBackend> {
+    Device::create_account(
+        MemoryBackend::new(),
+        &store_key(),
+        HandshakeConfig::default(),
+        sotto_tests::world::policy(),
+        NOW,
+        &mut w.rng,
+    )
+    .unwrap()
+}
+
 /// Alice with two devices, Bob with one, who know each other's lists.
 fn alice_and_bob() -> World {
     let mut w = World::new(7);
@@ -116,15 +129,7 @@ fn ghost_device_offered_by_the_relay_is_refused() {
     let bob = w.users[1].account;
     // The compelled relay adds a device of its own to Bob's account: a bundle for device 9,
     // which Bob's signed list does not hold. It cannot sign a list with it.
-    let ghost = Device::create_account(
-        MemoryBackend::new(),
-        &store_key(),
-        HandshakeConfig::default(),
-        sotto_tests::world::policy(),
-        NOW,
-        &mut w.rng,
-    )
-    .unwrap();
+    let ghost = stranger(&mut w);
     let bundle = ghost
         .published_prekeys()
         .unwrap()
@@ -163,15 +168,7 @@ fn ghost_device_sending_is_refused() {
     let (alice, bob) = (w.users[0].account, w.users[1].account);
     // A ghost holding a session with Bob (it fetched Bob's bundle) claims to be Alice's
     // device 3, or Alice's device 1.
-    let mut ghost = Device::create_account(
-        MemoryBackend::new(),
-        &store_key(),
-        HandshakeConfig::default(),
-        sotto_tests::world::policy(),
-        NOW,
-        &mut w.rng,
-    )
-    .unwrap();
+    let mut ghost = stranger(&mut w);
     let _ = ghost
         .observe_list(w.relay.lists[&bob].clone(), &mut w.rng)
         .unwrap();
@@ -231,15 +228,7 @@ fn device_key_swap_under_an_unchanged_device_id_is_refused() {
     // signed by Alice's own key that changes device 2's keys is refused too: DEV-TR-04, in
     // sotto-devices' trust tests, since only Alice's primary could sign one.)
     let swapped_bundle = {
-        let stranger = Device::create_account(
-            MemoryBackend::new(),
-            &store_key(),
-            HandshakeConfig::default(),
-            sotto_tests::world::policy(),
-            NOW,
-            &mut w.rng,
-        )
-        .unwrap();
+        let stranger = stranger(&mut w);
         stranger
             .published_prekeys()
             .unwrap()
