@@ -86,7 +86,7 @@ T_LINK_CODE, T_LINK_MESSAGE, T_FAN_OUT, T_STORE_RECORD = 0x1A, 0x1B, 0x1C, 0x1D
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SEPARATORS = " -\t\r\n"
 CODE_LEN, CHECKSUM_LEN, TEXT_SYMBOLS = 97, 8, 168
-LINK_MIN, LINK_MAX = 256, 52540
+LINK_MIN, LINK_MAX = 256, 60732
 LIST_MIN, LIST_MAX, MAX_PEERS = 199, 2307, 1024
 MAX_FAN_OUT_LEN, MAX_DEVICES = 2**26, 32
 MAX_SESSIONS = 5
@@ -212,10 +212,13 @@ def seal_message(secret: bytes, ident: bytes, salt: bytes, payload: bytes) -> by
     return bytes([T_LINK_MESSAGE]) + salt + ChaCha20Poly1305(key).encrypt(nonce, payload, bytes([T_LINK_MESSAGE]) + ident)
 
 
-def encode_payload(account_id: bytes, device_id: int, dl: bytes, peers: list[tuple[bytes, bytes, int]]) -> bytes:
+PEER_BYTES = 16 + 32 + 1 + 8  # 8.3: account id, account key, verified, u64be(min_version)
+
+
+def encode_payload(account_id: bytes, device_id: int, dl: bytes, peers: list[tuple]) -> bytes:
     out = account_id + u32(device_id) + u16(len(dl)) + dl + u16(len(peers))
-    for pid, pkey, ver in peers:
-        out += pid + pkey + bytes([ver])
+    for pid, pkey, ver, floor in peers:
+        out += pid + pkey + bytes([ver]) + floor.to_bytes(8, "big")
     return out
 
 
@@ -233,19 +236,19 @@ def parse_payload(p: bytes, err: str = "LinkError::Payload") -> dict:
     n = be(p[22 + ln:24 + ln])
     if n > MAX_PEERS:
         raise bad("TooManyPeers")
-    want = 22 + ln + 2 + 49 * n
+    want = 22 + ln + 2 + PEER_BYTES * n
     if len(p) < want:
         raise bad("Truncated")
     if len(p) > want:
         raise bad("TrailingBytes")
     peers = []
     for i in range(n):
-        e = p[24 + ln + 49 * i:24 + ln + 49 * (i + 1)]
+        e = p[24 + ln + PEER_BYTES * i:24 + ln + PEER_BYTES * (i + 1)]
         if decode_point(e[16:48]) is None:
             raise bad("PeerKey")
         if e[48] not in (0, 1):
             raise bad("VerifiedFlag")
-        peers.append((e[:16], e[16:48], e[48]))
+        peers.append((e[:16], e[16:48], e[48], be(e[49:57])))
     if len({x[0] for x in peers}) != len(peers):
         raise bad("DuplicatePeer")
     return {"account_id": p[:16], "device_id": be(p[16:20]), "device_list": p[22:22 + ln], "peers": peers}
@@ -561,7 +564,7 @@ def parse_plaintext(kind: int, index: bytes, pt: bytes, ik: bytes, vk: bytes) ->
         if r.take(1) != b"\x01":
             raise Corrupt("version")
         flags = r.take(1)[0]
-        if flags & ~0x07:
+        if flags & ~0x0F or (flags & 8 and flags & 2):
             raise Corrupt("flags")
         out["flags"] = flags
         out["account_id"] = out["plain_key"] = r.take(16)
@@ -582,6 +585,10 @@ def parse_plaintext(kind: int, index: bytes, pt: bytes, ik: bytes, vk: bytes) ->
                     raise Corrupt("list key", name)
                 out[name] = raw
                 out[name + "_decoded"] = dl
+        # 8.6: bit 3, a linked peer's version floor (only without a list, never 0).
+        out["floor"] = be(r.take(8)) if flags & 8 else 0
+        if flags & 8 and out["floor"] == 0:
+            raise Corrupt("floor", "a floor of 0 is never written")
     elif kind == 4:
         out["plain_key"] = r.take(20)
         out["account_id"], out["device_id"] = out["plain_key"][:16], be(out["plain_key"][16:])
@@ -780,7 +787,8 @@ LK_CASE = {"id": ("int", None), "comment": ("str", None), "account_key_seed": ("
            "peers": ("list", None), "salt": ("hex", 16), "hkdf_info": ("hex", 84), "aead_key": ("hex", 32),
            "nonce": ("hex", 12), "associated_data": ("hex", 65), "payload": ("hex", None), "message": ("hex", None)}
 DEVICE = {"device_id": ("int", None), "signing_seed": ("hex", 32), "identity_private": ("hex", 32), "identity": ("hex", 64)}
-PEER = {"account_id": ("hex", 16), "account_key_seed": ("hex", 32), "account_key": ("hex", 32), "verified": ("bool", None)}
+PEER = {"account_id": ("hex", 16), "account_key_seed": ("hex", 32), "account_key": ("hex", 32), "verified": ("bool", None),
+        "min_version": ("int", None)}
 LK_NEG = {"id": ("int", None), "validation_id": ("str", None), "comment": ("str", None), "operation": ("str", None),
           "input": ("hex", None), "input_text": ("str", None), "expected_error": ("str", None)}
 
@@ -824,7 +832,7 @@ def lk_case(c: Checker, p: str, x: dict, stats: dict) -> dict:
     for j, q in enumerate(x["peers"]):
         if _shape(c, f"{p}.peers[{j}]", q, PEER):
             c.eq(f"{p}.peers[{j}].account_key", q["account_key"], rd.ed25519_public(H(q["account_key_seed"])).hex())
-            peers.append((H(q["account_id"]), H(q["account_key"]), int(q["verified"])))
+            peers.append((H(q["account_id"]), H(q["account_key"]), int(q["verified"]), q["min_version"]))
     payload = encode_payload(H(x["account_id"]), x["new_device_id"], dl, peers)
     c.eq(f"{p}.payload", x["payload"], payload.hex())
     salt = H(x["salt"])
@@ -835,7 +843,7 @@ def lk_case(c: Checker, p: str, x: dict, stats: dict) -> dict:
     c.eq(f"{p}.associated_data", x["associated_data"], (bytes([T_LINK_MESSAGE]) + ident).hex())
     msg = seal_message(secret, ident, salt, payload)
     c.eq(f"{p}.message", x["message"], msg.hex())
-    c.eq(f"{p}: message length in 256..52540", True, LINK_MIN <= len(msg) <= LINK_MAX)
+    c.eq(f"{p}: message length in 256..60732", True, LINK_MIN <= len(msg) <= LINK_MAX)
     err, got = _run(PendingLink(ident, secret).open, msg)
     c.eq(f"{p}: open", None, err and str(err))
     if got:
@@ -916,7 +924,7 @@ def lk_negative_expectations(c1: dict, c2: dict) -> dict:
             [("open_twice", opens_to(P, not_salt=msg[1:17]), "")],
         "case 1's message with the link code's tag 0x1a": [("open", _patch(msg, 0, b"\x1a"), "")],
         "the first 255 bytes of case 1's message (shorter than the shortest, 256)": [("open", msg[:255], "")],
-        "0x1b and 52540 zero bytes (one more than the longest message)": [("open", b"\x1b" + bytes(52540), "")],
+        "0x1b and 60732 zero bytes (one more than the longest message)": [("open", b"\x1b" + bytes(60732), "")],
         "case 2's message (another link secret and identity)": [("open", c2["message"], "")],
         "case 1's payload sealed for the same identity under another link secret (0x33 x 32)":
             [("open", opens_to(P, secret=b"\x33" * 32), "")],
@@ -932,7 +940,8 @@ def lk_negative_expectations(c1: dict, c2: dict) -> dict:
         "case 1's payload with the list length 2308, sealed correctly": [("open", sealed(_patch(P, 20, u16(2308))), "")],
         "case 1's payload with a peer count of 1025, sealed correctly":
             [("open", sealed(_patch(P, 22 + ln, u16(1025))), "")],
-        "case 1's payload with the last peer's verified flag missing, sealed correctly": [("open", sealed(P[:-1]), "")],
+        "case 1's payload with the last byte of the last peer's version floor missing, sealed correctly":
+            [("open", sealed(P[:-1]), "")],
         "case 1's payload with a trailing zero byte after the last peer, sealed correctly":
             [("open", sealed(P + b"\x00"), "")],
         "case 1's payload with the first peer's account key y = 2 (not a point), sealed correctly":
@@ -940,7 +949,7 @@ def lk_negative_expectations(c1: dict, c2: dict) -> dict:
         "case 1's payload with the first peer's verified flag 0x02, sealed correctly":
             [("open", sealed(_patch(P, peer0 + 48, b"\x02")), "")],
         "case 1's payload with the second peer with the first peer's account id, sealed correctly":
-            [("open", sealed(_patch(P, peer0 + 49, P[peer0:peer0 + 16])), "")],
+            [("open", sealed(_patch(P, peer0 + PEER_BYTES, P[peer0:peer0 + 16])), "")],
         "case 1's payload with the last byte of the list's signature flipped, sealed correctly":
             [("open", sealed(_xor(P, 22 + ln - 1)), "")],
         "case 1's payload with the list's tag 0x19, sealed correctly": [("open", sealed(_patch(P, 22, b"\x19")), "")],

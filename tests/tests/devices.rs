@@ -798,3 +798,35 @@ fn a_whole_store_put_back_is_refused_against_the_generation_the_platform_kept() 
         Device::open_at_least(current, &store_key(), HandshakeConfig::default(), kept).unwrap();
     assert_eq!(device.generation(), kept);
 }
+
+#[test]
+fn a_linked_device_keeps_its_peer_list_floor_across_a_restart() {
+    let mut w = alice_and_bob();
+    let bob = w.users[1].account;
+    let old = w.relay.lists[&bob].clone();
+    // Bob links a device, so his list moves on; Alice's primary sees the newer list.
+    let _ = w.link(1).unwrap();
+    let _ = w.refresh(0, 0, bob).unwrap();
+    let newest = w.users[0].devices[0]
+        .account(bob)
+        .unwrap()
+        .list()
+        .unwrap()
+        .clone();
+    assert!(newest.list().version() > old.list().version());
+    // Alice links a third device: it holds Bob's key and the floor, no list.
+    let third = w.link(0).unwrap();
+    assert_eq!(
+        w.users[0].devices[third].account(bob).unwrap().floor(),
+        newest.list().version()
+    );
+    // It restarts before fetching Bob's list; the floor survives in its store.
+    let backend = w.users[0].devices.remove(third).into_backend();
+    let mut device = Device::open(backend, &store_key(), HandshakeConfig::default()).unwrap();
+    assert!(matches!(
+        device.observe_list(old, &mut w.rng),
+        Err(DeviceError::Trust(TrustError::RolledBack { .. }))
+    ));
+    let _ = device.observe_list(newest, &mut w.rng).unwrap();
+    assert_eq!(device.account(bob).unwrap().floor(), 0);
+}

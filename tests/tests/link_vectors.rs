@@ -124,6 +124,7 @@ fn rebuild(case: &LinkCase, alphabet: &str) {
                 account_id: AccountId::from_bytes(unhex(&p.account_id).try_into().unwrap()),
                 account_key: peer_key,
                 verified: p.verified,
+                min_version: p.min_version,
             }
         })
         .collect();
@@ -144,6 +145,7 @@ fn rebuild(case: &LinkCase, alphabet: &str) {
         layout.extend_from_slice(&unhex(&p.account_id));
         layout.extend_from_slice(&unhex(&p.account_key));
         layout.push(u8::from(p.verified));
+        layout.extend_from_slice(&p.min_version.to_be_bytes());
     }
     assert_eq!(plain, layout);
 

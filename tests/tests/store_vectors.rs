@@ -159,7 +159,7 @@ fn parse(kind: u8, p: &[u8]) -> Check<Parsed> {
                 return Err("account record version".into());
             }
             let flags = r.byte()?;
-            if flags & !0b111 != 0 {
+            if flags & !0b1111 != 0 || (flags & 8 != 0 && flags & 2 != 0) {
                 return Err("account record flags".into());
             }
             let account = r.take(16)?.to_vec();
@@ -180,6 +180,9 @@ fn parse(kind: u8, p: &[u8]) -> Check<Parsed> {
                         );
                     }
                 }
+            }
+            if flags & 8 != 0 && u64::from_be_bytes(r.take(8)?.try_into().unwrap()) == 0 {
+                return Err("a version floor of 0 is never written".into());
             }
             account
         }

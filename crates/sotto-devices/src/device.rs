@@ -280,7 +280,14 @@ impl<B: RecordBackend> Device<B> {
             .peers
             .iter()
             .filter(|p| p.account_id != payload.account_id)
-            .map(|p| AccountTrust::pinned(p.account_id, p.account_key, p.verified))
+            .map(|p| {
+                AccountTrust::pinned_at_least(
+                    p.account_id,
+                    p.account_key,
+                    p.verified,
+                    p.min_version,
+                )
+            })
             .collect();
         Self::install(
             backend,
@@ -531,6 +538,10 @@ impl<B: RecordBackend> Device<B> {
                     account_id,
                     account_key,
                     verified,
+                    min_version: self
+                        .accounts
+                        .get(&account_id)
+                        .map_or(0, |t| t.list().map_or(t.floor(), |l| l.list().version())),
                 })
                 .collect(),
         };
@@ -1107,17 +1118,20 @@ impl<B: RecordBackend> Device<B> {
         self.put(RecordKind::Prekeys, &[], &pickle, rng)
     }
 
-    /// `0x01 || u8(flags: 1 verified, 2 list, 4 pending) || account_id[16] || pinned[32] ||
-    /// [u16be(len) || list] || [u16be(len) || pending list]`.
+    /// `0x01 || u8(flags: 1 verified, 2 list, 4 pending, 8 floor) || account_id[16] ||
+    /// pinned[32] || [u16be(len) || list] || [u16be(len) || pending list] || [u64be(floor)]`.
     fn account_write<R: CryptoRng + ?Sized>(
         &self,
         account: AccountId,
         rng: &mut R,
     ) -> Result<Write, DeviceError> {
-        let (pinned, verified, list, pending) = self.trust(account)?.parts();
+        let trust = self.trust(account)?;
+        let floor = trust.floor();
+        let (pinned, verified, list, pending) = trust.parts();
         let flags = u8::from(verified)
             | (u8::from(list.is_some()) << 1)
-            | (u8::from(pending.is_some()) << 2);
+            | (u8::from(pending.is_some()) << 2)
+            | (u8::from(floor > 0) << 3);
         let mut p = vec![1, flags];
         p.extend_from_slice(&account.to_bytes());
         p.extend_from_slice(&pinned.to_bytes());
@@ -1125,6 +1139,9 @@ impl<B: RecordBackend> Device<B> {
             let bytes = l.as_bytes();
             p.extend_from_slice(&u16::try_from(bytes.len()).unwrap_or(u16::MAX).to_be_bytes());
             p.extend_from_slice(bytes);
+        }
+        if floor > 0 {
+            p.extend_from_slice(&floor.to_be_bytes());
         }
         self.put(RecordKind::Account, &account.to_bytes(), &p, rng)
     }
@@ -1321,7 +1338,8 @@ fn decode_account(p: &[u8]) -> Option<AccountTrust> {
     let [1, flags, rest @ ..] = p else {
         return None;
     };
-    if flags & !0b111 != 0 || rest.len() < 48 {
+    // Bit 3 (a version floor) only without a list: a held list supersedes a floor.
+    if flags & !0b1111 != 0 || rest.len() < 48 || (flags & 8 != 0 && flags & 2 != 0) {
         return None;
     }
     let mut id = [0u8; 16];
@@ -1347,6 +1365,17 @@ fn decode_account(p: &[u8]) -> Option<AccountTrust> {
     };
     let list = take_list(flags & 2 != 0)?;
     let pending = take_list(flags & 4 != 0)?;
+    let floor = if flags & 8 != 0 {
+        let bytes: [u8; 8] = r.get(..8)?.try_into().ok()?;
+        r = r.get(8..)?;
+        // Written only when above 0.
+        match u64::from_be_bytes(bytes) {
+            0 => return None,
+            floor => floor,
+        }
+    } else {
+        0
+    };
     if !r.is_empty() {
         return None;
     }
@@ -1357,4 +1386,5 @@ fn decode_account(p: &[u8]) -> Option<AccountTrust> {
         list,
         pending,
     )
+    .map(|t| t.with_floor(floor))
 }

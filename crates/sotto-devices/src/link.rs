@@ -16,7 +16,7 @@
 //!                                    info = LINK_CHANNEL || identity[64])
 //! message   = 0x1B || salt[16] || ChaCha20-Poly1305(key, nonce, ad = 0x1B || identity, payload)
 //! payload   = account_id[16] || u32be(device_id) || u16be(len) || device_list[len]
-//!             || u16be(n) || n x (account_id[16] || account_key[32] || verified[1])
+//!             || u16be(n) || n x (account_id[16] || account_key[32] || verified[1] || u64be(min_version))
 //! ```
 //!
 //! 1. The new device calls [`LinkCode::generate`], shows [`LinkCode::to_text`] (or the bytes
@@ -55,8 +55,9 @@ pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 pub const SALT_LEN: usize = 16;
 /// The most pinned peers one link message carries.
 pub const MAX_PEERS: usize = 1024;
-/// Bytes of one pinned peer in the payload: account id, account key, verified flag.
-pub const PEER_LEN: usize = ACCOUNT_ID_LEN + 32 + 1;
+/// Bytes of one pinned peer in the payload: account id, account key, verified flag, version
+/// floor.
+pub const PEER_LEN: usize = ACCOUNT_ID_LEN + 32 + 1 + 8;
 /// The shortest signed device list (one device).
 pub const MIN_LIST_LEN: usize = 67 + 68 + 64;
 /// The longest signed device list ([`MAX_DEVICES`] devices).
@@ -218,6 +219,10 @@ pub struct PeerPin {
     pub account_key: AccountPublicKey,
     /// Whether the user verified it (compared safety numbers).
     pub verified: bool,
+    /// The version of the newest list of the peer the primary held (0 if none): the new
+    /// device refuses a first list of the peer below it (DEV-TR-02), so the relay cannot
+    /// serve it a list older than its account already saw.
+    pub min_version: u64,
 }
 
 /// What the primary sends a new device. A plain value: [`seal`] and [`PendingLink::open`]
@@ -524,6 +529,7 @@ impl LinkPayload {
             out.extend_from_slice(&peer.account_id.to_bytes());
             out.extend_from_slice(&peer.account_key.to_bytes());
             out.push(u8::from(peer.verified));
+            out.extend_from_slice(&peer.min_version.to_be_bytes());
         }
         out
     }
@@ -562,15 +568,18 @@ impl LinkPayload {
             key.copy_from_slice(&entry[ACCOUNT_ID_LEN..ACCOUNT_ID_LEN + 32]);
             let account_key =
                 AccountPublicKey::from_bytes(&key).map_err(|_| PayloadError::PeerKey)?;
-            let verified = match entry[PEER_LEN - 1] {
+            let verified = match entry[ACCOUNT_ID_LEN + 32] {
                 0 => false,
                 1 => true,
                 _ => return Err(PayloadError::VerifiedFlag.into()),
             };
+            let mut floor = [0u8; 8];
+            floor.copy_from_slice(&entry[PEER_LEN - 8..]);
             peers.push(PeerPin {
                 account_id: AccountId::from_bytes(id),
                 account_key,
                 verified,
+                min_version: u64::from_be_bytes(floor),
             });
         }
         if has_duplicate_peer(&peers) {

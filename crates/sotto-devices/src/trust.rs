@@ -95,6 +95,9 @@ pub struct AccountTrust {
     /// The newest list signed by `pinned`; none yet for a peer pinned through linking.
     list: Option<SignedDeviceList>,
     pending: Option<SignedDeviceList>,
+    /// While no list is held: the lowest version a first list may have (handed over by
+    /// linking: the version of the newest list the primary held).
+    floor: u64,
 }
 
 impl AccountTrust {
@@ -110,6 +113,7 @@ impl AccountTrust {
                 verified: false,
                 list: Some(list),
                 pending: None,
+                floor: 0,
             },
             events,
         )
@@ -119,13 +123,42 @@ impl AccountTrust {
     /// key and the verified mark, no list yet (the first list must be signed by `key`).
     #[must_use]
     pub const fn pinned(account: AccountId, key: AccountPublicKey, verified: bool) -> Self {
+        Self::pinned_at_least(account, key, verified, 0)
+    }
+
+    /// [`AccountTrust::pinned`] with a version floor: the first list under the pinned key must
+    /// have at least version `floor` (DEV-TR-02 otherwise), the version of the newest list
+    /// the device that handed the peer over held.
+    #[must_use]
+    pub const fn pinned_at_least(
+        account: AccountId,
+        key: AccountPublicKey,
+        verified: bool,
+        floor: u64,
+    ) -> Self {
         Self {
             account,
             pinned: key,
             verified,
             list: None,
             pending: None,
+            floor,
         }
+    }
+
+    /// The version floor of a first list (0 once a list is held, or if none was handed over).
+    #[must_use]
+    pub const fn floor(&self) -> u64 {
+        if self.list.is_some() { 0 } else { self.floor }
+    }
+
+    /// Sets the version floor of a state without a list (restoring it from the store).
+    #[must_use]
+    pub const fn with_floor(mut self, floor: u64) -> Self {
+        if self.list.is_none() {
+            self.floor = floor;
+        }
+        self
     }
 
     /// Restores a state written from [`AccountTrust::parts`] (the store's record). `None` if
@@ -154,6 +187,7 @@ impl AccountTrust {
             verified,
             list,
             pending,
+            floor: 0,
         })
     }
 
@@ -275,6 +309,12 @@ impl AccountTrust {
             }]);
         }
         let Some(held) = &self.list else {
+            if offered.list().version() < self.floor {
+                return Err(TrustError::RolledBack {
+                    held: self.floor,
+                    offered: offered.list().version(),
+                });
+            }
             let events = added(account, &offered);
             self.list = Some(offered);
             return Ok(events);
@@ -629,5 +669,32 @@ mod tests {
         );
         assert!(trust.is_verified());
         assert_eq!(trust.devices_for_sending().unwrap().len(), 1);
+    }
+
+    /// DEV-TR-02 for a linked peer: its first list must reach the version floor the primary
+    /// handed over; at or above it, it is taken.
+    #[test]
+    fn a_linked_peers_first_list_is_refused_below_the_handed_over_floor() {
+        let mut rng = StdRng::seed_from_u64(6);
+        let a = Account::new(&mut rng, 1);
+        let mut trust = AccountTrust::pinned_at_least(a.id, a.key.public(), false, 4);
+        assert_eq!(trust.floor(), 4);
+        let before = trust.clone();
+        assert_eq!(
+            trust.observe(a.list(3)),
+            Err(TrustError::RolledBack {
+                held: 4,
+                offered: 3
+            })
+        );
+        assert_eq!(trust, before);
+        assert_eq!(trust.observe(a.list(4)).unwrap().len(), 1);
+        assert_eq!(trust.floor(), 0, "a held list supersedes the floor");
+        assert_eq!(
+            AccountTrust::pinned(a.id, a.key.public(), false)
+                .with_floor(9)
+                .floor(),
+            9
+        );
     }
 }

@@ -84,6 +84,7 @@ pub fn link_fixture() -> &'static LinkFixture {
                 account_id: AccountId::from_bytes([0x50 + i; 16]),
                 account_key: AccountKey::from_seed(SecretBytes::new([0x60 + i; 32])).public(),
                 verified: i == 0,
+                min_version: u64::from(i),
             })
             .collect();
         let payload = LinkPayload {

@@ -35,6 +35,7 @@ fn world(seed: u64) -> World {
             account_id: AccountId::from_bytes([0x50 + i; 16]),
             account_key: AccountKey::generate(&mut rng).public(),
             verified: i == 1,
+            min_version: u64::from(i) * 7,
         })
         .collect();
     let payload = LinkPayload {
@@ -86,7 +87,7 @@ fn sizes() {
     assert_eq!(TEXT_SYMBOLS, 168);
     assert_eq!(MAX_LIST_LEN, 2307);
     assert_eq!(MIN_MESSAGE_LEN, 256);
-    assert_eq!(MAX_MESSAGE_LEN, 52_540);
+    assert_eq!(MAX_MESSAGE_LEN, 60_732);
 }
 
 #[test]
@@ -428,6 +429,7 @@ fn the_primary_refuses_what_the_new_device_would() {
             ]),
             account_key: w.account.public(),
             verified: false,
+            min_version: 0,
         })
         .collect();
     assert_eq!(seal_with(&p), Err(SealError::Peers));

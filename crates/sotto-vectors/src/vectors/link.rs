@@ -50,6 +50,8 @@ pub struct PeerVector {
     pub account_key: String,
     /// The verified flag.
     pub verified: bool,
+    /// The version floor of the peer's first list on the new device.
+    pub min_version: u64,
 }
 
 /// A link from code to opened payload.
@@ -254,16 +256,20 @@ fn build(
         let peer_key = AccountKey::generate(&mut rng);
         let peer_id = AccountId::generate(&mut rng);
         let verified = i % 2 == 0;
+        // The version of the newest list of the peer the primary held (0: none yet).
+        let min_version = [3u64, 0, 0x0102_0304_0506_0708][i % 3];
         peer_vectors.push(PeerVector {
             account_id: h(&peer_id.to_bytes()),
             account_key_seed: h(peer_key.expose_seed()),
             account_key: h(&peer_key.public().to_bytes()),
             verified,
+            min_version,
         });
         pins.push(PeerPin {
             account_id: peer_id,
             account_key: peer_key.public(),
             verified,
+            min_version,
         });
     }
     let payload = LinkPayload {
@@ -549,7 +555,7 @@ pub fn generate() -> Result<LinkVectors, VectorError> {
     long[0] = wire::LINK_MESSAGE;
     push(
         "DEV-LK-10",
-        "0x1b and 52540 zero bytes (one more than the longest message)",
+        "0x1b and 60732 zero bytes (one more than the longest message)",
         "open",
         &long,
         "",
@@ -635,7 +641,7 @@ pub fn generate() -> Result<LinkVectors, VectorError> {
             PayloadError::TooManyPeers,
         ),
         (
-            "the last peer's verified flag missing",
+            "the last byte of the last peer's version floor missing",
             plain[..plain.len() - 1].to_vec(),
             PayloadError::Truncated,
         ),
@@ -662,7 +668,8 @@ pub fn generate() -> Result<LinkVectors, VectorError> {
             with(
                 &|b| {
                     let first_id = b[peers_at + 2..peers_at + 18].to_vec();
-                    b[peers_at + 51..peers_at + 67].copy_from_slice(&first_id);
+                    let second = peers_at + 2 + sotto_devices::link::PEER_LEN;
+                    b[second..second + 16].copy_from_slice(&first_id);
                 },
                 &plain,
             ),
