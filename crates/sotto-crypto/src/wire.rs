@@ -36,6 +36,11 @@ pub const LINK_MESSAGE: u8 = 0x1B;
 pub const FAN_OUT: u8 = 0x1C;
 /// A record value of the client store (section 8.6).
 pub const STORE_RECORD: u8 = 0x1D;
+/// A sealed-sender certificate; its second byte says which: server or sender (section 9).
+pub const SEALED_CERTIFICATE: u8 = 0x1E;
+/// A sealed-sender envelope; its second byte says which: single or multi-recipient
+/// (section 9).
+pub const SEALED_ENVELOPE: u8 = 0x1F;
 
 /// Every tag with its constant name, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, u8)] = &[
@@ -52,6 +57,8 @@ pub const ALL: &[(&str, u8)] = &[
     ("LINK_MESSAGE", LINK_MESSAGE),
     ("FAN_OUT", FAN_OUT),
     ("STORE_RECORD", STORE_RECORD),
+    ("SEALED_CERTIFICATE", SEALED_CERTIFICATE),
+    ("SEALED_ENVELOPE", SEALED_ENVELOPE),
 ];
 
 /// The format version of a tag byte (its high nibble).
