@@ -3,3 +3,8 @@
 //! Sealed sender (`docs/protocol.md`, chapter 9): the relay delivers a message without
 //! learning who sent it. This crate grows module by module (issue 8): padding, certificates,
 //! the two-layer envelope, multi-recipient sending and delivery tokens.
+//!
+//! - [`padding`]: the inner plaintext padded to a size bucket (fixed buckets, then Padmé) and
+//!   unpadded strictly (protocol.md 9.1, SEAL-PAD-01..04).
+
+pub mod padding;
