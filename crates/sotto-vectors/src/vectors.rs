@@ -9,6 +9,7 @@ pub mod fan_out;
 pub mod handshake;
 pub mod handshake_negative;
 pub mod link;
+pub mod padding;
 pub mod pickles;
 pub mod ratchet;
 pub mod ratchet_negative;
@@ -125,5 +126,6 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     out.push(("device-plaintext.json", device_plaintext::render()?));
     out.push(("trust.json", trust::render()?));
     out.push(("store.json", store::render()?));
+    out.push(("padding.json", padding::render()?));
     Ok(out)
 }
