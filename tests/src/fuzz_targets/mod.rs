@@ -16,6 +16,7 @@
 //! | [`link_code`] | `LinkCode::from_bytes`, `LinkCode::from_text`, `LinkPayload::from_bytes`, and `PendingLink::open` of a fixed link on the input and on the input sealed as a payload | no panic; an accepted code, text, payload or message re-encodes to its input; a refused message leaves the pending link able to open the genuine one |
 //! | [`fan_out`](fn@fan_out) | `FanOut::from_bytes` (the relay's decoder of a sender's fan-out) | no panic; an accepted input re-encodes to itself and `FanOut::new` on its entries gives the same value |
 //! | [`multi_device`](fn@multi_device) | a script of multi-device operations on the model world (link, revoke, send, receive, lost acknowledgements, restart, lost/duplicated/reordered mail, stale lists) and injected or mutated mail | every message reaches exactly the devices listed when it was sent and still listed, once; never a device that learned it was revoked; only expected refusals; a refused injection leaves the store unchanged |
+//! | [`unpad`](fn@unpad) | `padding::unpad` (the recipient's unpadding of a sealed plaintext, protocol.md 9.1), and `pad` on the input as a plaintext | no panic; an accepted input re-pads to itself; a refusal is the first failing check of 9.1; any input within the limit pads to a bucket and unpads back |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
@@ -40,6 +41,7 @@ pub mod multi_device;
 mod pickle_decode;
 mod safety_number;
 mod two_party;
+mod unpad;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -55,6 +57,7 @@ pub use multi_device::multi_device;
 pub use pickle_decode::pickle_decode;
 pub use safety_number::safety_number;
 pub use two_party::{Op, Party, Profile, Stats, encode_ops, two_party};
+pub use unpad::unpad;
 
 /// The pickle context every target uses.
 pub const PICKLE_CONTEXT: &[u8] = b"sotto-tests fuzz";
