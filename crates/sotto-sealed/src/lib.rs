@@ -3,3 +3,7 @@
 //! Sealed sender (`docs/protocol.md`, chapter 9): the relay delivers a message without
 //! learning who sent it. This crate grows module by module (issue 8): padding, certificates,
 //! the two-layer envelope, multi-recipient sending and delivery tokens.
+//!
+//! - [`certificate`]: trust root, server certificates and sender certificates (section 9.2).
+
+pub mod certificate;
