@@ -98,6 +98,7 @@ const ID_CRATES: &[(&str, &str)] = &[
     ("PKL-", "crates/sotto-ratchet/src"),
     ("HS-", "crates/sotto-handshake/src"),
     ("DEV-", "crates/sotto-devices/src"),
+    ("SEAL-", "crates/sotto-sealed/src"),
 ];
 
 /// The implementation and the test code of one crate's sources: `#[cfg(test)]` parts and
