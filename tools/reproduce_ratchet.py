@@ -72,6 +72,8 @@ LABEL_TABLE = [
     ("LINK_CODE_CHECKSUM", "Sotto/1 link code checksum"),
     ("LINK_CHANNEL", "Sotto/1 link channel"),
     ("STORE_KEYS", "Sotto/1 store keys"),
+    ("SEALED_SERVER_CERTIFICATE", "Sotto/1 sealed server certificate"),
+    ("SEALED_SENDER_CERTIFICATE", "Sotto/1 sealed sender certificate"),
 ]
 _L = {name: ascii_.encode("ascii") for name, ascii_ in LABEL_TABLE}
 RATCHET_ROOT, RATCHET_ROOT_HE, RATCHET_HE_INIT = _L["RATCHET_ROOT"], _L["RATCHET_ROOT_HE"], _L["RATCHET_HE_INIT"]

@@ -27,8 +27,9 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 12] = [
+const TARGETS: [&str; 13] = [
     "bundle_decode",
+    "certificate_decode",
     "device_list",
     "fan_out",
     "multi_device",
@@ -108,6 +109,12 @@ fn decrypt_bytes_corpus() {
 #[test]
 fn bundle_decode_corpus() {
     let accepted = replay("bundle_decode", fuzz_targets::bundle_decode);
+    assert!(accepted > 0, "no seed decodes; {STALE}");
+}
+
+#[test]
+fn certificate_decode_corpus() {
+    let accepted = replay("certificate_decode", fuzz_targets::certificate_decode);
     assert!(accepted > 0, "no seed decodes; {STALE}");
 }
 
@@ -218,6 +225,7 @@ fn generate_seed_corpus() {
         ("bundle_decode", bundle_seeds()),
         ("initial_message", initial_message_seeds()),
         ("device_list", device_list_seeds()),
+        ("certificate_decode", certificate_seeds()),
         ("safety_number", safety_number_seeds()),
         ("link_code", link_code_seeds()),
         ("fan_out", fan_out_seeds()),
@@ -811,6 +819,39 @@ fn bundle_seeds() -> Seeds {
 }
 
 /// The valid initial messages of the fuzz responder, and damaged copies.
+/// The fuzz fixture's two certificates, the certificates of the vectors, and every input of
+/// the certificate vectors' negative cases.
+fn certificate_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    let fixture = fuzz_targets::certificate_fixture();
+    add(&mut seeds, "server", fixture.server_certificate.clone());
+    add(&mut seeds, "sender", fixture.sender_certificate.clone());
+    let v = sotto_vectors::vectors::certificates::generate().expect("certificate vectors");
+    add(
+        &mut seeds,
+        "vectors-server",
+        hex::decode(&v.server.certificate).expect("hex"),
+    );
+    add(
+        &mut seeds,
+        "vectors-sender",
+        hex::decode(&v.sender.certificate).expect("hex"),
+    );
+    for case in &v.negative {
+        add(
+            &mut seeds,
+            &format!("{}-{}", case.validation_id.to_lowercase(), case.id),
+            hex::decode(&case.input).expect("hex"),
+        );
+    }
+    // The fixture's sender certificate verifies, so the target reaches its last check.
+    let verified =
+        sotto_sealed::certificate::SenderCertificate::from_bytes(&fixture.sender_certificate)
+            .and_then(|c| c.verify(&fixture.store, fuzz_targets::CERTIFICATE_NOW));
+    assert!(verified.is_ok(), "{verified:?}");
+    seeds
+}
+
 /// The device lists of the vectors and their negative cases.
 fn device_list_seeds() -> Seeds {
     let mut seeds = Seeds::new();

@@ -39,6 +39,10 @@ pub const LINK_CODE_CHECKSUM: &[u8] = b"Sotto/1 link code checksum";
 pub const LINK_CHANNEL: &[u8] = b"Sotto/1 link channel";
 /// HKDF `info` of the client store's index and value keys, from the store key.
 pub const STORE_KEYS: &[u8] = b"Sotto/1 store keys";
+/// Ed25519 signature context of a sealed-sender server certificate, signed by the trust root.
+pub const SEALED_SERVER_CERTIFICATE: &[u8] = b"Sotto/1 sealed server certificate";
+/// Ed25519 signature context of a sealed-sender sender certificate, signed by a server key.
+pub const SEALED_SENDER_CERTIFICATE: &[u8] = b"Sotto/1 sealed sender certificate";
 
 /// All labels with their constant names, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, &[u8])] = &[
@@ -58,6 +62,8 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("LINK_CODE_CHECKSUM", LINK_CODE_CHECKSUM),
     ("LINK_CHANNEL", LINK_CHANNEL),
     ("STORE_KEYS", STORE_KEYS),
+    ("SEALED_SERVER_CERTIFICATE", SEALED_SERVER_CERTIFICATE),
+    ("SEALED_SENDER_CERTIFICATE", SEALED_SENDER_CERTIFICATE),
 ];
 
 #[cfg(test)]

@@ -6,5 +6,7 @@
 //!
 //! - [`padding`]: the inner plaintext padded to a size bucket (fixed buckets, then Padmé) and
 //!   unpadded strictly (protocol.md 9.1, SEAL-PAD-01..04).
+//! - [`certificate`]: trust root, server certificates and sender certificates (section 9.2).
 
+pub mod certificate;
 pub mod padding;

@@ -2,6 +2,7 @@
 //! check that the files are exactly what these modules produce and replay them through the
 //! public APIs.
 
+pub mod certificates;
 pub mod device_lists;
 pub mod device_plaintext;
 pub mod ed25519_negative;
@@ -127,5 +128,6 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     out.push(("trust.json", trust::render()?));
     out.push(("store.json", store::render()?));
     out.push(("padding.json", padding::render()?));
+    out.push(("certificates.json", certificates::render()?));
     Ok(out)
 }

@@ -11,6 +11,7 @@
 //! | [`decrypt_bytes`] | `decrypt` on a live responder of each kind | only a real, undelivered message decrypts, to its plaintext; any failure leaves the session unchanged |
 //! | [`bundle_decode`] | `PrekeyBundle::from_bytes`, then `verify` and `initiate` | no panic; an accepted bundle re-encodes to itself; a verified one sets up a session |
 //! | [`initial_message`] | `InitialMessage::from_bytes`, then `respond` on a live prekey store | only a real initial message is accepted, once, to its plaintext; a refusal leaves the store unchanged |
+//! | [`certificate_decode`] | `ServerCertificate::from_bytes` (fixed trust root) and `SenderCertificate::from_bytes`, then `verify` against a fixed store and clock | no panic; an accepted input re-encodes to itself; a verified sender certificate names the fixture's server key |
 //! | [`device_list`] | `SignedDeviceList::from_bytes` | no panic; an accepted input re-encodes to itself |
 //! | [`safety_number`] | `ScannedSafetyNumber::from_bytes` (the safety number's byte form) | no panic; the refusal is the first failing check of protocol.md 8.2; an accepted input re-encodes to itself and compares as `Match` with its mirror |
 //! | [`link_code`] | `LinkCode::from_bytes`, `LinkCode::from_text`, `LinkPayload::from_bytes`, and `PendingLink::open` of a fixed link on the input and on the input sealed as a payload | no panic; an accepted code, text, payload or message re-encodes to its input; a refused message leaves the pending link able to open the genuine one |
@@ -30,6 +31,7 @@
 // `unwrap` and `expect` are lifted for this module (and only here).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod certificate_decode;
 mod decrypt_bytes;
 mod device_list;
 mod fan_out;
@@ -47,6 +49,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sotto_ratchet::{PickleKey, Session};
 
+pub use certificate_decode::{
+    CERTIFICATE_NOW, CertificateFixture, certificate_decode, certificate_fixture,
+};
 pub use decrypt_bytes::{KnownMessage, decrypt_bytes, known_messages};
 pub use device_list::device_list;
 pub use fan_out::fan_out;
