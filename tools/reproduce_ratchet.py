@@ -74,6 +74,8 @@ LABEL_TABLE = [
     ("STORE_KEYS", "Sotto/1 store keys"),
     ("SEALED_SERVER_CERTIFICATE", "Sotto/1 sealed server certificate"),
     ("SEALED_SENDER_CERTIFICATE", "Sotto/1 sealed sender certificate"),
+    ("SEALED_ENVELOPE_EPHEMERAL", "Sotto/1 sealed envelope ephemeral"),
+    ("SEALED_ENVELOPE_STATIC", "Sotto/1 sealed envelope static"),
 ]
 _L = {name: ascii_.encode("ascii") for name, ascii_ in LABEL_TABLE}
 RATCHET_ROOT, RATCHET_ROOT_HE, RATCHET_HE_INIT = _L["RATCHET_ROOT"], _L["RATCHET_ROOT_HE"], _L["RATCHET_HE_INIT"]

@@ -43,6 +43,12 @@ pub const STORE_KEYS: &[u8] = b"Sotto/1 store keys";
 pub const SEALED_SERVER_CERTIFICATE: &[u8] = b"Sotto/1 sealed server certificate";
 /// Ed25519 signature context of a sealed-sender sender certificate, signed by a server key.
 pub const SEALED_SENDER_CERTIFICATE: &[u8] = b"Sotto/1 sealed sender certificate";
+/// Sealed envelope, layer 1: HKDF-SHA256(salt = E_pub || recipient identity, ikm = DH(E,
+/// recipient X25519)) to the chain key, AEAD key and nonce (76 bytes).
+pub const SEALED_ENVELOPE_EPHEMERAL: &[u8] = b"Sotto/1 sealed envelope ephemeral";
+/// Sealed envelope, layer 2: HKDF-SHA256(salt = chain key || layer-1 ciphertext, ikm =
+/// DH(sender X25519, recipient X25519)) to the AEAD key and nonce (44 bytes).
+pub const SEALED_ENVELOPE_STATIC: &[u8] = b"Sotto/1 sealed envelope static";
 
 /// All labels with their constant names, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, &[u8])] = &[
@@ -64,6 +70,8 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("STORE_KEYS", STORE_KEYS),
     ("SEALED_SERVER_CERTIFICATE", SEALED_SERVER_CERTIFICATE),
     ("SEALED_SENDER_CERTIFICATE", SEALED_SENDER_CERTIFICATE),
+    ("SEALED_ENVELOPE_EPHEMERAL", SEALED_ENVELOPE_EPHEMERAL),
+    ("SEALED_ENVELOPE_STATIC", SEALED_ENVELOPE_STATIC),
 ];
 
 #[cfg(test)]

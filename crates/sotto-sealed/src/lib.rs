@@ -7,6 +7,9 @@
 //! - [`padding`]: the inner plaintext padded to a size bucket (fixed buckets, then Padmé) and
 //!   unpadded strictly (protocol.md 9.1, SEAL-PAD-01..04).
 //! - [`certificate`]: trust root, server certificates and sender certificates (section 9.2).
+//! - [`envelope`]: the single-recipient two-layer envelope, `seal` and `open` (section 9.3,
+//!   SEAL-ENV-01..11; every refusal one opaque error).
 
 pub mod certificate;
+pub mod envelope;
 pub mod padding;

@@ -1,0 +1,426 @@
+//! Unit tests of the envelope: round trip, every refusal with its validation ID (SEAL-ENV-01
+//! to SEAL-ENV-11), every byte flipped, truncation and trailing bytes, one opaque error,
+//! redaction.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sotto_devices::AccountId;
+
+use super::*;
+use crate::certificate::{CertificateStore, ServerKey, TrustRootKey};
+
+const NOT_BEFORE: u64 = 1_764_000_000;
+const NOT_AFTER: u64 = NOT_BEFORE + 90 * 86_400;
+const EXPIRES: u64 = NOT_BEFORE + 86_400;
+const NOW: u64 = NOT_BEFORE + 3_600;
+const ALICE_ACCOUNT: [u8; 16] = [0xa1; 16];
+
+struct Fixture {
+    rng: StdRng,
+    server: ServerKey,
+    store: CertificateStore,
+    alice: DeviceIdentity,
+    alice_cert: SenderCertificate,
+    bob: DeviceIdentity,
+}
+
+fn fixture(seed: u64) -> Fixture {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let root = TrustRootKey::generate(&mut rng);
+    let server = ServerKey::generate(7, &mut rng);
+    let server_certificate = root
+        .certify(7, &server.public(), NOT_BEFORE, NOT_AFTER)
+        .unwrap();
+    let mut store = CertificateStore::new(root.public());
+    store.add(server_certificate.as_bytes()).unwrap();
+    let alice = DeviceIdentity::generate(&mut rng);
+    let bob = DeviceIdentity::generate(&mut rng);
+    let alice_cert = server.issue(
+        AccountId::from_bytes(ALICE_ACCOUNT),
+        3,
+        &alice.public(),
+        EXPIRES,
+    );
+    Fixture {
+        rng,
+        server,
+        store,
+        alice,
+        alice_cert,
+        bob,
+    }
+}
+
+impl Fixture {
+    fn seal(&mut self, message: &[u8]) -> Vec<u8> {
+        seal(
+            &self.alice,
+            &self.alice_cert,
+            &self.bob.public(),
+            0x42,
+            message,
+            &mut self.rng,
+        )
+        .unwrap()
+    }
+
+    fn open(&self, bytes: &[u8]) -> Result<Opened, OpenError> {
+        open(&self.bob, &self.store, NOW, bytes)
+    }
+
+    fn reason(&self, bytes: &[u8]) -> OpenReason {
+        self.open(bytes).unwrap_err().reason()
+    }
+
+    /// Both layers from Alice to Bob around a layer-2 plaintext of the test's choosing, with
+    /// `layer1` as layer 1's plaintext.
+    fn raw(&mut self, layer1: &[u8; 64], inner: &[u8]) -> Vec<u8> {
+        let ephemeral = EphemeralSecret::generate(&mut self.rng);
+        seal_raw(&self.alice, layer1, &self.bob.public(), inner, ephemeral).unwrap()
+    }
+
+    /// A well-formed layer-2 plaintext with Alice's certificate and `padded` as it stands.
+    fn inner(&self, padded: &[u8]) -> Vec<u8> {
+        let mut inner = vec![0x42];
+        inner.extend_from_slice(&(SENDER_CERTIFICATE_LEN as u16).to_be_bytes());
+        inner.extend_from_slice(self.alice_cert.as_bytes());
+        inner.extend_from_slice(padded);
+        inner
+    }
+}
+
+#[test]
+fn round_trip() {
+    let mut f = fixture(1);
+    for len in [0usize, 1, 31, 200, 5000] {
+        let message: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let envelope = f.seal(&message);
+        assert_eq!(&envelope[..2], &[0x1f, 0x01]);
+        assert_eq!(
+            envelope.len(),
+            HEADER_LEN
+                + 3
+                + SENDER_CERTIFICATE_LEN
+                + padding::padded_len(len).unwrap()
+                + aead::TAG_LEN
+        );
+        let opened = f.open(&envelope).unwrap();
+        assert_eq!(opened.content_type, 0x42);
+        assert_eq!(opened.message.as_slice(), message.as_slice());
+        assert_eq!(
+            opened.sender.account_id(),
+            AccountId::from_bytes(ALICE_ACCOUNT)
+        );
+        assert_eq!(opened.sender.device_id(), 3);
+        assert!(opened.sender.identity().ct_matches(&f.alice.public()));
+    }
+    // Two seals of one message differ (fresh ephemeral key).
+    assert_ne!(f.seal(b"same"), f.seal(b"same"));
+    assert_eq!(MIN_LEN, f.seal(b"").len());
+    // The bounds protocol.md 9.3 and section 5 state.
+    assert_eq!(MIN_LEN, 327);
+    assert_eq!(MAX_LEN, (1 << 24) + 295);
+}
+
+#[test]
+fn a_wrong_recipient_cannot_open_seal_env_05() {
+    let mut f = fixture(2);
+    let envelope = f.seal(b"for bob only");
+    let carol = DeviceIdentity::generate(&mut f.rng);
+    let err = open(&carol, &f.store, NOW, &envelope).unwrap_err();
+    assert_eq!(err.reason(), OpenReason::Layer1);
+    assert_eq!(err.reason().id(), "SEAL-ENV-05");
+}
+
+#[test]
+fn every_flipped_byte_is_refused_with_one_opaque_error() {
+    let mut f = fixture(3);
+    let envelope = f.seal(b"flip me");
+    let expected_display = f.open(&[]).unwrap_err().to_string();
+    assert_eq!(expected_display, "sealed envelope refused");
+    for i in 0..envelope.len() {
+        for bit in [0x01u8, 0x80] {
+            let mut forged = envelope.clone();
+            forged[i] ^= bit;
+            let err = f.open(&forged).unwrap_err();
+            assert_eq!(err.to_string(), expected_display);
+            assert_eq!(format!("{err:?}"), "OpenError(..)");
+            let expected = match i {
+                0 => OpenReason::WrongTag,
+                1 => OpenReason::WrongSubtype,
+                2..HEADER_LEN => OpenReason::Layer1,
+                _ => OpenReason::Layer2,
+            };
+            assert_eq!(err.reason(), expected, "byte {i} bit {bit:#x}");
+        }
+    }
+}
+
+#[test]
+fn wrong_tag_subtype_and_length_seal_env_01_to_03() {
+    let mut f = fixture(4);
+    let envelope = f.seal(b"x");
+    assert_eq!(f.reason(&[]), OpenReason::WrongTag);
+    let mut other = envelope.clone();
+    other[0] = wire::SEALED_CERTIFICATE;
+    assert_eq!(f.reason(&other), OpenReason::WrongTag);
+    assert_eq!(OpenReason::WrongTag.id(), "SEAL-ENV-01");
+    assert_eq!(f.reason(&[0x1f]), OpenReason::WrongSubtype);
+    let mut multi = envelope.clone();
+    multi[1] = 0x02;
+    assert_eq!(f.reason(&multi), OpenReason::WrongSubtype);
+    assert_eq!(OpenReason::WrongSubtype.id(), "SEAL-ENV-02");
+    // SEAL-ENV-03: every truncation below MIN_LEN, and one byte over MAX_LEN.
+    for len in 2..MIN_LEN {
+        assert_eq!(f.reason(&envelope[..len]), OpenReason::Length, "len {len}");
+    }
+    let mut huge = vec![0u8; MAX_LEN + 1];
+    huge[..2].copy_from_slice(&[0x1f, 0x01]);
+    assert_eq!(f.reason(&huge), OpenReason::Length);
+    assert_eq!(OpenReason::Length.id(), "SEAL-ENV-03");
+}
+
+#[test]
+fn truncation_and_trailing_bytes_are_refused() {
+    let mut f = fixture(5);
+    let envelope = f.seal(&[7u8; 300]);
+    for len in 0..envelope.len() {
+        assert!(f.open(&envelope[..len]).is_err(), "truncated to {len}");
+    }
+    for len in MIN_LEN..envelope.len() {
+        assert_eq!(f.reason(&envelope[..len]), OpenReason::Layer2);
+    }
+    let mut longer = envelope.clone();
+    longer.push(0);
+    assert_eq!(f.reason(&longer), OpenReason::Layer2);
+    assert!(f.open(&envelope).is_ok());
+}
+
+#[test]
+fn all_zero_dh_outputs_are_refused_seal_env_04() {
+    let mut f = fixture(6);
+    // The ephemeral key 0 (small order): the recipient's DH is all zero.
+    let mut envelope = f.seal(b"zero");
+    envelope[2..34].fill(0);
+    assert_eq!(f.reason(&envelope), OpenReason::NonContributory);
+    assert_eq!(OpenReason::NonContributory.id(), "SEAL-ENV-04");
+    // A layer-1 identity whose X25519 key is 0 (canonical, small order): the static DH.
+    let mut identity = f.alice.public().to_bytes();
+    identity[32..].fill(0);
+    let inner = f.inner(&padding::pad(b"zero").unwrap());
+    let forged = f.raw(&identity, &inner);
+    assert_eq!(f.reason(&forged), OpenReason::NonContributory);
+    // The sender refuses such a recipient key.
+    let small = DeviceIdentityKey::from_bytes(&identity).unwrap();
+    let err = seal(&f.alice, &f.alice_cert, &small, 1, b"x", &mut f.rng).unwrap_err();
+    assert_eq!(err, SealError::NonContributory);
+}
+
+#[test]
+fn an_undecodable_sender_identity_is_refused_seal_env_06() {
+    let mut f = fixture(7);
+    let mut identity = f.alice.public().to_bytes();
+    identity[32..].fill(0xff); // 2^255 - 1 after masking: not canonical (HS-03)
+    let inner = f.inner(&padding::pad(b"id").unwrap());
+    let forged = f.raw(&identity, &inner);
+    assert_eq!(f.reason(&forged), OpenReason::SenderIdentity);
+    assert_eq!(OpenReason::SenderIdentity.id(), "SEAL-ENV-06");
+}
+
+#[test]
+fn a_claimed_identity_without_its_key_fails_layer_2_seal_env_07() {
+    let mut f = fixture(8);
+    // Mallory claims Alice's identity in layer 1 and puts Alice's certificate inside, but
+    // can compute only her own static DH.
+    let mallory = DeviceIdentity::generate(&mut f.rng);
+    let ephemeral = EphemeralSecret::generate(&mut f.rng);
+    let forged = seal_unchecked(
+        &mallory,
+        &f.alice.public().to_bytes(),
+        f.alice_cert.as_bytes(),
+        &f.bob.public(),
+        1,
+        b"I am Alice",
+        ephemeral,
+    )
+    .unwrap();
+    assert_eq!(f.reason(&forged), OpenReason::Layer2);
+    assert_eq!(OpenReason::Layer2.id(), "SEAL-ENV-07");
+}
+
+#[test]
+fn malformed_inner_plaintext_is_refused_seal_env_08() {
+    let mut f = fixture(9);
+    let identity = f.alice.public().to_bytes();
+    // A certificate length beyond the plaintext.
+    let mut inner = vec![0x42, 0xff, 0xff];
+    inner.resize(MIN_LEN - HEADER_LEN - aead::TAG_LEN, 0x80);
+    let forged = f.raw(&identity, &inner);
+    assert_eq!(f.reason(&forged), OpenReason::Inner);
+    assert_eq!(OpenReason::Inner.id(), "SEAL-ENV-08");
+    // One byte short of the certificate.
+    let mut inner = vec![0x42, 0x00, 0xff];
+    inner.resize(3 + 0xfe, 0x80);
+    let forged = f.raw(&identity, &inner);
+    assert_eq!(f.reason(&forged), OpenReason::Inner);
+}
+
+#[test]
+fn a_bad_certificate_is_refused_with_its_reason_seal_env_09() {
+    let mut f = fixture(10);
+    let identity = f.alice.public().to_bytes();
+    // Not a certificate at all: SEAL-CERT-01 inside SEAL-ENV-09.
+    let mut inner = f.inner(&padding::pad(b"c").unwrap());
+    inner[3] = 0x00;
+    let forged = f.raw(&identity, &inner);
+    assert_eq!(
+        f.reason(&forged),
+        OpenReason::Certificate(CertificateError::WrongTag(0x00))
+    );
+    assert_eq!(f.reason(&forged).id(), "SEAL-ENV-09");
+
+    // Expired: accepted at EXPIRES, refused one second later (SEAL-CERT-10).
+    let envelope = f.seal(b"late");
+    assert!(open(&f.bob, &f.store, EXPIRES, &envelope).is_ok());
+    let err = open(&f.bob, &f.store, EXPIRES + 1, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Expired)
+    );
+    assert_eq!(err.to_string(), "sealed envelope refused");
+
+    // Revoked server key (SEAL-CERT-08).
+    let mut revoked = f.store.clone();
+    revoked.revoke(7);
+    let err = open(&f.bob, &revoked, NOW, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Revoked(7))
+    );
+
+    // A certificate signed by a server key the store does not hold (SEAL-CERT-07).
+    let rogue = ServerKey::generate(9, &mut f.rng);
+    let rogue_cert = rogue.issue(
+        AccountId::from_bytes(ALICE_ACCOUNT),
+        3,
+        &f.alice.public(),
+        EXPIRES,
+    );
+    let envelope = seal(&f.alice, &rogue_cert, &f.bob.public(), 1, b"r", &mut f.rng).unwrap();
+    assert_eq!(
+        f.reason(&envelope),
+        OpenReason::Certificate(CertificateError::UnknownServerKey(9))
+    );
+}
+
+#[test]
+fn a_certificate_for_another_identity_is_refused_seal_env_10() {
+    let mut f = fixture(11);
+    let mallory = DeviceIdentity::generate(&mut f.rng);
+    // The sender refuses to seal with a certificate that is not its own.
+    let err = seal(
+        &mallory,
+        &f.alice_cert,
+        &f.bob.public(),
+        1,
+        b"x",
+        &mut f.rng,
+    )
+    .unwrap_err();
+    assert_eq!(err, SealError::CertificateMismatch);
+
+    // Swapped sender key: Mallory's own identity authenticates, Alice's certificate inside.
+    let ephemeral = EphemeralSecret::generate(&mut f.rng);
+    let forged = seal_unchecked(
+        &mallory,
+        &mallory.public().to_bytes(),
+        f.alice_cert.as_bytes(),
+        &f.bob.public(),
+        1,
+        b"I am Alice",
+        ephemeral,
+    )
+    .unwrap();
+    assert_eq!(f.reason(&forged), OpenReason::IdentityMismatch);
+    assert_eq!(OpenReason::IdentityMismatch.id(), "SEAL-ENV-10");
+
+    // A valid certificate with Mallory's X25519 key but Alice's Ed25519 key: all 64 bytes
+    // are compared, so the shared X25519 half is not enough.
+    let mut mixed = f.alice.public().to_bytes();
+    mixed[32..].copy_from_slice(mallory.public().agreement().as_bytes());
+    let mixed = DeviceIdentityKey::from_bytes(&mixed).unwrap();
+    let mixed_cert = f
+        .server
+        .issue(AccountId::from_bytes(ALICE_ACCOUNT), 3, &mixed, EXPIRES);
+    let ephemeral = EphemeralSecret::generate(&mut f.rng);
+    let forged = seal_unchecked(
+        &mallory,
+        &mallory.public().to_bytes(),
+        mixed_cert.as_bytes(),
+        &f.bob.public(),
+        1,
+        b"half",
+        ephemeral,
+    )
+    .unwrap();
+    assert_eq!(f.reason(&forged), OpenReason::IdentityMismatch);
+}
+
+#[test]
+fn bad_padding_is_refused_with_its_reason_seal_env_11() {
+    let mut f = fixture(12);
+    let identity = f.alice.public().to_bytes();
+    let inner = f.inner(&[0u8; 32]);
+    let forged = f.raw(&identity, &inner);
+    assert_eq!(
+        f.reason(&forged),
+        OpenReason::Padding(PaddingError::NoBoundary)
+    );
+    assert_eq!(f.reason(&forged).id(), "SEAL-ENV-11");
+    let mut wide = b"short".to_vec();
+    wide.push(0x80);
+    wide.resize(64, 0);
+    let forged = f.raw(&identity, &f.inner(&wide));
+    assert_eq!(
+        f.reason(&forged),
+        OpenReason::Padding(PaddingError::NotCanonical {
+            plaintext_len: 5,
+            bucket: 32
+        })
+    );
+}
+
+#[test]
+fn a_message_too_long_to_pad_is_refused_when_sealing() {
+    let mut f = fixture(13);
+    let message = vec![0u8; padding::MAX_UNPADDED_LEN + 1];
+    let err = seal(
+        &f.alice,
+        &f.alice_cert,
+        &f.bob.public(),
+        1,
+        &message,
+        &mut f.rng,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        SealError::Padding(PaddingError::TooLong {
+            len: padding::MAX_UNPADDED_LEN + 1
+        })
+    );
+}
+
+#[test]
+fn debug_output_does_not_print_the_message() {
+    let mut f = fixture(14);
+    let envelope = f.seal(b"attack at dawn");
+    let opened = f.open(&envelope).unwrap();
+    let debug = format!("{opened:?}");
+    assert!(debug.contains("message_len: 14"), "{debug}");
+    assert!(!debug.contains("attack"), "{debug}");
+    // The bytes of the message as a Debug list would print them.
+    assert!(!debug.contains("97, 116, 116, 97, 99, 107"), "{debug}");
+    let err = f.open(&envelope[..10]).unwrap_err();
+    assert_eq!(format!("{err:?}"), "OpenError(..)");
+}
