@@ -27,7 +27,7 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 13] = [
+const TARGETS: [&str; 14] = [
     "bundle_decode",
     "certificate_decode",
     "device_list",
@@ -41,6 +41,7 @@ const TARGETS: [&str; 13] = [
     "safety_number",
     "link_code",
     "unpad",
+    "sealed_open",
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -167,6 +168,12 @@ fn fan_out_corpus() {
 }
 
 #[test]
+fn sealed_open_corpus() {
+    let accepted = replay("sealed_open", fuzz_targets::sealed_open);
+    assert!(accepted > 0, "no seed opens; {STALE}");
+}
+
+#[test]
 fn unpad_corpus() {
     let accepted = replay("unpad", fuzz_targets::unpad);
     assert!(accepted > 0, "no seed unpads; {STALE}");
@@ -231,6 +238,7 @@ fn generate_seed_corpus() {
         ("fan_out", fan_out_seeds()),
         ("multi_device", multi_device_seeds()),
         ("unpad", unpad_seeds()),
+        ("sealed_open", sealed_open_seeds()),
     ] {
         let dir = corpus_dir(target);
         let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -1276,5 +1284,30 @@ fn multi_device_seeds() -> Seeds {
             ops: injections,
         }),
     );
+    seeds
+}
+
+fn sealed_open_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    let fixture = fuzz_targets::sealed_fixture();
+    let genuine = fixture.seal(1, b"hello", 1);
+    add(&mut seeds, "empty", fixture.seal(0, b"", 2));
+    add(&mut seeds, "hello", genuine.clone());
+    add(&mut seeds, "long", fixture.seal(7, &[0x5a; 1000], 3));
+    let mut flipped = genuine.clone();
+    flipped[200] ^= 1;
+    add(&mut seeds, "seal-env-07-flipped", flipped);
+    add(
+        &mut seeds,
+        "seal-env-03-truncated",
+        genuine[..genuine.len() - 1].to_vec(),
+    );
+    let mut tag = genuine;
+    tag[0] = 0x1e;
+    add(&mut seeds, "seal-env-01-tag", tag);
+    for (name, data) in &seeds {
+        let expect_open = !name.contains("seal-env");
+        assert_eq!(fuzz_targets::sealed_open(data), expect_open, "{name}");
+    }
     seeds
 }

@@ -18,6 +18,7 @@
 //! | [`fan_out`](fn@fan_out) | `FanOut::from_bytes` (the relay's decoder of a sender's fan-out) | no panic; an accepted input re-encodes to itself and `FanOut::new` on its entries gives the same value |
 //! | [`multi_device`](fn@multi_device) | a script of multi-device operations on the model world (link, revoke, send, receive, lost acknowledgements, restart, lost/duplicated/reordered mail, stale lists) and injected or mutated mail | every message reaches exactly the devices listed when it was sent and still listed, once; never a device that learned it was revoked; only expected refusals; a refused injection leaves the store unchanged |
 //! | [`unpad`](fn@unpad) | `padding::unpad` (the recipient's unpadding of a sealed plaintext, protocol.md 9.1), and `pad` on the input as a plaintext | no panic; an accepted input re-pads to itself; a refusal is the first failing check of 9.1; any input within the limit pads to a bucket and unpads back |
+//! | [`sealed_open`](fn@sealed_open) | `envelope::open` (protocol.md 9.3) against a fixed live recipient, store and clock | no panic; an accepted envelope names the fixture's sender; every refusal is the one opaque `OpenError` with a SEAL-ENV reason; opening is deterministic |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
@@ -42,6 +43,7 @@ mod model;
 pub mod multi_device;
 mod pickle_decode;
 mod safety_number;
+mod sealed_open;
 mod two_party;
 mod unpad;
 
@@ -61,6 +63,7 @@ pub use message_decode::message_decode;
 pub use multi_device::multi_device;
 pub use pickle_decode::pickle_decode;
 pub use safety_number::safety_number;
+pub use sealed_open::{SealedFixture, sealed_fixture, sealed_open};
 pub use two_party::{Op, Party, Profile, Stats, encode_ops, two_party};
 pub use unpad::unpad;
 
