@@ -175,6 +175,8 @@ pub struct Device<B: RecordBackend> {
     broken: bool,
     /// Every record's share of the store digest (all kinds but the device record).
     shares: BTreeMap<(RecordKind, RecordIndex), [u8; 32]>,
+    /// The XOR of `shares`, as the device record holds it.
+    digest: [u8; 32],
     /// How many batches the store has taken; written in the device record.
     generation: u64,
 }
@@ -332,6 +334,7 @@ impl<B: RecordBackend> Device<B> {
             sessions: BTreeMap::new(),
             broken: false,
             shares: BTreeMap::new(),
+            digest: [0; 32],
             generation: 0,
         };
         if !device.backend.scan(RecordKind::Device)?.is_empty() {
@@ -382,6 +385,7 @@ impl<B: RecordBackend> Device<B> {
             accounts: state.accounts,
             sessions: state.sessions,
             broken: false,
+            digest: digest_of(&state.shares),
             shares: state.shares,
             generation: state.generation,
         })
@@ -1017,24 +1021,39 @@ impl<B: RecordBackend> Device<B> {
         mut batch: Vec<Write>,
         rng: &mut R,
     ) -> Result<(), DeviceError> {
-        let mut shares = self.shares.clone();
+        // Only the records the batch touches change: the digest moves by XOR-ing out their
+        // old shares and in their new ones, so a write costs the batch, not the store's size.
+        let mut changed: BTreeMap<(RecordKind, RecordIndex), Option<[u8; 32]>> = BTreeMap::new();
         for w in &batch {
             match w {
                 Write::Put { kind, index, value } => {
-                    shares.insert((*kind, *index), self.keys.digest_share(*kind, index, value));
+                    let share = self.keys.digest_share(*kind, index, value);
+                    changed.insert((*kind, *index), Some(share));
                 }
                 Write::Delete { kind, index } => {
-                    shares.remove(&(*kind, *index));
+                    changed.insert((*kind, *index), None);
                 }
+            }
+        }
+        let mut digest = self.digest;
+        for (key, new) in &changed {
+            for share in self.shares.get(key).into_iter().chain(new.as_ref()) {
+                xor_into(&mut digest, share);
             }
         }
         let generation = self
             .generation
             .checked_add(1)
             .ok_or_else(|| corrupt("store generation exhausted"))?;
-        batch.push(self.device_write(generation, &digest_of(&shares), rng)?);
+        batch.push(self.device_write(generation, &digest, rng)?);
         self.backend.apply(&batch)?;
-        self.shares = shares;
+        for (key, new) in changed {
+            match new {
+                Some(share) => self.shares.insert(key, share),
+                None => self.shares.remove(&key),
+            };
+        }
+        self.digest = digest;
         self.generation = generation;
         Ok(())
     }
@@ -1051,6 +1070,7 @@ impl<B: RecordBackend> Device<B> {
                     self.prekeys = state.prekeys;
                     self.accounts = state.accounts;
                     self.sessions = state.sessions;
+                    self.digest = digest_of(&state.shares);
                     self.shares = state.shares;
                     self.generation = state.generation;
                 }
@@ -1199,11 +1219,15 @@ struct State {
 fn digest_of(shares: &BTreeMap<(RecordKind, RecordIndex), [u8; 32]>) -> [u8; 32] {
     let mut digest = [0u8; 32];
     for share in shares.values() {
-        for (d, s) in digest.iter_mut().zip(share) {
-            *d ^= s;
-        }
+        xor_into(&mut digest, share);
     }
     digest
+}
+
+fn xor_into(digest: &mut [u8; 32], share: &[u8; 32]) {
+    for (d, s) in digest.iter_mut().zip(share) {
+        *d ^= s;
+    }
 }
 
 /// Reads every record and checks each against its index.
