@@ -14,6 +14,11 @@
 //!   cache only saves work and never decides anything.
 //! - **Bound to its owner:** the cache remembers the identity it was used with; used with
 //!   another one, it empties itself first, so a secret of one identity never serves another.
+//! - **Verified certificates are remembered:** with each secret the cache keeps the last
+//!   sender certificate of that peer that verified, and the server key it verified under;
+//!   [`crate::envelope::open_cached`] skips the signature check (not the key-id, revocation,
+//!   validity and expiry checks) for exactly those bytes under exactly that key. So opening
+//!   from a known sender costs one X25519 agreement and no signature verification.
 //! - **Only authenticated peers enter:** [`crate::envelope::open_cached`] adds an entry only
 //!   after the whole envelope opened, so junk envelopes cannot flush the cache.
 //!
@@ -26,12 +31,22 @@ use sotto_crypto::SecretBytes;
 use sotto_crypto::x25519::DhError;
 use sotto_handshake::{DEVICE_IDENTITY_KEY_LEN, DeviceIdentity, DeviceIdentityKey};
 
+use crate::certificate::SENDER_CERTIFICATE_LEN;
+
 /// The default number of peer devices a cache holds.
 pub const DEFAULT_CAPACITY: usize = 1024;
 
 struct Slot {
     peer: [u8; DEVICE_IDENTITY_KEY_LEN],
     secret: SecretBytes<32>,
+    certificate: Option<Memo>,
+}
+
+/// A sender certificate whose signature verified, and the server key it verified under.
+#[derive(Clone, Copy)]
+pub(crate) struct Memo {
+    pub(crate) certificate: [u8; SENDER_CERTIFICATE_LEN],
+    pub(crate) server_key: [u8; 32],
 }
 
 /// Static-static secrets of one identity with its recent peers. See the module docs.
@@ -113,36 +128,50 @@ impl StaticCache {
         self.slots.get(slot).map(|s| s.secret.expose())
     }
 
-    /// Holds `secret` as `own`'s secret with `peer`, evicting the oldest entry when full.
+    /// The certificate memo held for `peer`, if any.
+    pub(crate) fn memo(&mut self, own: &DeviceIdentity, peer: &DeviceIdentityKey) -> Option<Memo> {
+        self.bind(&own.public().to_bytes());
+        let slot = *self.index.get(&peer.to_bytes())?;
+        self.slots.get(slot).and_then(|s| s.certificate)
+    }
+
+    /// Holds `secret` as `own`'s secret with `peer` (and `certificate`, when given, as its
+    /// memo), evicting the oldest entry when full.
     pub(crate) fn insert(
         &mut self,
         own: &DeviceIdentity,
         peer: &DeviceIdentityKey,
         secret: &[u8; 32],
+        certificate: Option<Memo>,
     ) {
         self.bind(&own.public().to_bytes());
         let peer = peer.to_bytes();
-        if let Some(&slot) = self.index.get(&peer) {
-            if let Some(s) = self.slots.get_mut(slot) {
-                s.secret.expose_mut().copy_from_slice(secret);
-            }
-            return;
-        }
-        if self.slots.len() < self.capacity {
+        let slot = if let Some(&slot) = self.index.get(&peer) {
+            slot
+        } else if self.slots.len() < self.capacity {
             self.index.insert(peer, self.slots.len());
             self.slots.push(Slot {
                 peer,
                 secret: SecretBytes::new(*secret),
+                certificate: None,
             });
-            return;
-        }
-        let slot = self.next;
-        self.next = (self.next + 1) % self.capacity;
+            self.slots.len() - 1
+        } else {
+            let slot = self.next;
+            self.next = (self.next + 1) % self.capacity;
+            if let Some(s) = self.slots.get_mut(slot) {
+                self.index.remove(&s.peer);
+                s.peer = peer;
+                s.certificate = None;
+                self.index.insert(peer, slot);
+            }
+            slot
+        };
         if let Some(s) = self.slots.get_mut(slot) {
-            self.index.remove(&s.peer);
-            s.peer = peer;
             s.secret.expose_mut().copy_from_slice(secret);
-            self.index.insert(peer, slot);
+            if certificate.is_some() {
+                s.certificate = certificate;
+            }
         }
     }
 
@@ -156,7 +185,7 @@ impl StaticCache {
             return Ok(SecretBytes::new(*secret));
         }
         let secret = own.agreement_key().diffie_hellman(peer.agreement())?;
-        self.insert(own, peer, secret.expose());
+        self.insert(own, peer, secret.expose(), None);
         Ok(SecretBytes::new(*secret.expose()))
     }
 }

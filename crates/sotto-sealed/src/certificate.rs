@@ -586,6 +586,19 @@ impl SenderCertificate {
         servers: &CertificateStore,
         now: u64,
     ) -> Result<VerifiedSender, CertificateError> {
+        self.verify_inner(servers, now, None)
+    }
+
+    /// [`Self::verify`], skipping the signature check when `verified` is the server key this
+    /// very certificate's signature already verified under (a memo of
+    /// [`crate::cache::StaticCache`]) and `servers` still holds that key under the
+    /// certificate's key id. Every other check runs as in [`Self::verify`].
+    pub(crate) fn verify_inner(
+        &self,
+        servers: &CertificateStore,
+        now: u64,
+        verified: Option<&[u8; 32]>,
+    ) -> Result<VerifiedSender, CertificateError> {
         let key_id = self.sender.server_key_id;
         let server = servers
             .get(key_id)
@@ -594,18 +607,28 @@ impl SenderCertificate {
             return Err(CertificateError::Revoked(key_id));
         }
         server.check_valid_at(now)?;
-        let body = &self.bytes[..SENDER_CERTIFICATE_LEN - SIGNATURE_LEN];
-        server
-            .server_key
-            .verify(
-                &signed_message(SEALED_SENDER_CERTIFICATE, body),
-                &self.signature,
-            )
-            .map_err(|_| CertificateError::Signature)?;
+        let known = verified.is_some_and(|key| *key == server.server_key.to_bytes());
+        if !known {
+            let body = &self.bytes[..SENDER_CERTIFICATE_LEN - SIGNATURE_LEN];
+            server
+                .server_key
+                .verify(
+                    &signed_message(SEALED_SENDER_CERTIFICATE, body),
+                    &self.signature,
+                )
+                .map_err(|_| CertificateError::Signature)?;
+        }
         if now > self.sender.expires {
             return Err(CertificateError::Expired);
         }
         Ok(self.sender)
+    }
+
+    /// The server key this certificate names, as `servers` holds it.
+    pub(crate) fn server_key_in(&self, servers: &CertificateStore) -> Option<[u8; 32]> {
+        servers
+            .get(self.sender.server_key_id)
+            .map(|s| s.server_key.to_bytes())
     }
 }
 

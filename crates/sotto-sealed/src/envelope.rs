@@ -47,7 +47,7 @@ use sotto_crypto::{CryptoRng, SecretBytes, aead, hash, kdf, wire};
 use sotto_handshake::{DEVICE_IDENTITY_KEY_LEN, DeviceIdentity, DeviceIdentityKey};
 use zeroize::Zeroizing;
 
-use crate::cache::StaticCache;
+use crate::cache::{Memo, StaticCache};
 use crate::certificate::{
     COMPACT_SENDER_CERTIFICATE_LEN, CertificateError, CertificateStore, SenderCertificate,
     VerifiedSender,
@@ -409,9 +409,10 @@ pub fn open(
     open_inner(recipient, None, store, now, bytes).map_err(OpenError::from)
 }
 
-/// [`open`], taking the static-static secret with the sender from `cache`. The secret enters
-/// the cache only once the whole envelope opened, so refused envelopes leave the cache as
-/// it was.
+/// [`open`], taking the static-static secret with the sender from `cache`, and skipping the
+/// signature check of a sender certificate whose exact bytes already verified under the same
+/// server key (every other certificate check runs). The secret and the certificate enter the
+/// cache only once the whole envelope opened, so refused envelopes leave the cache as it was.
 pub fn open_cached(
     recipient: &DeviceIdentity,
     cache: &mut StaticCache,
@@ -498,8 +499,15 @@ fn open_inner(
         .and_then(|c| c.try_into().ok())
         .ok_or(OpenReason::Length)?;
     let padded = &rest[COMPACT_SENDER_CERTIFICATE_LEN..];
-    let sender = SenderCertificate::from_compact(compact, &identity_bytes)
-        .and_then(|c| c.verify(store, now))
+    let certificate = SenderCertificate::from_compact(compact, &identity_bytes)
+        .map_err(OpenReason::Certificate)?;
+    let memo = cache
+        .as_deref_mut()
+        .and_then(|c| c.memo(recipient, &sender_identity))
+        .filter(|m| m.certificate.as_slice() == certificate.as_bytes())
+        .map(|m| m.server_key);
+    let sender = certificate
+        .verify_inner(store, now, memo.as_ref())
         .map_err(OpenReason::Certificate)?;
     let message = padding::unpad(padded).map_err(OpenReason::Padding)?;
     let opened = Opened {
@@ -508,7 +516,13 @@ fn open_inner(
         message: Zeroizing::new(message.to_vec()),
     };
     if let Some(cache) = cache {
-        cache.insert(recipient, &sender_identity, s.expose());
+        let memo = certificate.server_key_in(store).and_then(|server_key| {
+            Some(Memo {
+                certificate: certificate.as_bytes().try_into().ok()?,
+                server_key,
+            })
+        });
+        cache.insert(recipient, &sender_identity, s.expose(), memo);
     }
     Ok(opened)
 }

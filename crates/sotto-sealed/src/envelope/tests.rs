@@ -473,3 +473,65 @@ fn debug_output_does_not_print_the_message() {
     let err = f.open(&envelope[..10]).unwrap_err();
     assert_eq!(format!("{err:?}"), "OpenError(..)");
 }
+
+#[test]
+fn a_remembered_certificate_skips_only_its_signature_check() {
+    let mut f = fixture(16);
+    let mut cache = StaticCache::new();
+    let envelope = f.seal(b"warm");
+    assert!(open_cached(&f.bob, &mut cache, &f.store, NOW, &envelope).is_ok());
+    // Expiry, revocation and the server certificate's window are still checked.
+    let err = open_cached(&f.bob, &mut cache, &f.store, EXPIRES + 1, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Expired)
+    );
+    let mut revoked = f.store.clone();
+    revoked.revoke(7);
+    let err = open_cached(&f.bob, &mut cache, &revoked, NOW, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Revoked(7))
+    );
+    let err = open_cached(&f.bob, &mut cache, &f.store, NOT_AFTER + 1, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::ServerCertificateExpired)
+    );
+    // Another store holding another key under the same id: the memo's key differs, so the
+    // signature is checked, and fails.
+    let other_root = TrustRootKey::generate(&mut f.rng);
+    let other_server = ServerKey::generate(7, &mut f.rng);
+    let mut other = CertificateStore::new(other_root.public());
+    other
+        .add(
+            other_root
+                .certify(7, &other_server.public(), NOT_BEFORE, NOT_AFTER)
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+    let err = open_cached(&f.bob, &mut cache, &other, NOW, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Signature)
+    );
+    // A certificate with other bytes for the same identity (forged expiry) is verified in
+    // full, and refused.
+    let mut forged_cert = f.alice_cert.as_bytes().to_vec();
+    forged_cert[93] ^= 1; // the last byte of `expires`
+    let forged_cert = SenderCertificate::from_bytes(&forged_cert).unwrap();
+    let alice = f.alice.public().to_bytes();
+    let alice_identity = DeviceIdentity::from_keys(
+        f.alice.signing_key().clone(),
+        f.alice.agreement_key().clone(),
+    );
+    let forged = f.forge(&alice, &alice_identity, &forged_cert, b"later");
+    let err = open_cached(&f.bob, &mut cache, &f.store, NOW, &forged).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Signature)
+    );
+    // And the genuine one still opens warm.
+    assert!(open_cached(&f.bob, &mut cache, &f.store, NOW, &envelope).is_ok());
+}
