@@ -36,10 +36,14 @@ use crate::certificate::SENDER_CERTIFICATE_LEN;
 /// The default number of peer devices a cache holds.
 pub const DEFAULT_CAPACITY: usize = 1024;
 
+/// One entry. Every byte of it is written when it is created: an `Option` payload left
+/// uninitialised would be copied from whatever the stack held (a static secret, in the test
+/// that found it: `tests/tests/sealed_memory.rs`) into the heap, unwiped.
 struct Slot {
     peer: [u8; DEVICE_IDENTITY_KEY_LEN],
     secret: SecretBytes<32>,
-    certificate: Option<Memo>,
+    certificate: Memo,
+    has_certificate: bool,
 }
 
 /// A sender certificate whose signature verified, and the server key it verified under.
@@ -47,6 +51,13 @@ struct Slot {
 pub(crate) struct Memo {
     pub(crate) certificate: [u8; SENDER_CERTIFICATE_LEN],
     pub(crate) server_key: [u8; 32],
+}
+
+impl Memo {
+    const EMPTY: Self = Self {
+        certificate: [0u8; SENDER_CERTIFICATE_LEN],
+        server_key: [0u8; 32],
+    };
 }
 
 /// Static-static secrets of one identity with its recent peers. See the module docs.
@@ -132,7 +143,10 @@ impl StaticCache {
     pub(crate) fn memo(&mut self, own: &DeviceIdentity, peer: &DeviceIdentityKey) -> Option<Memo> {
         self.bind(&own.public().to_bytes());
         let slot = *self.index.get(&peer.to_bytes())?;
-        self.slots.get(slot).and_then(|s| s.certificate)
+        self.slots
+            .get(slot)
+            .filter(|s| s.has_certificate)
+            .map(|s| s.certificate)
     }
 
     /// Holds `secret` as `own`'s secret with `peer` (and `certificate`, when given, as its
@@ -153,7 +167,8 @@ impl StaticCache {
             self.slots.push(Slot {
                 peer,
                 secret: SecretBytes::new(*secret),
-                certificate: None,
+                certificate: Memo::EMPTY,
+                has_certificate: false,
             });
             self.slots.len() - 1
         } else {
@@ -162,15 +177,17 @@ impl StaticCache {
             if let Some(s) = self.slots.get_mut(slot) {
                 self.index.remove(&s.peer);
                 s.peer = peer;
-                s.certificate = None;
+                s.certificate = Memo::EMPTY;
+                s.has_certificate = false;
                 self.index.insert(peer, slot);
             }
             slot
         };
         if let Some(s) = self.slots.get_mut(slot) {
             s.secret.expose_mut().copy_from_slice(secret);
-            if certificate.is_some() {
+            if let Some(certificate) = certificate {
                 s.certificate = certificate;
+                s.has_certificate = true;
             }
         }
     }
