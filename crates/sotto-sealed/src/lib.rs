@@ -9,7 +9,11 @@
 //! - [`certificate`]: trust root, server certificates and sender certificates (section 9.2).
 //! - [`envelope`]: the single-recipient two-layer envelope, `seal` and `open` (section 9.3,
 //!   SEAL-ENV-01..11; every refusal one opaque error).
+//! - [`access`]: delivery tokens: the profile key and its share payload, the access key a
+//!   sender presents and the verifier the relay stores, rotation (section 9.5,
+//!   SEAL-TOK-01..05).
 
+pub mod access;
 pub mod certificate;
 pub mod envelope;
 pub mod padding;
