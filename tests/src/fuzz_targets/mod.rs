@@ -19,6 +19,7 @@
 //! | [`multi_device`](fn@multi_device) | a script of multi-device operations on the model world (link, revoke, send, receive, lost acknowledgements, restart, lost/duplicated/reordered mail, stale lists) and injected or mutated mail | every message reaches exactly the devices listed when it was sent and still listed, once; never a device that learned it was revoked; only expected refusals; a refused injection leaves the store unchanged |
 //! | [`unpad`](fn@unpad) | `padding::unpad` (the recipient's unpadding of a sealed plaintext, protocol.md 9.1), and `pad` on the input as a plaintext | no panic; an accepted input re-pads to itself; a refusal is the first failing check of 9.1; any input within the limit pads to a bucket and unpads back |
 //! | [`sealed_open`](fn@sealed_open) | `envelope::open` (protocol.md 9.3) against a fixed live recipient, store and clock | no panic; an accepted envelope names the fixture's sender; every refusal is the one opaque `OpenError` with a SEAL-ENV reason; opening is deterministic |
+//! | [`access_decode`] | `ProfileKey::from_share`, `AccessKey::from_bytes` and `AccessVerifier::from_bytes` (the delivery-token decoders of protocol.md 9.5), then `check` against a fixed account's verifier | no panic; a refusal is the first failing check of 9.5 (SEAL-TOK-01..04); an accepted input re-encodes to itself; only the fixture's token passes the fixture's verifier (SEAL-TOK-05), and a check leaves the verifier unchanged |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
@@ -32,6 +33,7 @@
 // `unwrap` and `expect` are lifted for this module (and only here).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod access_decode;
 mod certificate_decode;
 mod decrypt_bytes;
 mod device_list;
@@ -51,6 +53,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sotto_ratchet::{PickleKey, Session};
 
+pub use access_decode::access_decode;
 pub use certificate_decode::{
     CERTIFICATE_NOW, CertificateFixture, certificate_decode, certificate_fixture,
 };
