@@ -22,8 +22,8 @@ use sotto_vectors::vectors::access_tokens::{
 };
 
 fn load() -> AccessTokenVectors {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../docs/vectors/access-tokens.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/vectors/access-tokens.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -1161,7 +1161,11 @@ fn access_decode_seeds() -> Seeds {
     add(&mut seeds, "valid-share", share.clone());
     add(&mut seeds, "valid-token", token.clone());
     add(&mut seeds, "valid-verifier", verifier.clone());
-    add(&mut seeds, "valid-other-share", other.to_share().expose().to_vec());
+    add(
+        &mut seeds,
+        "valid-other-share",
+        other.to_share().expose().to_vec(),
+    );
     add(
         &mut seeds,
         "valid-other-token",
@@ -1191,7 +1195,8 @@ fn access_decode_seeds() -> Seeds {
     for (name, data) in &seeds {
         let accepted = fuzz_targets::access_decode(data);
         // A wrong token of the right length decodes (the relay's check refuses it).
-        let expect_accepted = name.starts_with("seed-valid") || name.starts_with("seed-seal-tok-05");
+        let expect_accepted =
+            name.starts_with("seed-valid") || name.starts_with("seed-seal-tok-05");
         assert_eq!(accepted, expect_accepted, "{name}");
         let matches = match &name["seed-".len()..name.len().min(16)] {
             "seal-tok-01" => matches!(

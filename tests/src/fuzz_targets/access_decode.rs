@@ -51,7 +51,11 @@ pub fn access_decode(data: &[u8]) -> bool {
             assert_eq!(key.to_bytes().expose().as_slice(), data);
             let before = fixture_verifier.to_bytes();
             let result = fixture_verifier.check(key);
-            assert_eq!(fixture_verifier.to_bytes(), before, "check changed the verifier");
+            assert_eq!(
+                fixture_verifier.to_bytes(),
+                before,
+                "check changed the verifier"
+            );
             if data == fixture_token.expose().as_slice() {
                 assert_eq!(result, Ok(()), "the fixture's token is refused");
             } else {
