@@ -27,7 +27,7 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 15] = [
+const TARGETS: [&str; 16] = [
     "bundle_decode",
     "certificate_decode",
     "device_list",
@@ -42,6 +42,7 @@ const TARGETS: [&str; 15] = [
     "link_code",
     "unpad",
     "sealed_open",
+    "multi_split",
     "access_decode",
 ];
 
@@ -175,6 +176,15 @@ fn sealed_open_corpus() {
 }
 
 #[test]
+fn multi_split_corpus() {
+    let opened: usize = corpus("multi_split")
+        .iter()
+        .map(|(_, data)| fuzz_targets::multi_split(data))
+        .sum();
+    assert!(opened > 0, "no seed opens; {STALE}");
+}
+
+#[test]
 fn unpad_corpus() {
     let accepted = replay("unpad", fuzz_targets::unpad);
     assert!(accepted > 0, "no seed unpads; {STALE}");
@@ -246,6 +256,7 @@ fn generate_seed_corpus() {
         ("multi_device", multi_device_seeds()),
         ("unpad", unpad_seeds()),
         ("sealed_open", sealed_open_seeds()),
+        ("multi_split", multi_split_seeds()),
         ("access_decode", access_decode_seeds()),
     ] {
         let dir = corpus_dir(target);
@@ -1380,6 +1391,31 @@ fn multi_device_seeds() -> Seeds {
     seeds
 }
 
+fn multi_split_seeds() -> Seeds {
+    let mut seeds = Seeds::new();
+    let fixture = fuzz_targets::sealed_fixture();
+    add(&mut seeds, "one", fixture.seal_multi(b"just you", 0, 1));
+    let three = fixture.seal_multi(&[0x33; 300], 2, 2);
+    add(&mut seeds, "three", three.clone());
+    let mut count = three.clone();
+    count[35] = 4;
+    add(&mut seeds, "seal-mr-04-count", count);
+    let mut order = three.clone();
+    let entry = sotto_sealed::multi::ENTRY_LEN;
+    let first = sotto_sealed::multi::SENT_HEADER_LEN;
+    let copy = order[first..first + entry].to_vec();
+    order[first + entry..first + 2 * entry].copy_from_slice(&copy);
+    add(&mut seeds, "seal-mr-05-repeated", order);
+    let mut subtype = three;
+    subtype[1] = 0x02;
+    add(&mut seeds, "seal-mr-02-subtype", subtype);
+    for (name, data) in &seeds {
+        let expect = usize::from(!name.contains("seal-mr"));
+        assert_eq!(fuzz_targets::multi_split(data), expect, "{name}");
+    }
+    seeds
+}
+
 fn sealed_open_seeds() -> Seeds {
     let mut seeds = Seeds::new();
     let fixture = fuzz_targets::sealed_fixture();
@@ -1398,6 +1434,13 @@ fn sealed_open_seeds() -> Seeds {
     let mut tag = genuine;
     tag[0] = 0x1e;
     add(&mut seeds, "seal-env-01-tag", tag);
+    let sent = fixture.seal_multi(b"to many", 2, 4);
+    let parsed = sotto_sealed::multi::SentEnvelope::parse(&sent).expect("parse");
+    add(&mut seeds, "multi", parsed.envelope(0).expect("first"));
+    let mut content = parsed.envelope(0).expect("first");
+    let last = content.len() - 1;
+    content[last] ^= 1;
+    add(&mut seeds, "seal-env-07-multi-content", content);
     for (name, data) in &seeds {
         let expect_open = !name.contains("seal-env");
         assert_eq!(fuzz_targets::sealed_open(data), expect_open, "{name}");

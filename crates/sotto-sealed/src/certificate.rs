@@ -50,6 +50,11 @@ pub const SERVER_CERTIFICATE_LEN: usize = 2 + 4 + 32 + 8 + 8 + SIGNATURE_LEN;
 pub const SENDER_CERTIFICATE_LEN: usize =
     2 + 16 + 4 + DEVICE_IDENTITY_KEY_LEN + 8 + 4 + SIGNATURE_LEN;
 const SIGNATURE_LEN: usize = 64;
+/// Where the device identity sits in a sender certificate.
+const IDENTITY_AT: usize = 22;
+/// Length of a sender certificate without its device identity: the form the sealed
+/// envelope carries, since its layer 1 already holds the identity (protocol.md 9.3).
+pub const COMPACT_SENDER_CERTIFICATE_LEN: usize = SENDER_CERTIFICATE_LEN - DEVICE_IDENTITY_KEY_LEN;
 
 /// A certificate could not be decoded, issued, stored or verified. Each variant names its
 /// validation ID of protocol.md section 5.
@@ -512,7 +517,7 @@ impl SenderCertificate {
         check_frame(bytes, SENDER_CERTIFICATE_SUBTYPE, SENDER_CERTIFICATE_LEN)?;
         let account_id = AccountId::from_bytes(array(bytes, 2));
         let device_id = u32::from_be_bytes(array(bytes, 18));
-        let identity = DeviceIdentityKey::from_bytes(&array(bytes, 22))
+        let identity = DeviceIdentityKey::from_bytes(&array(bytes, IDENTITY_AT))
             .map_err(|_| CertificateError::InvalidKey)?;
         let expires = u64::from_be_bytes(array(bytes, 86));
         let server_key_id = u32::from_be_bytes(array(bytes, 94));
@@ -527,6 +532,37 @@ impl SenderCertificate {
             signature: Signature::from_bytes(array(bytes, SENDER_CERTIFICATE_LEN - SIGNATURE_LEN)),
             bytes: bytes.to_vec(),
         })
+    }
+
+    /// Rebuilds a certificate from its compact form (the 162 bytes without the device
+    /// identity at bytes 22..86, as the envelope carries it) and the `identity` that belongs
+    /// there, then decodes it as [`Self::from_bytes`] does. The signature covers the
+    /// identity, so a certificate issued for any other identity fails [`Self::verify`]
+    /// (SEAL-CERT-06).
+    pub fn from_compact(
+        compact: &[u8; COMPACT_SENDER_CERTIFICATE_LEN],
+        identity: &[u8; DEVICE_IDENTITY_KEY_LEN],
+    ) -> Result<Self, CertificateError> {
+        let mut bytes = Vec::with_capacity(SENDER_CERTIFICATE_LEN);
+        bytes.extend_from_slice(&compact[..IDENTITY_AT]);
+        bytes.extend_from_slice(identity);
+        bytes.extend_from_slice(&compact[IDENTITY_AT..]);
+        Self::from_bytes(&bytes)
+    }
+
+    /// The compact form: the wire bytes without the device identity (bytes 22..86).
+    #[must_use]
+    pub fn compact(&self) -> [u8; COMPACT_SENDER_CERTIFICATE_LEN] {
+        let mut out = [0u8; COMPACT_SENDER_CERTIFICATE_LEN];
+        out[..IDENTITY_AT].copy_from_slice(&self.bytes[..IDENTITY_AT]);
+        out[IDENTITY_AT..].copy_from_slice(&self.bytes[IDENTITY_AT + DEVICE_IDENTITY_KEY_LEN..]);
+        out
+    }
+
+    /// The device identity the certificate names (unverified).
+    #[must_use]
+    pub const fn identity(&self) -> &DeviceIdentityKey {
+        &self.sender.identity
     }
 
     /// The wire bytes.
@@ -550,6 +586,19 @@ impl SenderCertificate {
         servers: &CertificateStore,
         now: u64,
     ) -> Result<VerifiedSender, CertificateError> {
+        self.verify_inner(servers, now, None)
+    }
+
+    /// [`Self::verify`], skipping the signature check when `verified` is the server key this
+    /// very certificate's signature already verified under (a memo of
+    /// [`crate::cache::StaticCache`]) and `servers` still holds that key under the
+    /// certificate's key id. Every other check runs as in [`Self::verify`].
+    pub(crate) fn verify_inner(
+        &self,
+        servers: &CertificateStore,
+        now: u64,
+        verified: Option<&[u8; 32]>,
+    ) -> Result<VerifiedSender, CertificateError> {
         let key_id = self.sender.server_key_id;
         let server = servers
             .get(key_id)
@@ -558,18 +607,28 @@ impl SenderCertificate {
             return Err(CertificateError::Revoked(key_id));
         }
         server.check_valid_at(now)?;
-        let body = &self.bytes[..SENDER_CERTIFICATE_LEN - SIGNATURE_LEN];
-        server
-            .server_key
-            .verify(
-                &signed_message(SEALED_SENDER_CERTIFICATE, body),
-                &self.signature,
-            )
-            .map_err(|_| CertificateError::Signature)?;
+        let known = verified.is_some_and(|key| *key == server.server_key.to_bytes());
+        if !known {
+            let body = &self.bytes[..SENDER_CERTIFICATE_LEN - SIGNATURE_LEN];
+            server
+                .server_key
+                .verify(
+                    &signed_message(SEALED_SENDER_CERTIFICATE, body),
+                    &self.signature,
+                )
+                .map_err(|_| CertificateError::Signature)?;
+        }
         if now > self.sender.expires {
             return Err(CertificateError::Expired);
         }
         Ok(self.sender)
+    }
+
+    /// The server key this certificate names, as `servers` holds it.
+    pub(crate) fn server_key_in(&self, servers: &CertificateStore) -> Option<[u8; 32]> {
+        servers
+            .get(self.sender.server_key_id)
+            .map(|s| s.server_key.to_bytes())
     }
 }
 

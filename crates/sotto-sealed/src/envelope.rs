@@ -1,5 +1,5 @@
-//! The single-recipient sealed envelope (protocol.md 9.3): two layers, after Signal's sealed
-//! sender v1.
+//! The sealed envelope (protocol.md 9.3): two layers, after Signal's sealed sender v1, and
+//! the form each recipient of a multi-recipient message receives (9.4).
 //!
 //! ```text
 //! envelope = 0x1f || 0x01 || E_pub[32] || layer1_ct[80] || layer2_ct
@@ -13,60 +13,79 @@
 //! s         = DH(S_x, R_x)                    S_x: the sender identity's X25519 key
 //! okm2[44]  = HKDF(salt = chain || layer1_ct, ikm = s, info = SEALED_ENVELOPE_STATIC)
 //! key2, nonce2 = okm2[0..32], okm2[32..44]
-//! layer2_ct = AEAD(key2, nonce2, ad = envelope[0..114],
-//!                  u8(content_type) || u16be(len(cert)) || cert || pad(message))
+//! inner     = u8(content_type) || compact_certificate[98] || pad(message)
+//! layer2_ct = AEAD(key2, nonce2, ad = envelope[0..114], inner)
 //! ```
+//!
+//! The certificate travels without its device identity (layer 1 carries it): the recipient
+//! puts layer 1's identity back before verifying the signature, so a certificate is accepted
+//! only for the identity that authenticated layer 2.
 //!
 //! [`open`] runs its checks in this order; the first failing one decides the reason, and
 //! every reason reaches the caller as the one opaque [`OpenError`]:
 //!
 //! 1. SEAL-ENV-01: the first byte is `0x1f` (an empty input counts as `0x00`);
-//! 2. SEAL-ENV-02: the second byte is `0x01` (a missing byte counts as `0x00`);
-//! 3. SEAL-ENV-03: the length is within [`MIN_LEN`] ..= [`MAX_LEN`];
+//! 2. SEAL-ENV-02: the second byte is `0x01` (single) or `0x02` (multi-recipient, 9.4; a
+//!    missing byte counts as `0x00`);
+//! 3. SEAL-ENV-03: the length is within the subtype's bounds ([`MIN_LEN`] ..= [`MAX_LEN`]
+//!    or [`MULTI_MIN_LEN`] ..= [`MULTI_MAX_LEN`]);
 //! 4. SEAL-ENV-04: `e1` is not all zero (and, after step 6, neither is `s`);
 //! 5. SEAL-ENV-05: layer 1 authenticates;
 //! 6. SEAL-ENV-06: the sender identity decodes (HS-03's rules);
-//! 7. SEAL-ENV-07: layer 2 authenticates;
-//! 8. SEAL-ENV-08: the inner plaintext is well-formed (at least 3 bytes, the certificate
-//!    length within it);
-//! 9. SEAL-ENV-09: the sender certificate decodes and verifies at `now` (its SEAL-CERT
-//!    reason);
-//! 10. SEAL-ENV-10: the certificate's identity is the layer-1 identity, all 64 bytes,
-//!     compared in constant time;
-//! 11. SEAL-ENV-11: the message unpads strictly (its SEAL-PAD reason).
+//! 7. SEAL-ENV-07: layer 2 authenticates (for subtype `0x02`: the key wrap);
+//! 8. SEAL-ENV-08: subtype `0x02` only: the shared content authenticates under the
+//!    unwrapped key;
+//! 9. SEAL-ENV-09: the sender certificate, rebuilt with layer 1's identity, decodes and
+//!    verifies at `now` (its SEAL-CERT reason);
+//! 10. SEAL-ENV-10: the message unpads strictly (its SEAL-PAD reason).
 
 use core::fmt;
 
 use sotto_crypto::labels::{SEALED_ENVELOPE_EPHEMERAL, SEALED_ENVELOPE_STATIC};
-use sotto_crypto::x25519::{EphemeralSecret, PublicKey, SharedSecret};
-use sotto_crypto::{CryptoRng, SecretBytes, aead, kdf, wire};
+use sotto_crypto::x25519::{EphemeralSecret, PublicKey};
+use sotto_crypto::{CryptoRng, SecretBytes, aead, hash, kdf, wire};
 use sotto_handshake::{DEVICE_IDENTITY_KEY_LEN, DeviceIdentity, DeviceIdentityKey};
 use zeroize::Zeroizing;
 
+use crate::cache::{Memo, StaticCache};
 use crate::certificate::{
-    CertificateError, SENDER_CERTIFICATE_LEN, SenderCertificate, VerifiedSender,
+    COMPACT_SENDER_CERTIFICATE_LEN, CertificateError, CertificateStore, SenderCertificate,
+    VerifiedSender,
 };
 use crate::padding::{self, MAX_PADDED_LEN, PaddingError};
 
 /// The subtype byte of a single-recipient envelope (after the tag `0x1f`).
 pub const SINGLE_RECIPIENT_SUBTYPE: u8 = 0x01;
+/// The subtype byte of the envelope one recipient of a multi-recipient message receives
+/// (protocol.md 9.4).
+pub const MULTI_RECIPIENT_SUBTYPE: u8 = 0x02;
 /// Tag, subtype and the ephemeral public key: the associated data of layer 1.
 pub const PREFIX_LEN: usize = 2 + 32;
 /// Length of layer 1's ciphertext: the sender identity and a tag.
 pub const LAYER1_LEN: usize = DEVICE_IDENTITY_KEY_LEN + aead::TAG_LEN;
 /// Everything before layer 2: its associated data.
 pub const HEADER_LEN: usize = PREFIX_LEN + LAYER1_LEN;
-/// Content type and certificate length before the certificate, inside layer 2.
-const INNER_PREFIX_LEN: usize = 3;
-/// The shortest envelope: a sender certificate and the smallest padding bucket.
-pub const MIN_LEN: usize = HEADER_LEN
-    + INNER_PREFIX_LEN
-    + SENDER_CERTIFICATE_LEN
-    + padding::SMALL_BUCKETS[0]
-    + aead::TAG_LEN;
-/// The longest envelope: a sender certificate and the largest padded message.
-pub const MAX_LEN: usize =
-    HEADER_LEN + INNER_PREFIX_LEN + SENDER_CERTIFICATE_LEN + MAX_PADDED_LEN + aead::TAG_LEN;
+/// Length of the key wrap of a multi-recipient envelope: the content key and a tag.
+pub const WRAP_LEN: usize = aead::KEY_LEN + aead::TAG_LEN;
+/// Content type and the compact certificate, before the padded message in `inner`.
+pub const INNER_PREFIX_LEN: usize = 1 + COMPACT_SENDER_CERTIFICATE_LEN;
+/// What an envelope adds to the padded message: header, content type, compact
+/// certificate and layer 2's tag (229 bytes).
+pub const OVERHEAD: usize = HEADER_LEN + INNER_PREFIX_LEN + aead::TAG_LEN;
+/// The shortest envelope: the smallest padding bucket.
+pub const MIN_LEN: usize = OVERHEAD + padding::SMALL_BUCKETS[0];
+/// The longest envelope: the largest padded message.
+pub const MAX_LEN: usize = OVERHEAD + MAX_PADDED_LEN;
+/// What a multi-recipient envelope adds to the padded message: [`OVERHEAD`] and the wrap.
+pub const MULTI_OVERHEAD: usize = OVERHEAD + WRAP_LEN;
+/// The shortest multi-recipient envelope.
+pub const MULTI_MIN_LEN: usize = MULTI_OVERHEAD + padding::SMALL_BUCKETS[0];
+/// The longest multi-recipient envelope.
+pub const MULTI_MAX_LEN: usize = MULTI_OVERHEAD + MAX_PADDED_LEN;
+
+/// The nonce of the shared content of a multi-recipient message: its key is fresh and
+/// random for each message and encrypts nothing else.
+pub(crate) const CONTENT_NONCE: [u8; aead::NONCE_LEN] = [0u8; aead::NONCE_LEN];
 
 const CHAIN_LEN: usize = 32;
 const LAYER1_OKM_LEN: usize = CHAIN_LEN + aead::KEY_LEN + aead::NONCE_LEN;
@@ -79,12 +98,19 @@ pub enum SealError {
     /// SEAL-PAD-01: the message is too long to pad.
     #[error("message cannot be padded: {0}")]
     Padding(PaddingError),
-    /// SEAL-ENV-04: a DH output with the recipient's identity key is all zero.
+    /// SEAL-ENV-04: a DH output with a recipient's identity key is all zero.
     #[error("X25519 output is all zero (non-contributory recipient key)")]
     NonContributory,
-    /// SEAL-ENV-10: the certificate does not name the sender's identity.
+    /// The certificate does not name the sender's identity: every recipient would refuse it
+    /// (SEAL-ENV-09, its signature does not cover the sender's identity).
     #[error("the sender certificate is for another identity")]
     CertificateMismatch,
+    /// SEAL-MR-03: no recipient, or more than [`crate::multi::MAX_RECIPIENTS`].
+    #[error("recipient count out of range")]
+    RecipientCount,
+    /// SEAL-MR-05: a recipient (account and device id) is named twice.
+    #[error("a recipient is named twice")]
+    DuplicateRecipient,
 }
 
 /// Why [`open`] refused an envelope, by validation ID: for logs only. The caller sees just
@@ -94,9 +120,9 @@ pub enum SealError {
 pub enum OpenReason {
     /// SEAL-ENV-01: the first byte is not `0x1f`.
     WrongTag,
-    /// SEAL-ENV-02: the second byte is not `0x01`.
+    /// SEAL-ENV-02: the second byte is not `0x01` or `0x02`.
     WrongSubtype,
-    /// SEAL-ENV-03: shorter than [`MIN_LEN`] or longer than [`MAX_LEN`].
+    /// SEAL-ENV-03: the length is outside the subtype's bounds.
     Length,
     /// SEAL-ENV-04: a DH output (ephemeral or static) is all zero.
     NonContributory,
@@ -104,15 +130,15 @@ pub enum OpenReason {
     Layer1,
     /// SEAL-ENV-06: the sender identity of layer 1 does not decode (HS-03).
     SenderIdentity,
-    /// SEAL-ENV-07: layer 2 does not authenticate.
+    /// SEAL-ENV-07: layer 2 (or, for subtype `0x02`, the key wrap) does not authenticate.
     Layer2,
-    /// SEAL-ENV-08: the inner plaintext is malformed.
-    Inner,
-    /// SEAL-ENV-09: the sender certificate is refused (its SEAL-CERT reason).
+    /// SEAL-ENV-08: the shared content of a multi-recipient envelope does not authenticate
+    /// under the unwrapped key.
+    Content,
+    /// SEAL-ENV-09: the sender certificate, rebuilt with layer 1's identity, is refused (its
+    /// SEAL-CERT reason).
     Certificate(CertificateError),
-    /// SEAL-ENV-10: the certificate's identity is not the one that authenticated layer 2.
-    IdentityMismatch,
-    /// SEAL-ENV-11: the message's padding is refused (its SEAL-PAD reason).
+    /// SEAL-ENV-10: the message's padding is refused (its SEAL-PAD reason).
     Padding(PaddingError),
 }
 
@@ -128,10 +154,9 @@ impl OpenReason {
             Self::Layer1 => "SEAL-ENV-05",
             Self::SenderIdentity => "SEAL-ENV-06",
             Self::Layer2 => "SEAL-ENV-07",
-            Self::Inner => "SEAL-ENV-08",
+            Self::Content => "SEAL-ENV-08",
             Self::Certificate(_) => "SEAL-ENV-09",
-            Self::IdentityMismatch => "SEAL-ENV-10",
-            Self::Padding(_) => "SEAL-ENV-11",
+            Self::Padding(_) => "SEAL-ENV-10",
         }
     }
 }
@@ -186,27 +211,29 @@ impl fmt::Debug for Opened {
 }
 
 /// Layer 1's keys: the chain key for layer 2, the AEAD key and nonce.
-fn layer1_keys(
-    e1: &SharedSecret,
+pub(crate) fn layer1_keys(
+    e1: &[u8; 32],
     e_pub: &PublicKey,
     recipient: &DeviceIdentityKey,
 ) -> SecretBytes<LAYER1_OKM_LEN> {
     let mut salt = [0u8; 32 + DEVICE_IDENTITY_KEY_LEN];
     salt[..32].copy_from_slice(e_pub.as_bytes());
     salt[32..].copy_from_slice(&recipient.to_bytes());
-    kdf::hkdf_sha256(Some(&salt), e1.expose(), SEALED_ENVELOPE_EPHEMERAL)
+    kdf::hkdf_sha256(Some(&salt), e1, SEALED_ENVELOPE_EPHEMERAL)
 }
 
 /// Layer 2's AEAD key and nonce from the chain key, layer 1's ciphertext and `s`.
-fn layer2_keys(
+pub(crate) fn layer2_keys(
     okm1: &SecretBytes<LAYER1_OKM_LEN>,
     layer1_ct: &[u8],
-    s: &SharedSecret,
+    s: &[u8; 32],
 ) -> SecretBytes<LAYER2_OKM_LEN> {
-    let mut salt = Zeroizing::new(Vec::with_capacity(CHAIN_LEN + LAYER1_LEN));
-    salt.extend_from_slice(&okm1.expose()[..CHAIN_LEN]);
-    salt.extend_from_slice(layer1_ct);
-    kdf::hkdf_sha256(Some(&salt), s.expose(), SEALED_ENVELOPE_STATIC)
+    let mut salt = Zeroizing::new([0u8; CHAIN_LEN + LAYER1_LEN]);
+    salt[..CHAIN_LEN].copy_from_slice(&okm1.expose()[..CHAIN_LEN]);
+    if let Some(dst) = salt.get_mut(CHAIN_LEN..CHAIN_LEN + layer1_ct.len()) {
+        dst.copy_from_slice(layer1_ct);
+    }
+    kdf::hkdf_sha256(Some(salt.as_slice()), s, SEALED_ENVELOPE_STATIC)
 }
 
 /// Splits `okm[at..at + 32]` and `okm[at + 32..at + 44]` into an AEAD key and nonce.
@@ -222,11 +249,73 @@ fn key_and_nonce<const N: usize>(
     (key, nonce)
 }
 
+/// Checks that `certificate` names `sender`'s identity, all 64 bytes in constant time.
+pub(crate) fn check_certificate(
+    sender: &DeviceIdentity,
+    certificate: &SenderCertificate,
+) -> Result<(), SealError> {
+    if certificate.identity().ct_matches(&sender.public()) {
+        Ok(())
+    } else {
+        Err(SealError::CertificateMismatch)
+    }
+}
+
+/// `u8(content_type) || compact certificate || pad(message)`: layer 2's plaintext, and the
+/// shared content of a multi-recipient message.
+pub(crate) fn inner_plaintext(
+    compact_certificate: &[u8; COMPACT_SENDER_CERTIFICATE_LEN],
+    content_type: u8,
+    message: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    let padded_len = padding::padded_len(message.len()).map_err(SealError::Padding)?;
+    let mut inner = Zeroizing::new(Vec::with_capacity(INNER_PREFIX_LEN + padded_len));
+    inner.push(content_type);
+    inner.extend_from_slice(compact_certificate);
+    let padded = Zeroizing::new(padding::pad(message).map_err(SealError::Padding)?);
+    inner.extend_from_slice(&padded);
+    Ok(inner)
+}
+
+/// Layer 1 (the sender identity under `e1`) for the envelope whose first 34 bytes are
+/// `prefix`, and the chain, key and nonce material it was sealed with.
+pub(crate) fn seal_layer1(
+    e1: &[u8; 32],
+    prefix: &[u8; PREFIX_LEN],
+    recipient: &DeviceIdentityKey,
+    layer1_identity: &[u8; DEVICE_IDENTITY_KEY_LEN],
+) -> (SecretBytes<LAYER1_OKM_LEN>, [u8; LAYER1_LEN]) {
+    let mut e_pub = [0u8; 32];
+    e_pub.copy_from_slice(&prefix[2..]);
+    let okm1 = layer1_keys(e1, &PublicKey::from_bytes(e_pub), recipient);
+    let (key1, nonce1) = key_and_nonce(&okm1, CHAIN_LEN);
+    let mut layer1 = [0u8; LAYER1_LEN];
+    layer1[..DEVICE_IDENTITY_KEY_LEN].copy_from_slice(layer1_identity);
+    let tag = aead::seal_in_place(
+        &key1,
+        &nonce1,
+        prefix,
+        &mut layer1[..DEVICE_IDENTITY_KEY_LEN],
+    );
+    layer1[DEVICE_IDENTITY_KEY_LEN..].copy_from_slice(&tag);
+    (okm1, layer1)
+}
+
+/// Layer 2's key and nonce for a layer 1 sealed with `okm1`, under the static secret `s`.
+pub(crate) fn layer2_key_and_nonce(
+    okm1: &SecretBytes<LAYER1_OKM_LEN>,
+    layer1: &[u8],
+    s: &[u8; 32],
+) -> (SecretBytes<{ aead::KEY_LEN }>, [u8; aead::NONCE_LEN]) {
+    key_and_nonce(&layer2_keys(okm1, layer1, s), 0)
+}
+
 /// Seals `message` of `content_type` from `sender`, with its `certificate`, to `recipient`.
 ///
-/// Refuses a certificate that does not name `sender`'s identity (SEAL-ENV-10), a message too
-/// long to pad (SEAL-PAD-01) and a recipient key whose DH output is all zero (SEAL-ENV-04).
-/// Draws the 32-byte ephemeral private key from `rng`.
+/// Refuses a certificate that does not name `sender`'s identity, a message too long to pad
+/// (SEAL-PAD-01) and a recipient key whose DH output is all zero (SEAL-ENV-04). Draws the
+/// 32-byte ephemeral private key from `rng`. Three X25519 operations (a key generation and
+/// two agreements); [`seal_cached`] saves the static one for a recipient seen before.
 pub fn seal<R: CryptoRng + ?Sized>(
     sender: &DeviceIdentity,
     certificate: &SenderCertificate,
@@ -235,106 +324,122 @@ pub fn seal<R: CryptoRng + ?Sized>(
     message: &[u8],
     rng: &mut R,
 ) -> Result<Vec<u8>, SealError> {
-    let certified = certificate
-        .as_bytes()
-        .get(22..22 + DEVICE_IDENTITY_KEY_LEN)
-        .ok_or(SealError::CertificateMismatch)?;
-    if !sotto_crypto::ct_eq(certified, &sender.public().to_bytes()) {
-        return Err(SealError::CertificateMismatch);
-    }
-    seal_unchecked(
-        sender,
-        &sender.public().to_bytes(),
-        certificate.as_bytes(),
-        recipient,
-        content_type,
-        message,
-        EphemeralSecret::generate(rng),
-    )
-}
-
-/// [`seal`] without the certificate check; `layer1_identity` is what layer 1 carries (the
-/// sender's own identity, except in tests that forge).
-fn seal_unchecked(
-    sender: &DeviceIdentity,
-    layer1_identity: &[u8; DEVICE_IDENTITY_KEY_LEN],
-    certificate: &[u8],
-    recipient: &DeviceIdentityKey,
-    content_type: u8,
-    message: &[u8],
-    ephemeral: EphemeralSecret,
-) -> Result<Vec<u8>, SealError> {
-    let cert_len = u16::try_from(certificate.len()).map_err(|_| SealError::CertificateMismatch)?;
-    let padded = Zeroizing::new(padding::pad(message).map_err(SealError::Padding)?);
-    let mut inner = Zeroizing::new(Vec::with_capacity(
-        INNER_PREFIX_LEN + certificate.len() + padded.len(),
-    ));
-    inner.push(content_type);
-    inner.extend_from_slice(&cert_len.to_be_bytes());
-    inner.extend_from_slice(certificate);
-    inner.extend_from_slice(&padded);
-    seal_raw(sender, layer1_identity, recipient, &inner, ephemeral)
-}
-
-/// Both layers around `inner`, layer 2's plaintext as it stands.
-fn seal_raw(
-    sender: &DeviceIdentity,
-    layer1_identity: &[u8; DEVICE_IDENTITY_KEY_LEN],
-    recipient: &DeviceIdentityKey,
-    inner: &[u8],
-    ephemeral: EphemeralSecret,
-) -> Result<Vec<u8>, SealError> {
-    let e_pub = *ephemeral.public_key();
-    let e1 = ephemeral
-        .agree(&[recipient.agreement()])
-        .map_err(|_| SealError::NonContributory)?;
-    let e1 = e1.first().ok_or(SealError::NonContributory)?;
+    check_certificate(sender, certificate)?;
     let s = sender
         .agreement_key()
         .diffie_hellman(recipient.agreement())
         .map_err(|_| SealError::NonContributory)?;
+    let inner = inner_plaintext(&certificate.compact(), content_type, message)?;
+    seal_raw(
+        &sender.public().to_bytes(),
+        s.expose(),
+        recipient,
+        &inner,
+        EphemeralSecret::generate(rng),
+    )
+}
 
+/// [`seal`], taking the static-static secret with `recipient` from `cache` (and holding it
+/// there when it was not): two X25519 operations for a recipient seen before.
+pub fn seal_cached<R: CryptoRng + ?Sized>(
+    sender: &DeviceIdentity,
+    cache: &mut StaticCache,
+    certificate: &SenderCertificate,
+    recipient: &DeviceIdentityKey,
+    content_type: u8,
+    message: &[u8],
+    rng: &mut R,
+) -> Result<Vec<u8>, SealError> {
+    check_certificate(sender, certificate)?;
+    let inner = inner_plaintext(&certificate.compact(), content_type, message)?;
+    let s = cache
+        .agree(sender, recipient)
+        .map_err(|_| SealError::NonContributory)?;
+    seal_raw(
+        &sender.public().to_bytes(),
+        s.expose(),
+        recipient,
+        &inner,
+        EphemeralSecret::generate(rng),
+    )
+}
+
+/// Both layers around `inner`, layer 2's plaintext as it stands; `layer1_identity` is what
+/// layer 1 carries (the sender's own identity, except in tests that forge) and `s` the
+/// static secret.
+fn seal_raw(
+    layer1_identity: &[u8; DEVICE_IDENTITY_KEY_LEN],
+    s: &[u8; 32],
+    recipient: &DeviceIdentityKey,
+    inner: &[u8],
+    ephemeral: EphemeralSecret,
+) -> Result<Vec<u8>, SealError> {
+    let mut prefix = [0u8; PREFIX_LEN];
+    prefix[0] = wire::SEALED_ENVELOPE;
+    prefix[1] = SINGLE_RECIPIENT_SUBTYPE;
+    prefix[2..].copy_from_slice(ephemeral.public_key().as_bytes());
+    let e1 = ephemeral
+        .agree(&[recipient.agreement()])
+        .map_err(|_| SealError::NonContributory)?;
+    let e1 = e1.first().ok_or(SealError::NonContributory)?;
+
+    let (okm1, layer1) = seal_layer1(e1.expose(), &prefix, recipient, layer1_identity);
+    let (key2, nonce2) = layer2_key_and_nonce(&okm1, &layer1, s);
     let mut out = Vec::with_capacity(HEADER_LEN + inner.len() + aead::TAG_LEN);
-    out.extend_from_slice(&[wire::SEALED_ENVELOPE, SINGLE_RECIPIENT_SUBTYPE]);
-    out.extend_from_slice(e_pub.as_bytes());
-
-    let okm1 = layer1_keys(e1, &e_pub, recipient);
-    let (key1, nonce1) = key_and_nonce(&okm1, CHAIN_LEN);
-    let layer1 = aead::seal(&key1, &nonce1, &out, layer1_identity);
+    out.extend_from_slice(&prefix);
     out.extend_from_slice(&layer1);
-
-    let okm2 = layer2_keys(&okm1, &layer1, &s);
-    let (key2, nonce2) = key_and_nonce(&okm2, 0);
-    let layer2 = aead::seal(&key2, &nonce2, &out, inner);
-    out.extend_from_slice(&layer2);
+    out.extend_from_slice(inner);
+    let (ad, body) = out.split_at_mut(HEADER_LEN);
+    let tag = aead::seal_in_place(&key2, &nonce2, ad, body);
+    out.extend_from_slice(&tag);
     Ok(out)
 }
 
-/// Opens an envelope addressed to `recipient`, verifying the sender certificate against
-/// `store` at `now` (seconds since the Unix epoch). The checks and their order are in the
-/// module documentation; every failure is the same opaque [`OpenError`].
+/// Opens an envelope (subtype `0x01`, or `0x02` from a multi-recipient message) addressed to
+/// `recipient`, verifying the sender certificate against `store` at `now` (seconds since the
+/// Unix epoch). The checks and their order are in the module documentation; every failure
+/// is the same opaque [`OpenError`]. Two X25519 agreements; [`open_cached`] saves the
+/// static one for a sender seen before.
 pub fn open(
     recipient: &DeviceIdentity,
-    store: &crate::certificate::CertificateStore,
+    store: &CertificateStore,
     now: u64,
     bytes: &[u8],
 ) -> Result<Opened, OpenError> {
-    open_inner(recipient, store, now, bytes).map_err(OpenError::from)
+    open_inner(recipient, None, store, now, bytes).map_err(OpenError::from)
+}
+
+/// [`open`], taking the static-static secret with the sender from `cache`, and skipping the
+/// signature check of a sender certificate whose exact bytes already verified under the same
+/// server key (every other certificate check runs). The secret and the certificate enter the
+/// cache only once the whole envelope opened, so refused envelopes leave the cache as it was.
+pub fn open_cached(
+    recipient: &DeviceIdentity,
+    cache: &mut StaticCache,
+    store: &CertificateStore,
+    now: u64,
+    bytes: &[u8],
+) -> Result<Opened, OpenError> {
+    open_inner(recipient, Some(cache), store, now, bytes).map_err(OpenError::from)
 }
 
 fn open_inner(
     recipient: &DeviceIdentity,
-    store: &crate::certificate::CertificateStore,
+    mut cache: Option<&mut StaticCache>,
+    store: &CertificateStore,
     now: u64,
     bytes: &[u8],
 ) -> Result<Opened, OpenReason> {
     if bytes.first().copied().unwrap_or(0) != wire::SEALED_ENVELOPE {
         return Err(OpenReason::WrongTag);
     }
-    if bytes.get(1).copied().unwrap_or(0) != SINGLE_RECIPIENT_SUBTYPE {
-        return Err(OpenReason::WrongSubtype);
-    }
-    if bytes.len() < MIN_LEN || bytes.len() > MAX_LEN {
+    let subtype = bytes.get(1).copied().unwrap_or(0);
+    let (min, max) = match subtype {
+        SINGLE_RECIPIENT_SUBTYPE => (MIN_LEN, MAX_LEN),
+        MULTI_RECIPIENT_SUBTYPE => (MULTI_MIN_LEN, MULTI_MAX_LEN),
+        _ => return Err(OpenReason::WrongSubtype),
+    };
+    if bytes.len() < min || bytes.len() > max {
         return Err(OpenReason::Length);
     }
     let mut e_bytes = [0u8; 32];
@@ -346,7 +451,7 @@ fn open_inner(
         .map_err(|_| OpenReason::NonContributory)?;
 
     let recipient_public = recipient.public();
-    let okm1 = layer1_keys(&e1, &e_pub, &recipient_public);
+    let okm1 = layer1_keys(e1.expose(), &e_pub, &recipient_public);
     let (key1, nonce1) = key_and_nonce(&okm1, CHAIN_LEN);
     let layer1 = &bytes[PREFIX_LEN..HEADER_LEN];
     let mut identity_bytes = [0u8; DEVICE_IDENTITY_KEY_LEN];
@@ -365,34 +470,107 @@ fn open_inner(
     let sender_identity =
         DeviceIdentityKey::from_bytes(&identity_bytes).map_err(|_| OpenReason::SenderIdentity)?;
 
-    let s = agreement
-        .diffie_hellman(sender_identity.agreement())
-        .map_err(|_| OpenReason::NonContributory)?;
-    let okm2 = layer2_keys(&okm1, layer1, &s);
-    let (key2, nonce2) = key_and_nonce(&okm2, 0);
-    let inner = Zeroizing::new(
-        aead::open(&key2, &nonce2, &bytes[..HEADER_LEN], &bytes[HEADER_LEN..])
-            .map_err(|_| OpenReason::Layer2)?,
-    );
+    let cached = cache
+        .as_deref_mut()
+        .and_then(|c| c.get(recipient, &sender_identity))
+        .map(|s| SecretBytes::new(*s));
+    let s = match cached {
+        Some(s) => s,
+        None => SecretBytes::new(
+            *agreement
+                .diffie_hellman(sender_identity.agreement())
+                .map_err(|_| OpenReason::NonContributory)?
+                .expose(),
+        ),
+    };
+    let (key2, nonce2) = layer2_key_and_nonce(&okm1, layer1, s.expose());
+    let inner = if subtype == SINGLE_RECIPIENT_SUBTYPE {
+        Zeroizing::new(
+            aead::open(&key2, &nonce2, &bytes[..HEADER_LEN], &bytes[HEADER_LEN..])
+                .map_err(|_| OpenReason::Layer2)?,
+        )
+    } else {
+        open_shared_content(&key2, &nonce2, bytes)?
+    };
 
-    let (&content_type, rest) = inner.split_first().ok_or(OpenReason::Inner)?;
-    let len_bytes = rest.get(..2).ok_or(OpenReason::Inner)?;
-    let cert_len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
-    let certificate = rest.get(2..2 + cert_len).ok_or(OpenReason::Inner)?;
-    let padded = &rest[2 + cert_len..];
-
-    let sender = SenderCertificate::from_bytes(certificate)
-        .and_then(|c| c.verify(store, now))
+    let (&content_type, rest) = inner.split_first().ok_or(OpenReason::Length)?;
+    let compact: &[u8; COMPACT_SENDER_CERTIFICATE_LEN] = rest
+        .get(..COMPACT_SENDER_CERTIFICATE_LEN)
+        .and_then(|c| c.try_into().ok())
+        .ok_or(OpenReason::Length)?;
+    let padded = &rest[COMPACT_SENDER_CERTIFICATE_LEN..];
+    let certificate = SenderCertificate::from_compact(compact, &identity_bytes)
         .map_err(OpenReason::Certificate)?;
-    if !sender.identity().ct_matches(&sender_identity) {
-        return Err(OpenReason::IdentityMismatch);
-    }
+    let memo = cache
+        .as_deref_mut()
+        .and_then(|c| c.memo(recipient, &sender_identity))
+        .filter(|m| m.certificate.as_slice() == certificate.as_bytes())
+        .map(|m| m.server_key);
+    let sender = certificate
+        .verify_inner(store, now, memo.as_ref())
+        .map_err(OpenReason::Certificate)?;
     let message = padding::unpad(padded).map_err(OpenReason::Padding)?;
-    Ok(Opened {
+    let opened = Opened {
         sender,
         content_type,
         message: Zeroizing::new(message.to_vec()),
-    })
+    };
+    if let Some(cache) = cache {
+        let memo = certificate.server_key_in(store).and_then(|server_key| {
+            Some(Memo {
+                certificate: certificate.as_bytes().try_into().ok()?,
+                server_key,
+            })
+        });
+        cache.insert(recipient, &sender_identity, s.expose(), memo);
+    }
+    Ok(opened)
+}
+
+/// The associated data of a multi-recipient key wrap: the envelope's first 114 bytes and the
+/// SHA-512 of the shared content ciphertext.
+pub(crate) fn wrap_associated_data(
+    header: &[u8],
+    content_ct: &[u8],
+) -> [u8; HEADER_LEN + hash::SHA512_LEN] {
+    let mut ad = [0u8; HEADER_LEN + hash::SHA512_LEN];
+    if let Some(dst) = ad.get_mut(..header.len()) {
+        dst.copy_from_slice(header);
+    }
+    ad[HEADER_LEN..].copy_from_slice(&hash::sha512(content_ct));
+    ad
+}
+
+/// Subtype `0x02` after layer 1: unwraps the content key under layer 2's key (SEAL-ENV-07),
+/// then opens the shared content under it (SEAL-ENV-08).
+fn open_shared_content(
+    key2: &SecretBytes<{ aead::KEY_LEN }>,
+    nonce2: &[u8; aead::NONCE_LEN],
+    bytes: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, OpenReason> {
+    let wrap = &bytes[HEADER_LEN..HEADER_LEN + WRAP_LEN];
+    let content_ct = &bytes[HEADER_LEN + WRAP_LEN..];
+    let ad = wrap_associated_data(&bytes[..HEADER_LEN], content_ct);
+    let mut content_key = SecretBytes::<{ aead::KEY_LEN }>::zero();
+    let mut tag = [0u8; aead::TAG_LEN];
+    tag.copy_from_slice(&wrap[aead::KEY_LEN..]);
+    aead::open_to(
+        key2,
+        nonce2,
+        &ad,
+        &wrap[..aead::KEY_LEN],
+        &tag,
+        content_key.expose_mut(),
+    )
+    .map_err(|_| OpenReason::Layer2)?;
+    let inner = aead::open(
+        &content_key,
+        &CONTENT_NONCE,
+        &bytes[..PREFIX_LEN],
+        content_ct,
+    )
+    .map_err(|_| OpenReason::Content)?;
+    Ok(Zeroizing::new(inner))
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@
 //! | [`fan_out`](fn@fan_out) | `FanOut::from_bytes` (the relay's decoder of a sender's fan-out) | no panic; an accepted input re-encodes to itself and `FanOut::new` on its entries gives the same value |
 //! | [`multi_device`](fn@multi_device) | a script of multi-device operations on the model world (link, revoke, send, receive, lost acknowledgements, restart, lost/duplicated/reordered mail, stale lists) and injected or mutated mail | every message reaches exactly the devices listed when it was sent and still listed, once; never a device that learned it was revoked; only expected refusals; a refused injection leaves the store unchanged |
 //! | [`unpad`](fn@unpad) | `padding::unpad` (the recipient's unpadding of a sealed plaintext, protocol.md 9.1), and `pad` on the input as a plaintext | no panic; an accepted input re-pads to itself; a refusal is the first failing check of 9.1; any input within the limit pads to a bucket and unpads back |
-//! | [`sealed_open`](fn@sealed_open) | `envelope::open` (protocol.md 9.3) against a fixed live recipient, store and clock | no panic; an accepted envelope names the fixture's sender; every refusal is the one opaque `OpenError` with a SEAL-ENV reason; opening is deterministic |
+//! | [`sealed_open`](fn@sealed_open) | `envelope::open` (protocol.md 9.3, both subtypes) against a fixed live recipient, store and clock | no panic; an accepted envelope names the fixture's sender; every refusal is the one opaque `OpenError` with a SEAL-ENV reason; `open` and `open_cached` (a long-lived cache) agree |
+//! | [`multi_split`](fn@multi_split) | `multi::SentEnvelope::parse` (protocol.md 9.4, the relay's decoder), the split, and the fixture recipient's `open` of each envelope | no panic; a refusal has a SEAL-MR ID; an accepted message names 1 to 1024 recipients in strictly increasing order and splits into envelopes of the length 9.4 gives; only an envelope addressed to the fixture recipient opens |
 //! | [`access_decode`] | `ProfileKey::from_share`, `AccessKey::from_bytes` and `AccessVerifier::from_bytes` (the delivery-token decoders of protocol.md 9.5), then `check` against a fixed account's verifier | no panic; a refusal is the first failing check of 9.5 (SEAL-TOK-01..04); an accepted input re-encodes to itself; only the fixture's token passes the fixture's verifier (SEAL-TOK-05), and a check leaves the verifier unchanged |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
@@ -43,6 +44,7 @@ mod link_code;
 mod message_decode;
 mod model;
 pub mod multi_device;
+mod multi_split;
 mod pickle_decode;
 mod safety_number;
 mod sealed_open;
@@ -64,9 +66,10 @@ pub use handshake::{Responder, bundle_decode, initial_message, responder};
 pub use link_code::{LinkFixture, link_code, link_fixture};
 pub use message_decode::message_decode;
 pub use multi_device::multi_device;
+pub use multi_split::multi_split;
 pub use pickle_decode::pickle_decode;
 pub use safety_number::safety_number;
-pub use sealed_open::{SealedFixture, sealed_fixture, sealed_open};
+pub use sealed_open::{FIXTURE_RECIPIENT_ACCOUNT, SealedFixture, sealed_fixture, sealed_open};
 pub use two_party::{Op, Party, Profile, Stats, encode_ops, two_party};
 pub use unpad::unpad;
 

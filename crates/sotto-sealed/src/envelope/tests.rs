@@ -1,6 +1,7 @@
-//! Unit tests of the envelope: round trip, every refusal with its validation ID (SEAL-ENV-01
-//! to SEAL-ENV-11), every byte flipped, truncation and trailing bytes, one opaque error,
-//! redaction.
+//! Unit tests of the single-recipient envelope: round trip, every refusal with its validation
+//! ID (SEAL-ENV-01 to SEAL-ENV-10 but 08, which is multi-recipient only and tested in
+//! `multi/tests.rs`), every byte flipped, truncation and trailing bytes, one opaque error,
+//! the static cache, redaction.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -75,17 +76,39 @@ impl Fixture {
     /// Both layers from Alice to Bob around a layer-2 plaintext of the test's choosing, with
     /// `layer1` as layer 1's plaintext.
     fn raw(&mut self, layer1: &[u8; 64], inner: &[u8]) -> Vec<u8> {
+        let s = self
+            .alice
+            .agreement_key()
+            .diffie_hellman(self.bob.public().agreement())
+            .unwrap();
         let ephemeral = EphemeralSecret::generate(&mut self.rng);
-        seal_raw(&self.alice, layer1, &self.bob.public(), inner, ephemeral).unwrap()
+        seal_raw(layer1, s.expose(), &self.bob.public(), inner, ephemeral).unwrap()
     }
 
     /// A well-formed layer-2 plaintext with Alice's certificate and `padded` as it stands.
     fn inner(&self, padded: &[u8]) -> Vec<u8> {
         let mut inner = vec![0x42];
-        inner.extend_from_slice(&(SENDER_CERTIFICATE_LEN as u16).to_be_bytes());
-        inner.extend_from_slice(self.alice_cert.as_bytes());
+        inner.extend_from_slice(&self.alice_cert.compact());
         inner.extend_from_slice(padded);
         inner
+    }
+
+    /// An envelope to Bob whose layer 1 carries `layer1`, whose static secret is `signer`'s
+    /// with Bob, and whose layer 2 holds `certificate`'s compact form and `message`.
+    fn forge(
+        &mut self,
+        layer1: &[u8; 64],
+        signer: &DeviceIdentity,
+        certificate: &SenderCertificate,
+        message: &[u8],
+    ) -> Vec<u8> {
+        let s = signer
+            .agreement_key()
+            .diffie_hellman(self.bob.public().agreement())
+            .unwrap();
+        let inner = inner_plaintext(&certificate.compact(), 1, message).unwrap();
+        let ephemeral = EphemeralSecret::generate(&mut self.rng);
+        seal_raw(layer1, s.expose(), &self.bob.public(), &inner, ephemeral).unwrap()
     }
 }
 
@@ -98,11 +121,7 @@ fn round_trip() {
         assert_eq!(&envelope[..2], &[0x1f, 0x01]);
         assert_eq!(
             envelope.len(),
-            HEADER_LEN
-                + 3
-                + SENDER_CERTIFICATE_LEN
-                + padding::padded_len(len).unwrap()
-                + aead::TAG_LEN
+            HEADER_LEN + 1 + 98 + padding::padded_len(len).unwrap() + aead::TAG_LEN
         );
         let opened = f.open(&envelope).unwrap();
         assert_eq!(opened.content_type, 0x42);
@@ -118,8 +137,9 @@ fn round_trip() {
     assert_ne!(f.seal(b"same"), f.seal(b"same"));
     assert_eq!(MIN_LEN, f.seal(b"").len());
     // The bounds protocol.md 9.3 and section 5 state.
-    assert_eq!(MIN_LEN, 327);
-    assert_eq!(MAX_LEN, (1 << 24) + 295);
+    assert_eq!(OVERHEAD, 229);
+    assert_eq!(MIN_LEN, 261);
+    assert_eq!(MAX_LEN, (1 << 24) + 229);
 }
 
 #[test]
@@ -166,9 +186,13 @@ fn wrong_tag_subtype_and_length_seal_env_01_to_03() {
     assert_eq!(f.reason(&other), OpenReason::WrongTag);
     assert_eq!(OpenReason::WrongTag.id(), "SEAL-ENV-01");
     assert_eq!(f.reason(&[0x1f]), OpenReason::WrongSubtype);
+    let mut sent = envelope.clone();
+    sent[1] = 0x03; // the form a sender hands the relay (9.4), never opened
+    assert_eq!(f.reason(&sent), OpenReason::WrongSubtype);
+    // A single-recipient envelope relabelled 0x02 is too short for a multi-recipient one.
     let mut multi = envelope.clone();
     multi[1] = 0x02;
-    assert_eq!(f.reason(&multi), OpenReason::WrongSubtype);
+    assert_eq!(f.reason(&multi), OpenReason::Length);
     assert_eq!(OpenReason::WrongSubtype.id(), "SEAL-ENV-02");
     // SEAL-ENV-03: every truncation below MIN_LEN, and one byte over MAX_LEN.
     for len in 2..MIN_LEN {
@@ -233,36 +257,11 @@ fn a_claimed_identity_without_its_key_fails_layer_2_seal_env_07() {
     // Mallory claims Alice's identity in layer 1 and puts Alice's certificate inside, but
     // can compute only her own static DH.
     let mallory = DeviceIdentity::generate(&mut f.rng);
-    let ephemeral = EphemeralSecret::generate(&mut f.rng);
-    let forged = seal_unchecked(
-        &mallory,
-        &f.alice.public().to_bytes(),
-        f.alice_cert.as_bytes(),
-        &f.bob.public(),
-        1,
-        b"I am Alice",
-        ephemeral,
-    )
-    .unwrap();
+    let alice = f.alice.public().to_bytes();
+    let cert = f.alice_cert.clone();
+    let forged = f.forge(&alice, &mallory, &cert, b"I am Alice");
     assert_eq!(f.reason(&forged), OpenReason::Layer2);
     assert_eq!(OpenReason::Layer2.id(), "SEAL-ENV-07");
-}
-
-#[test]
-fn malformed_inner_plaintext_is_refused_seal_env_08() {
-    let mut f = fixture(9);
-    let identity = f.alice.public().to_bytes();
-    // A certificate length beyond the plaintext.
-    let mut inner = vec![0x42, 0xff, 0xff];
-    inner.resize(MIN_LEN - HEADER_LEN - aead::TAG_LEN, 0x80);
-    let forged = f.raw(&identity, &inner);
-    assert_eq!(f.reason(&forged), OpenReason::Inner);
-    assert_eq!(OpenReason::Inner.id(), "SEAL-ENV-08");
-    // One byte short of the certificate.
-    let mut inner = vec![0x42, 0x00, 0xff];
-    inner.resize(3 + 0xfe, 0x80);
-    let forged = f.raw(&identity, &inner);
-    assert_eq!(f.reason(&forged), OpenReason::Inner);
 }
 
 #[test]
@@ -271,7 +270,7 @@ fn a_bad_certificate_is_refused_with_its_reason_seal_env_09() {
     let identity = f.alice.public().to_bytes();
     // Not a certificate at all: SEAL-CERT-01 inside SEAL-ENV-09.
     let mut inner = f.inner(&padding::pad(b"c").unwrap());
-    inner[3] = 0x00;
+    inner[1] = 0x00;
     let forged = f.raw(&identity, &inner);
     assert_eq!(
         f.reason(&forged),
@@ -314,7 +313,7 @@ fn a_bad_certificate_is_refused_with_its_reason_seal_env_09() {
 }
 
 #[test]
-fn a_certificate_for_another_identity_is_refused_seal_env_10() {
+fn a_certificate_for_another_identity_is_refused_by_its_signature_seal_env_09() {
     let mut f = fixture(11);
     let mallory = DeviceIdentity::generate(&mut f.rng);
     // The sender refuses to seal with a certificate that is not its own.
@@ -330,44 +329,42 @@ fn a_certificate_for_another_identity_is_refused_seal_env_10() {
     assert_eq!(err, SealError::CertificateMismatch);
 
     // Swapped sender key: Mallory's own identity authenticates, Alice's certificate inside.
-    let ephemeral = EphemeralSecret::generate(&mut f.rng);
-    let forged = seal_unchecked(
-        &mallory,
-        &mallory.public().to_bytes(),
-        f.alice_cert.as_bytes(),
-        &f.bob.public(),
-        1,
-        b"I am Alice",
-        ephemeral,
-    )
-    .unwrap();
-    assert_eq!(f.reason(&forged), OpenReason::IdentityMismatch);
-    assert_eq!(OpenReason::IdentityMismatch.id(), "SEAL-ENV-10");
+    // Rebuilt with Mallory's identity, the certificate's signature fails.
+    let mallory_id = mallory.public().to_bytes();
+    let cert = f.alice_cert.clone();
+    let forged = f.forge(&mallory_id, &mallory, &cert, b"I am Alice");
+    assert_eq!(
+        f.reason(&forged),
+        OpenReason::Certificate(CertificateError::Signature)
+    );
 
-    // A valid certificate with Mallory's X25519 key but Alice's Ed25519 key: all 64 bytes
-    // are compared, so the shared X25519 half is not enough.
+    // A valid certificate with Mallory's X25519 key but Alice's Ed25519 key: the whole
+    // identity is rebuilt and signed, so the shared X25519 half is not enough.
     let mut mixed = f.alice.public().to_bytes();
     mixed[32..].copy_from_slice(mallory.public().agreement().as_bytes());
     let mixed = DeviceIdentityKey::from_bytes(&mixed).unwrap();
     let mixed_cert = f
         .server
         .issue(AccountId::from_bytes(ALICE_ACCOUNT), 3, &mixed, EXPIRES);
-    let ephemeral = EphemeralSecret::generate(&mut f.rng);
-    let forged = seal_unchecked(
-        &mallory,
-        &mallory.public().to_bytes(),
-        mixed_cert.as_bytes(),
-        &f.bob.public(),
+    let forged = f.forge(&mallory_id, &mallory, &mixed_cert, b"half");
+    assert_eq!(
+        f.reason(&forged),
+        OpenReason::Certificate(CertificateError::Signature)
+    );
+    // Mallory's genuine certificate (the same server) opens: the refusals above are about
+    // the binding, not Mallory.
+    let own = f.server.issue(
+        AccountId::from_bytes([0x33; 16]),
         1,
-        b"half",
-        ephemeral,
-    )
-    .unwrap();
-    assert_eq!(f.reason(&forged), OpenReason::IdentityMismatch);
+        &mallory.public(),
+        EXPIRES,
+    );
+    let genuine = f.forge(&mallory_id, &mallory, &own, b"me");
+    assert!(f.open(&genuine).is_ok());
 }
 
 #[test]
-fn bad_padding_is_refused_with_its_reason_seal_env_11() {
+fn bad_padding_is_refused_with_its_reason_seal_env_10() {
     let mut f = fixture(12);
     let identity = f.alice.public().to_bytes();
     let inner = f.inner(&[0u8; 32]);
@@ -376,7 +373,7 @@ fn bad_padding_is_refused_with_its_reason_seal_env_11() {
         f.reason(&forged),
         OpenReason::Padding(PaddingError::NoBoundary)
     );
-    assert_eq!(f.reason(&forged).id(), "SEAL-ENV-11");
+    assert_eq!(f.reason(&forged).id(), "SEAL-ENV-10");
     let mut wide = b"short".to_vec();
     wide.push(0x80);
     wide.resize(64, 0);
@@ -387,6 +384,58 @@ fn bad_padding_is_refused_with_its_reason_seal_env_11() {
             plaintext_len: 5,
             bucket: 32
         })
+    );
+}
+
+#[test]
+fn the_static_cache_gives_the_same_bytes_and_only_learns_from_opened_envelopes() {
+    let mut f = fixture(15);
+    let mut sender_cache = StaticCache::new();
+    let mut recipient_cache = StaticCache::new();
+    // Cached and uncached sealing agree byte for byte under the same randomness.
+    let mut a = StdRng::seed_from_u64(99);
+    let mut b = StdRng::seed_from_u64(99);
+    let plain = seal(&f.alice, &f.alice_cert, &f.bob.public(), 1, b"m", &mut a).unwrap();
+    let cached = seal_cached(
+        &f.alice,
+        &mut sender_cache,
+        &f.alice_cert,
+        &f.bob.public(),
+        1,
+        b"m",
+        &mut b,
+    )
+    .unwrap();
+    assert_eq!(plain, cached);
+    assert_eq!(sender_cache.len(), 1);
+    // A refused envelope leaves the recipient's cache empty; an opened one fills it, and
+    // the cached path opens what the uncached one does.
+    let mut broken = cached.clone();
+    let last = broken.len() - 1;
+    broken[last] ^= 1;
+    assert_eq!(
+        open_cached(&f.bob, &mut recipient_cache, &f.store, NOW, &broken)
+            .unwrap_err()
+            .reason(),
+        OpenReason::Layer2
+    );
+    assert!(recipient_cache.is_empty());
+    let opened = open_cached(&f.bob, &mut recipient_cache, &f.store, NOW, &cached).unwrap();
+    assert_eq!(opened.message.as_slice(), b"m");
+    assert_eq!(recipient_cache.len(), 1);
+    let again = f.seal(b"second");
+    let opened = open_cached(&f.bob, &mut recipient_cache, &f.store, NOW, &again).unwrap();
+    assert_eq!(opened.message.as_slice(), b"second");
+    // Mallory claiming Alice's identity is refused even with Alice's secret cached.
+    let mallory = DeviceIdentity::generate(&mut f.rng);
+    let alice = f.alice.public().to_bytes();
+    let cert = f.alice_cert.clone();
+    let forged = f.forge(&alice, &mallory, &cert, b"I am Alice");
+    assert_eq!(
+        open_cached(&f.bob, &mut recipient_cache, &f.store, NOW, &forged)
+            .unwrap_err()
+            .reason(),
+        OpenReason::Layer2
     );
 }
 
@@ -423,4 +472,66 @@ fn debug_output_does_not_print_the_message() {
     assert!(!debug.contains("97, 116, 116, 97, 99, 107"), "{debug}");
     let err = f.open(&envelope[..10]).unwrap_err();
     assert_eq!(format!("{err:?}"), "OpenError(..)");
+}
+
+#[test]
+fn a_remembered_certificate_skips_only_its_signature_check() {
+    let mut f = fixture(16);
+    let mut cache = StaticCache::new();
+    let envelope = f.seal(b"warm");
+    assert!(open_cached(&f.bob, &mut cache, &f.store, NOW, &envelope).is_ok());
+    // Expiry, revocation and the server certificate's window are still checked.
+    let err = open_cached(&f.bob, &mut cache, &f.store, EXPIRES + 1, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Expired)
+    );
+    let mut revoked = f.store.clone();
+    revoked.revoke(7);
+    let err = open_cached(&f.bob, &mut cache, &revoked, NOW, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Revoked(7))
+    );
+    let err = open_cached(&f.bob, &mut cache, &f.store, NOT_AFTER + 1, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::ServerCertificateExpired)
+    );
+    // Another store holding another key under the same id: the memo's key differs, so the
+    // signature is checked, and fails.
+    let other_root = TrustRootKey::generate(&mut f.rng);
+    let other_server = ServerKey::generate(7, &mut f.rng);
+    let mut other = CertificateStore::new(other_root.public());
+    other
+        .add(
+            other_root
+                .certify(7, &other_server.public(), NOT_BEFORE, NOT_AFTER)
+                .unwrap()
+                .as_bytes(),
+        )
+        .unwrap();
+    let err = open_cached(&f.bob, &mut cache, &other, NOW, &envelope).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Signature)
+    );
+    // A certificate with other bytes for the same identity (forged expiry) is verified in
+    // full, and refused.
+    let mut forged_cert = f.alice_cert.as_bytes().to_vec();
+    forged_cert[93] ^= 1; // the last byte of `expires`
+    let forged_cert = SenderCertificate::from_bytes(&forged_cert).unwrap();
+    let alice = f.alice.public().to_bytes();
+    let alice_identity = DeviceIdentity::from_keys(
+        f.alice.signing_key().clone(),
+        f.alice.agreement_key().clone(),
+    );
+    let forged = f.forge(&alice, &alice_identity, &forged_cert, b"later");
+    let err = open_cached(&f.bob, &mut cache, &f.store, NOW, &forged).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        OpenReason::Certificate(CertificateError::Signature)
+    );
+    // And the genuine one still opens warm.
+    assert!(open_cached(&f.bob, &mut cache, &f.store, NOW, &envelope).is_ok());
 }
