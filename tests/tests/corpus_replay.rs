@@ -27,7 +27,7 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 15] = [
+const TARGETS: [&str; 16] = [
     "bundle_decode",
     "certificate_decode",
     "device_list",
@@ -43,6 +43,7 @@ const TARGETS: [&str; 15] = [
     "unpad",
     "sealed_open",
     "multi_split",
+    "access_decode",
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -190,6 +191,12 @@ fn unpad_corpus() {
 }
 
 #[test]
+fn access_decode_corpus() {
+    let accepted = replay("access_decode", fuzz_targets::access_decode);
+    assert!(accepted > 0, "no seed decodes; {STALE}");
+}
+
+#[test]
 fn multi_device_corpus() {
     let mut delivered = 0;
     let mut refused = 0;
@@ -250,6 +257,7 @@ fn generate_seed_corpus() {
         ("unpad", unpad_seeds()),
         ("sealed_open", sealed_open_seeds()),
         ("multi_split", multi_split_seeds()),
+        ("access_decode", access_decode_seeds()),
     ] {
         let dir = corpus_dir(target);
         let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -1143,6 +1151,91 @@ fn unpad_seeds() -> Seeds {
         };
         assert!(matches, "{name}: {:?}", unpad(data));
     }
+    seeds
+}
+
+/// A valid share, access key and verifier of the target's fixture (profile key bytes 0..31)
+/// and of another account, and inputs refused by SEAL-TOK-01..05 of protocol.md 9.5.
+fn access_decode_seeds() -> Seeds {
+    use sotto_crypto::SecretBytes;
+    use sotto_sealed::access::{AccessError, AccessKey, AccessVerifier, ProfileKey};
+    let mut seeds = Seeds::new();
+    let mut bytes = [0u8; 32];
+    for (i, b) in (0u8..).zip(bytes.iter_mut()) {
+        *b = i;
+    }
+    let fixture = ProfileKey::from_bytes(SecretBytes::new(bytes));
+    let other = ProfileKey::from_bytes(SecretBytes::new([0x5a; 32]));
+    let share = fixture.to_share().expose().to_vec();
+    let token = fixture.access_key().to_bytes().expose().to_vec();
+    let verifier = fixture.verifier().to_bytes().to_vec();
+    add(&mut seeds, "valid-share", share.clone());
+    add(&mut seeds, "valid-token", token.clone());
+    add(&mut seeds, "valid-verifier", verifier.clone());
+    add(
+        &mut seeds,
+        "valid-other-share",
+        other.to_share().expose().to_vec(),
+    );
+    add(
+        &mut seeds,
+        "valid-other-token",
+        other.access_key().to_bytes().expose().to_vec(),
+    );
+    add(&mut seeds, "seal-tok-01-empty", Vec::new());
+    add(&mut seeds, "seal-tok-01-version-2", {
+        let mut b = share.clone();
+        b[0] = 0x02;
+        b
+    });
+    add(&mut seeds, "seal-tok-02-truncated", share[..20].to_vec());
+    add(&mut seeds, "seal-tok-02-trailing", {
+        let mut b = share.clone();
+        b.push(0);
+        b
+    });
+    add(&mut seeds, "seal-tok-03-15-bytes", token[..15].to_vec());
+    add(&mut seeds, "seal-tok-04-31-bytes", verifier[..31].to_vec());
+    add(&mut seeds, "seal-tok-05-flipped", {
+        let mut b = token.clone();
+        b[0] ^= 1;
+        b
+    });
+    // Each seed does what its name says.
+    let fixture_verifier = fixture.verifier();
+    for (name, data) in &seeds {
+        let accepted = fuzz_targets::access_decode(data);
+        // A wrong token of the right length decodes (the relay's check refuses it).
+        let expect_accepted =
+            name.starts_with("seed-valid") || name.starts_with("seed-seal-tok-05");
+        assert_eq!(accepted, expect_accepted, "{name}");
+        let matches = match &name["seed-".len()..name.len().min(16)] {
+            "seal-tok-01" => matches!(
+                ProfileKey::from_share(data),
+                Err(AccessError::ShareVersion(_))
+            ),
+            "seal-tok-02" => matches!(
+                ProfileKey::from_share(data),
+                Err(AccessError::ShareLength { .. })
+            ),
+            "seal-tok-03" => matches!(
+                AccessKey::from_bytes(data),
+                Err(AccessError::AccessKeyLength { .. })
+            ),
+            "seal-tok-04" => matches!(
+                AccessVerifier::from_bytes(data),
+                Err(AccessError::VerifierLength { .. })
+            ),
+            "seal-tok-05" => AccessKey::from_bytes(data)
+                .is_ok_and(|k| fixture_verifier.check(&k) == Err(AccessError::Refused)),
+            _ => true,
+        };
+        assert!(matches, "{name}");
+    }
+    assert_eq!(
+        fixture_verifier.check(&AccessKey::from_bytes(&token).expect("token")),
+        Ok(())
+    );
     seeds
 }
 

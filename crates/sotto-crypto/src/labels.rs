@@ -49,6 +49,12 @@ pub const SEALED_ENVELOPE_EPHEMERAL: &[u8] = b"Sotto/1 sealed envelope ephemeral
 /// Sealed envelope, layer 2: HKDF-SHA256(salt = chain key || layer-1 ciphertext, ikm =
 /// DH(sender X25519, recipient X25519)) to the AEAD key and nonce (44 bytes).
 pub const SEALED_ENVELOPE_STATIC: &[u8] = b"Sotto/1 sealed envelope static";
+/// Delivery tokens: HKDF-SHA256(salt absent, ikm = profile key, info = this label) to the
+/// 16-byte access key a sender presents to the relay.
+pub const SEALED_ACCESS_KEY: &[u8] = b"Sotto/1 sealed access key";
+/// Delivery tokens: SHA-256(this label || access key), the 32-byte verifier the relay stores
+/// for an account.
+pub const SEALED_ACCESS_VERIFIER: &[u8] = b"Sotto/1 sealed access verifier";
 
 /// All labels with their constant names, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, &[u8])] = &[
@@ -72,6 +78,8 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("SEALED_SENDER_CERTIFICATE", SEALED_SENDER_CERTIFICATE),
     ("SEALED_ENVELOPE_EPHEMERAL", SEALED_ENVELOPE_EPHEMERAL),
     ("SEALED_ENVELOPE_STATIC", SEALED_ENVELOPE_STATIC),
+    ("SEALED_ACCESS_KEY", SEALED_ACCESS_KEY),
+    ("SEALED_ACCESS_VERIFIER", SEALED_ACCESS_VERIFIER),
 ];
 
 #[cfg(test)]

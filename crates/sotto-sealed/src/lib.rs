@@ -13,7 +13,11 @@
 //!   recipient, split by the relay into envelopes `open` accepts (section 9.4, SEAL-MR).
 //! - [`cache`]: the bounded, wiped cache of static-static secrets that makes a seal or an
 //!   open to a known peer cost one X25519 agreement less.
+//! - [`access`]: delivery tokens: the profile key and its share payload, the access key a
+//!   sender presents and the verifier the relay stores, rotation (section 9.5,
+//!   SEAL-TOK-01..05).
 
+pub mod access;
 pub mod cache;
 pub mod certificate;
 pub mod envelope;

@@ -2,6 +2,7 @@
 //! check that the files are exactly what these modules produce and replay them through the
 //! public APIs.
 
+pub mod access_tokens;
 pub mod certificates;
 pub mod device_lists;
 pub mod device_plaintext;
@@ -129,5 +130,6 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     out.push(("store.json", store::render()?));
     out.push(("padding.json", padding::render()?));
     out.push(("certificates.json", certificates::render()?));
+    out.push(("access-tokens.json", access_tokens::render()?));
     Ok(out)
 }

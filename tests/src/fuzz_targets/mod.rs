@@ -20,6 +20,7 @@
 //! | [`unpad`](fn@unpad) | `padding::unpad` (the recipient's unpadding of a sealed plaintext, protocol.md 9.1), and `pad` on the input as a plaintext | no panic; an accepted input re-pads to itself; a refusal is the first failing check of 9.1; any input within the limit pads to a bucket and unpads back |
 //! | [`sealed_open`](fn@sealed_open) | `envelope::open` (protocol.md 9.3, both subtypes) against a fixed live recipient, store and clock | no panic; an accepted envelope names the fixture's sender; every refusal is the one opaque `OpenError` with a SEAL-ENV reason; `open` and `open_cached` (a long-lived cache) agree |
 //! | [`multi_split`](fn@multi_split) | `multi::SentEnvelope::parse` (protocol.md 9.4, the relay's decoder), the split, and the fixture recipient's `open` of each envelope | no panic; a refusal has a SEAL-MR ID; an accepted message names 1 to 1024 recipients in strictly increasing order and splits into envelopes of the length 9.4 gives; only an envelope addressed to the fixture recipient opens |
+//! | [`access_decode`] | `ProfileKey::from_share`, `AccessKey::from_bytes` and `AccessVerifier::from_bytes` (the delivery-token decoders of protocol.md 9.5), then `check` against a fixed account's verifier | no panic; a refusal is the first failing check of 9.5 (SEAL-TOK-01..04); an accepted input re-encodes to itself; only the fixture's token passes the fixture's verifier (SEAL-TOK-05), and a check leaves the verifier unchanged |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
@@ -33,6 +34,7 @@
 // `unwrap` and `expect` are lifted for this module (and only here).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+mod access_decode;
 mod certificate_decode;
 mod decrypt_bytes;
 mod device_list;
@@ -53,6 +55,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sotto_ratchet::{PickleKey, Session};
 
+pub use access_decode::access_decode;
 pub use certificate_decode::{
     CERTIFICATE_NOW, CertificateFixture, certificate_decode, certificate_fixture,
 };
