@@ -17,6 +17,8 @@
 //!
 //! Each property runs `sotto_tests::properties::cases(64)` cases (`PROPTEST_CASES` overrides).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
