@@ -1451,3 +1451,59 @@ fn errors_and_debug_leak_nothing() {
     assert!(!d.contains("secret"));
     assert!(d.contains("message_len: 12"));
 }
+
+/// The cache's wiping claim: a secret evicted (slot overwritten in place), cleared by an
+/// owner switch, or dropped with the cache leaves no copy in the process's writable memory
+/// (the scanner of `memory_wipe.rs`; the current thread's stack is not scanned). The sanity
+/// check first finds the secret while the cache holds it.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_cache_leaves_no_copy_of_an_evicted_cleared_or_dropped_secret() {
+    use sotto_tests::memory_scan::{Needle, count};
+    let mut f = fx(31);
+    let mut k = dh(&f.bob, f.alice.public().agreement());
+    let alice_needle = Needle::take(&mut k);
+    let mut k = dh(&f.bob, f.mallory.public().agreement());
+    let mallory_needle = Needle::take(&mut k);
+    let mut cache = Box::new(StaticCache::with_capacity(1));
+    let from_alice = seal(
+        &f.alice,
+        &f.alice_cert,
+        &f.bob.public(),
+        0,
+        b"a",
+        &mut f.rng,
+    )
+    .unwrap();
+    drop(open_cached(&f.bob, &mut cache, &f.store, NOW, &from_alice).unwrap());
+    assert!(
+        count(&[&alice_needle])[0] >= 1,
+        "scanner sanity: the cached secret is found"
+    );
+    // Eviction: capacity 1, Mallory's secret takes Alice's slot.
+    let from_mallory = seal(
+        &f.mallory,
+        &f.mallory_cert,
+        &f.bob.public(),
+        0,
+        b"m",
+        &mut f.rng,
+    )
+    .unwrap();
+    drop(open_cached(&f.bob, &mut cache, &f.store, NOW, &from_mallory).unwrap());
+    assert_eq!(count(&[&alice_needle])[0], 0, "an evicted secret lingers");
+    assert!(count(&[&mallory_needle])[0] >= 1);
+    // Owner switch: Carol uses the cache, Bob's secrets are wiped.
+    let to_carol = seal(
+        &f.alice,
+        &f.alice_cert,
+        &f.carol.public(),
+        0,
+        b"c",
+        &mut f.rng,
+    )
+    .unwrap();
+    drop(open_cached(&f.carol, &mut cache, &f.store, NOW, &to_carol).unwrap());
+    assert_eq!(count(&[&mallory_needle])[0], 0, "a cleared secret lingers");
+    drop(cache);
+}
