@@ -1507,3 +1507,39 @@ fn the_cache_leaves_no_copy_of_an_evicted_cleared_or_dropped_secret() {
     assert_eq!(count(&[&mallory_needle])[0], 0, "a cleared secret lingers");
     drop(cache);
 }
+
+/// A non-canonical Ed25519 encoding in layer 1's identity (the identity point's `y = 1`
+/// written as `1 + p`, and the sign bit set on `y = 1`): refused, either by HS-03's decoding
+/// (SEAL-ENV-06) or, if it decodes, by the certificate signature over other bytes.
+#[test]
+fn non_canonical_ed25519_halves_in_layer_1_are_refused() {
+    let mut f = fx(32);
+    let s = dh(&f.mallory, f.bob.public().agreement());
+    let mut one_plus_p = P;
+    one_plus_p[0] = 0xee;
+    let mut signed_one = [0u8; 32];
+    signed_one[0] = 1;
+    signed_one[31] = 0x80;
+    // And Mallory's own key with the sign bit flipped (another point, or none).
+    let mut flipped = f.mallory.public().signing().to_bytes();
+    flipped[31] ^= 0x80;
+    for ed in [one_plus_p, signed_one, flipped] {
+        let mut claimed = f.mallory.public().to_bytes();
+        claimed[..32].copy_from_slice(&ed);
+        let e = forge(
+            &mut f.rng,
+            0x01,
+            &f.bob.public(),
+            &claimed,
+            &s,
+            &inner(&f.mallory_cert.compact(), b"x"),
+            None,
+        );
+        let r = reason(open(&f.bob, &f.store, NOW, &e));
+        assert!(
+            r == OpenReason::SenderIdentity
+                || r == OpenReason::Certificate(CertificateError::Signature),
+            "{r:?}"
+        );
+    }
+}
