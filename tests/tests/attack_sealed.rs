@@ -8,13 +8,10 @@
 //! Only the public API is used; forged envelopes are built byte by byte from protocol.md
 //! 9.3 and 9.4 with `sotto_crypto` primitives.
 //!
-//! Tests marked `#[ignore = "FINDING n: ..."]` fail on the current code: each asserts the
-//! secure (or documented) behaviour and passes once the defect is fixed. The others are
-//! attacks the code refuses, kept as regression tests.
+//! The review found four defects (FINDING 1 to 4 below), all fixed; their tests now pass and
+//! stay as regression tests beside the attacks the code refused from the start.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -226,28 +223,23 @@ fn identity_with_x(ed_from: &DeviceIdentity, x: [u8; 32]) -> [u8; 64] {
     b
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 // ===================================================================== findings
 
-/// FINDING 1. `open_cached` looks the sender up in the static cache with the identity that
-/// layer 1 carries, *before* layer 2 authenticates it. Layer 1 is ephemeral-static: the
-/// relay can build it to any recipient, naming any identity it likes (public keys only). On
-/// a cache hit the recipient skips one X25519 agreement before refusing at layer 2; on a
-/// miss it computes it. So the relay, sending such probes and timing the recipient (the gap
-/// to its next fetch or acknowledgement, a battery of probes to average out jitter), learns
-/// whether the recipient has recently exchanged sealed messages with a given device: the
-/// recipient's contacts, which is what sealed sender is meant to hide from the relay. The
-/// secure behaviour: a probe naming a cached peer costs as much as one naming a stranger.
+/// FINDING 1 (fixed). `open_cached` looked the sender up in the static cache with the
+/// identity that layer 1 carries, *before* layer 2 authenticates it. Layer 1 is
+/// ephemeral-static: the relay can build it to any recipient, naming any identity it likes
+/// (public keys only). On a cache hit the recipient skipped one X25519 agreement before
+/// refusing at layer 2 (about 190 us against 270 us for a stranger, measured here), so the
+/// relay, sending such probes and timing the recipient, could learn which devices the
+/// recipient had recently exchanged sealed messages with. Fixed: opening never takes the
+/// static secret from the cache. The regression test is deterministic (a timed test would be
+/// flaky on a shared machine): `opening_never_takes_the_static_secret_from_the_cache` in
+/// `crates/sotto-sealed/src/envelope/tests.rs` poisons the cache with a wrong secret for
+/// the sender and shows that a genuine envelope still opens. Here, the probes themselves:
 #[test]
-#[ignore = "FINDING 1: open_cached's cache hit on layer 1's unauthenticated identity is a timing oracle for the recipient's contacts"]
-fn a_relay_cannot_tell_from_timing_whether_a_peer_is_in_the_cache() {
+fn probes_naming_a_cached_peer_or_a_stranger_are_refused_alike() {
     let mut f = fx(101);
     let mut cache = StaticCache::new();
-    // Bob has talked to Alice (her envelope opened warm), never to Carol.
     let genuine = seal(
         &f.alice,
         &f.alice_cert,
@@ -258,56 +250,31 @@ fn a_relay_cannot_tell_from_timing_whether_a_peer_is_in_the_cache() {
     )
     .unwrap();
     open_cached(&f.bob, &mut cache, &f.store, NOW, &genuine).unwrap();
-    // The relay's probes: layer 1 names Alice or Carol, layer 2 is junk.
     let junk = [0u8; 131];
-    let probe_alice = forge(
-        &mut f.rng,
-        0x01,
-        &f.bob.public(),
-        &f.alice.public().to_bytes(),
-        &[1; 32],
-        &junk,
-        None,
-    );
-    let probe_carol = forge(
-        &mut f.rng,
-        0x01,
-        &f.bob.public(),
-        &f.carol.public().to_bytes(),
-        &[1; 32],
-        &junk,
-        None,
-    );
-    for p in [&probe_alice, &probe_carol] {
+    for named in [f.alice.public().to_bytes(), f.carol.public().to_bytes()] {
+        let probe = forge(
+            &mut f.rng,
+            0x01,
+            &f.bob.public(),
+            &named,
+            &[1; 32],
+            &junk,
+            None,
+        );
         assert_eq!(
-            reason(open_cached(&f.bob, &mut cache, &f.store, NOW, p)),
+            reason(open_cached(&f.bob, &mut cache, &f.store, NOW, &probe)),
             OpenReason::Layer2
         );
     }
-    let (mut hit, mut miss) = (Vec::new(), Vec::new());
-    for _ in 0..301 {
-        let t = Instant::now();
-        let _ = open_cached(&f.bob, &mut cache, &f.store, NOW, &probe_alice);
-        hit.push(t.elapsed());
-        let t = Instant::now();
-        let _ = open_cached(&f.bob, &mut cache, &f.store, NOW, &probe_carol);
-        miss.push(t.elapsed());
-    }
-    let (hit, miss) = (median(hit), median(miss));
-    // Within 15%: no agreement skipped for a cached peer.
-    assert!(
-        hit.as_nanos() * 100 >= miss.as_nanos() * 85,
-        "probe naming a cached peer: {hit:?}, a stranger: {miss:?}"
-    );
+    assert_eq!(cache.len(), 1, "probes add nothing to the cache");
 }
 
-/// FINDING 2. protocol.md 9.3 lists `seal`'s refusals as certificate mismatch, a message too
+/// FINDING 2 (fixed). protocol.md 9.3 lists `seal`'s refusals as certificate mismatch, a message too
 /// long to pad (SEAL-PAD-01), then an all-zero DH (SEAL-ENV-04), and section 1 says the first
 /// listed failing check decides. `seal_cached` and `seal_multi` follow that order; `seal`
 /// computes the static DH first, so for a too-long message to a small-order recipient it
 /// reports `NonContributory` where `seal_cached` (and the document) say `Padding`.
 #[test]
-#[ignore = "FINDING 2: seal checks SEAL-ENV-04 before SEAL-PAD-01, against protocol.md 9.3 and seal_cached"]
 fn seal_and_seal_cached_refuse_in_the_documented_order() {
     let mut f = fx(102);
     let small_order = DeviceIdentityKey::from_bytes(&identity_with_x(&f.bob, [0; 32])).unwrap();
@@ -331,19 +298,18 @@ fn seal_and_seal_cached_refuse_in_the_documented_order() {
     assert_eq!(plain, expected, "seal and seal_cached disagree");
 }
 
-/// FINDING 3. `StaticCache::with_capacity` allocates the whole slot table up front and does
+/// FINDING 3 (fixed). `StaticCache::with_capacity` allocates the whole slot table up front and does
 /// not bound `capacity`: a caller passing a large value (from a configuration file, say)
 /// panics with "capacity overflow" (or, for merely huge values, aborts the process on
 /// allocation failure). The secure behaviour: the capacity is clamped (the documentation
 /// only promises "at least one").
 #[test]
-#[ignore = "FINDING 3: StaticCache::with_capacity(usize::MAX) panics (unbounded eager allocation)"]
 fn a_huge_cache_capacity_does_not_panic() {
     let r = std::panic::catch_unwind(|| StaticCache::with_capacity(usize::MAX).capacity());
     assert!(r.is_ok(), "with_capacity(usize::MAX) panicked");
 }
 
-/// FINDING 4 (informational). `open` accepts an `E_pub` that is not canonical (its masked
+/// FINDING 4 (informational, fixed: SEAL-ENV-04 now refuses it). `open` accepts an `E_pub` that is not canonical (its masked
 /// top bit set, or `u + p`): it gives the same `e1` as its canonical twin. Only the holder of
 /// `E` can build such an envelope (the salt and the associated data hold the bytes, so a
 /// relay flipping the bit is refused, see `e_pub_small_order_and_twins`), so the impact is
@@ -352,7 +318,6 @@ fn a_huge_cache_capacity_does_not_panic() {
 /// received X25519 key must be canonical. protocol.md 9.3 says nothing either way. The
 /// consistent behaviour: SEAL-ENV-04-like refusal of a non-canonical `E_pub`.
 #[test]
-#[ignore = "FINDING 4: open accepts a non-canonical (twin) E_pub, unlike HS-03's canonical X25519 rule"]
 fn a_non_canonical_e_pub_is_refused() {
     let mut f = fx(104);
     let s = dh(&f.alice, f.bob.public().agreement());
@@ -586,7 +551,15 @@ fn e_pub_small_order_and_twins() {
     minus_one[0] = 0xec;
     let mut p_plus_one = P;
     p_plus_one[0] = 0xee;
-    for x in [[0u8; 32], one, minus_one, P, p_plus_one] {
+    // Small order and canonical: refused as non-contributory; p and p + 1 (twins of 0 and 1)
+    // are not canonical and are refused before any DH.
+    for (x, expected) in [
+        ([0u8; 32], OpenReason::NonContributory),
+        (one, OpenReason::NonContributory),
+        (minus_one, OpenReason::NonContributory),
+        (P, OpenReason::NonCanonicalEphemeral),
+        (p_plus_one, OpenReason::NonCanonicalEphemeral),
+    ] {
         let mut e = seal(
             &f.alice,
             &f.alice_cert,
@@ -597,10 +570,7 @@ fn e_pub_small_order_and_twins() {
         )
         .unwrap();
         e[2..34].copy_from_slice(&x);
-        assert_eq!(
-            reason(open(&f.bob, &f.store, NOW, &e)),
-            OpenReason::NonContributory
-        );
+        assert_eq!(reason(open(&f.bob, &f.store, NOW, &e)), expected);
     }
     let mut e = seal(
         &f.alice,
@@ -611,8 +581,17 @@ fn e_pub_small_order_and_twins() {
         &mut f.rng,
     )
     .unwrap();
+    // The relay flips the top bit of a genuine E_pub: a twin encoding, refused as such (it
+    // would fail layer 1 anyway: E_pub is in the salt and the associated data).
     e[33] ^= 0x80;
-    assert_eq!(reason(open(&f.bob, &f.store, NOW, &e)), OpenReason::Layer1);
+    assert_eq!(
+        reason(open(&f.bob, &f.store, NOW, &e)),
+        if e[33] & 0x80 == 0 {
+            OpenReason::Layer1
+        } else {
+            OpenReason::NonCanonicalEphemeral
+        }
+    );
 }
 
 // ================================================ cross-subtype and transplants (refused)

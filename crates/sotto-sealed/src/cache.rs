@@ -1,6 +1,13 @@
-//! A bounded cache of static-static secrets `DH(own identity, peer identity)` (protocol.md
-//! 9.3 and 9.4), so that sealing to, or opening from, a device seen before costs one X25519
-//! agreement instead of two.
+//! A bounded cache of static-static secrets `DH(own identity, peer identity)` and of verified
+//! sender certificates (protocol.md 9.3 and 9.4): sealing to a device seen before costs one
+//! X25519 agreement instead of two, and opening from a sender whose certificate was verified
+//! before costs no Ed25519 verification.
+//!
+//! - **Opening never takes the static secret from the cache.** The sender identity of layer 1
+//!   is unauthenticated until layer 2 opens, and anyone can build a layer 1 naming any
+//!   identity; a shortcut for cached peers would let them time which peers the recipient
+//!   knows (tests/tests/attack_sealed.rs, finding 1). Opening only adds the secret (after
+//!   success), for a later seal to that peer.
 //!
 //! - **Bound:** at most `capacity` entries (default [`DEFAULT_CAPACITY`]); when full, the
 //!   oldest entry is evicted (first in, first out), so memory and the cost of a look-up are
@@ -12,8 +19,9 @@
 //! - **Keyed by the full 64-byte identity.** Two identities with twin X25519 keys (other
 //!   bytes, the same outputs) get two entries holding the same secret: harmless, since the
 //!   cache only saves work and never decides anything.
-//! - **Bound to its owner:** the cache remembers the identity it was used with; used with
-//!   another one, it empties itself first, so a secret of one identity never serves another.
+//! - **Bound to its owner:** the cache remembers the identity it was used with; consulted by
+//!   another one, it empties itself first, so a secret of one identity never serves another
+//!   (an open refused before the cache is consulted leaves it as it was).
 //! - **Verified certificates are remembered:** with each secret the cache keeps the last
 //!   sender certificate of that peer that verified, and the server key it verified under;
 //!   [`crate::envelope::open_cached`] skips the signature check (not the key-id, revocation,
@@ -35,6 +43,9 @@ use crate::certificate::SENDER_CERTIFICATE_LEN;
 
 /// The default number of peer devices a cache holds.
 pub const DEFAULT_CAPACITY: usize = 1024;
+/// The most peer devices a cache holds; [`StaticCache::with_capacity`] clamps to it (a slot
+/// is 291 bytes, so a full cache is about 19 MiB, allocated at construction).
+pub const MAX_CAPACITY: usize = 65_536;
 
 /// One entry. Every byte of it is written when it is created: an `Option` payload left
 /// uninitialised would be copied from whatever the stack held (a static secret, in the test
@@ -77,10 +88,10 @@ impl StaticCache {
         Self::with_capacity(DEFAULT_CAPACITY)
     }
 
-    /// An empty cache of `capacity` entries (at least one).
+    /// An empty cache of `capacity` entries, clamped to 1 ..= [`MAX_CAPACITY`].
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
+        let capacity = capacity.clamp(1, MAX_CAPACITY);
         Self {
             owner: None,
             slots: Vec::with_capacity(capacity),
@@ -276,6 +287,15 @@ mod tests {
             .diffie_hellman(bob.public().agreement())
             .unwrap();
         assert_eq!(s.expose(), direct.expose());
+    }
+
+    #[test]
+    fn capacity_is_clamped() {
+        assert_eq!(StaticCache::with_capacity(0).capacity(), 1);
+        assert_eq!(
+            StaticCache::with_capacity(usize::MAX).capacity(),
+            MAX_CAPACITY
+        );
     }
 
     #[test]

@@ -29,7 +29,8 @@
 //!    missing byte counts as `0x00`);
 //! 3. SEAL-ENV-03: the length is within the subtype's bounds ([`MIN_LEN`] ..= [`MAX_LEN`]
 //!    or [`MULTI_MIN_LEN`] ..= [`MULTI_MAX_LEN`]);
-//! 4. SEAL-ENV-04: `e1` is not all zero (and, after step 6, neither is `s`);
+//! 4. SEAL-ENV-04: `E_pub` is canonical (HS-03's rule) and `e1` is not all zero (and, after
+//!    step 6, neither is `s`);
 //! 5. SEAL-ENV-05: layer 1 authenticates;
 //! 6. SEAL-ENV-06: the sender identity decodes (HS-03's rules);
 //! 7. SEAL-ENV-07: layer 2 authenticates (for subtype `0x02`: the key wrap);
@@ -124,6 +125,9 @@ pub enum OpenReason {
     WrongSubtype,
     /// SEAL-ENV-03: the length is outside the subtype's bounds.
     Length,
+    /// SEAL-ENV-04: `E_pub` is not a canonical X25519 key (HS-03's rule: below 2^255 - 19,
+    /// top bit clear), so one envelope key would have two encodings.
+    NonCanonicalEphemeral,
     /// SEAL-ENV-04: a DH output (ephemeral or static) is all zero.
     NonContributory,
     /// SEAL-ENV-05: layer 1 does not authenticate.
@@ -150,7 +154,7 @@ impl OpenReason {
             Self::WrongTag => "SEAL-ENV-01",
             Self::WrongSubtype => "SEAL-ENV-02",
             Self::Length => "SEAL-ENV-03",
-            Self::NonContributory => "SEAL-ENV-04",
+            Self::NonCanonicalEphemeral | Self::NonContributory => "SEAL-ENV-04",
             Self::Layer1 => "SEAL-ENV-05",
             Self::SenderIdentity => "SEAL-ENV-06",
             Self::Layer2 => "SEAL-ENV-07",
@@ -325,11 +329,11 @@ pub fn seal<R: CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<Vec<u8>, SealError> {
     check_certificate(sender, certificate)?;
+    let inner = inner_plaintext(&certificate.compact(), content_type, message)?;
     let s = sender
         .agreement_key()
         .diffie_hellman(recipient.agreement())
         .map_err(|_| SealError::NonContributory)?;
-    let inner = inner_plaintext(&certificate.compact(), content_type, message)?;
     seal_raw(
         &sender.public().to_bytes(),
         s.expose(),
@@ -398,8 +402,8 @@ fn seal_raw(
 /// Opens an envelope (subtype `0x01`, or `0x02` from a multi-recipient message) addressed to
 /// `recipient`, verifying the sender certificate against `store` at `now` (seconds since the
 /// Unix epoch). The checks and their order are in the module documentation; every failure
-/// is the same opaque [`OpenError`]. Two X25519 agreements; [`open_cached`] saves the
-/// static one for a sender seen before.
+/// is the same opaque [`OpenError`]. Two X25519 agreements and one Ed25519 verification;
+/// [`open_cached`] saves the verification for a sender certificate seen before.
 pub fn open(
     recipient: &DeviceIdentity,
     store: &CertificateStore,
@@ -409,10 +413,14 @@ pub fn open(
     open_inner(recipient, None, store, now, bytes).map_err(OpenError::from)
 }
 
-/// [`open`], taking the static-static secret with the sender from `cache`, and skipping the
-/// signature check of a sender certificate whose exact bytes already verified under the same
-/// server key (every other certificate check runs). The secret and the certificate enter the
-/// cache only once the whole envelope opened, so refused envelopes leave the cache as it was.
+/// [`open`], skipping the signature check of a sender certificate whose exact bytes already
+/// verified under the same server key (every other certificate check runs), and holding the
+/// static secret for a later [`seal_cached`] to that peer. The static secret is never taken
+/// from the cache here: before layer 2 authenticates, the sender identity is anyone's claim,
+/// and a shortcut for cached peers would time the recipient's contacts. The secret and the
+/// certificate enter the cache only once the whole envelope opened, so refused envelopes
+/// leave the cache as it was. Two X25519 agreements, no Ed25519 verification for a known
+/// sender certificate.
 pub fn open_cached(
     recipient: &DeviceIdentity,
     cache: &mut StaticCache,
@@ -445,6 +453,9 @@ fn open_inner(
     let mut e_bytes = [0u8; 32];
     e_bytes.copy_from_slice(&bytes[2..PREFIX_LEN]);
     let e_pub = PublicKey::from_bytes(e_bytes);
+    if !e_pub.is_canonical() {
+        return Err(OpenReason::NonCanonicalEphemeral);
+    }
     let agreement = recipient.agreement_key();
     let e1 = agreement
         .diffie_hellman(&e_pub)
@@ -470,19 +481,12 @@ fn open_inner(
     let sender_identity =
         DeviceIdentityKey::from_bytes(&identity_bytes).map_err(|_| OpenReason::SenderIdentity)?;
 
-    let cached = cache
-        .as_deref_mut()
-        .and_then(|c| c.get(recipient, &sender_identity))
-        .map(|s| SecretBytes::new(*s));
-    let s = match cached {
-        Some(s) => s,
-        None => SecretBytes::new(
-            *agreement
-                .diffie_hellman(sender_identity.agreement())
-                .map_err(|_| OpenReason::NonContributory)?
-                .expose(),
-        ),
-    };
+    // Never from the cache: the identity is not authenticated yet, and a shortcut taken for
+    // a cached peer would let whoever built layer 1 (anyone: it needs only the recipient's
+    // public key) time which peers the recipient knows.
+    let s = agreement
+        .diffie_hellman(sender_identity.agreement())
+        .map_err(|_| OpenReason::NonContributory)?;
     let (key2, nonce2) = layer2_key_and_nonce(&okm1, layer1, s.expose());
     let inner = if subtype == SINGLE_RECIPIENT_SUBTYPE {
         Zeroizing::new(

@@ -168,6 +168,8 @@ fn every_flipped_byte_is_refused_with_one_opaque_error() {
             let expected = match i {
                 0 => OpenReason::WrongTag,
                 1 => OpenReason::WrongSubtype,
+                // The top bit of E_pub: a non-canonical twin (SEAL-ENV-04).
+                33 if bit == 0x80 => OpenReason::NonCanonicalEphemeral,
                 2..HEADER_LEN => OpenReason::Layer1,
                 _ => OpenReason::Layer2,
             };
@@ -534,4 +536,68 @@ fn a_remembered_certificate_skips_only_its_signature_check() {
     );
     // And the genuine one still opens warm.
     assert!(open_cached(&f.bob, &mut cache, &f.store, NOW, &envelope).is_ok());
+}
+
+#[test]
+fn opening_never_takes_the_static_secret_from_the_cache() {
+    // A cache holding a wrong secret for Alice (as if poisoned): were `open_cached` to take
+    // the secret from it, Alice's genuine envelope would fail layer 2. It opens, so the
+    // secret was computed; a probe naming a cached peer therefore costs what one naming a
+    // stranger does (tests/tests/attack_sealed.rs, finding 1).
+    let mut f = fixture(17);
+    let mut cache = StaticCache::new();
+    cache.insert(&f.bob, &f.alice.public(), &[0x55; 32], None);
+    let envelope = f.seal(b"computed, not cached");
+    let opened = open_cached(&f.bob, &mut cache, &f.store, NOW, &envelope).unwrap();
+    assert_eq!(opened.message.as_slice(), b"computed, not cached");
+    // Opening replaced the wrong secret with the right one, for a later seal to Alice.
+    let right = f
+        .bob
+        .agreement_key()
+        .diffie_hellman(f.alice.public().agreement())
+        .unwrap();
+    assert_eq!(cache.get(&f.bob, &f.alice.public()), Some(right.expose()));
+}
+
+#[test]
+fn a_non_canonical_ephemeral_key_is_refused_seal_env_04() {
+    let mut f = fixture(18);
+    let envelope = f.seal(b"twin");
+    // The top bit set: the same DH output as the genuine key, another encoding.
+    let mut twin = envelope.clone();
+    twin[33] |= 0x80;
+    assert_eq!(f.reason(&twin), OpenReason::NonCanonicalEphemeral);
+    assert_eq!(OpenReason::NonCanonicalEphemeral.id(), "SEAL-ENV-04");
+    // 2^255 - 19 + 1 (p + 1, canonical form 1): not canonical either.
+    let mut above = envelope.clone();
+    above[2] = 0xee;
+    above[3..33].fill(0xff);
+    above[33] = 0x7f;
+    assert_eq!(f.reason(&above), OpenReason::NonCanonicalEphemeral);
+    assert!(f.open(&envelope).is_ok());
+}
+
+#[test]
+fn seal_refuses_in_the_documented_order() {
+    // A too-long message to a small-order recipient: the padding refusal comes first, in
+    // `seal` as in `seal_cached` (tests/tests/attack_sealed.rs, finding 2).
+    let mut f = fixture(19);
+    let mut small = f.bob.public().to_bytes();
+    small[32..].fill(0);
+    let small = DeviceIdentityKey::from_bytes(&small).unwrap();
+    let message = vec![0u8; padding::MAX_UNPADDED_LEN + 1];
+    let plain = seal(&f.alice, &f.alice_cert, &small, 1, &message, &mut f.rng).unwrap_err();
+    let mut cache = StaticCache::new();
+    let cached = seal_cached(
+        &f.alice,
+        &mut cache,
+        &f.alice_cert,
+        &small,
+        1,
+        &message,
+        &mut f.rng,
+    )
+    .unwrap_err();
+    assert_eq!(plain, cached);
+    assert!(matches!(plain, SealError::Padding(_)));
 }

@@ -177,6 +177,8 @@ fn every_flipped_byte_of_a_received_envelope_is_refused() {
                 0 => OpenReason::WrongTag,
                 1 if forged[1] == 0x01 => OpenReason::Length,
                 1 => OpenReason::WrongSubtype,
+                // The top bit of E_pub: a non-canonical twin (SEAL-ENV-04).
+                33 if bit == 0x80 => OpenReason::NonCanonicalEphemeral,
                 2..HEADER_LEN => OpenReason::Layer1,
                 // The wrap, and the content whose hash the wrap authenticates.
                 _ => OpenReason::Layer2,
