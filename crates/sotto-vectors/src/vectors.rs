@@ -15,6 +15,7 @@ pub mod pickles;
 pub mod ratchet;
 pub mod ratchet_negative;
 pub mod safety_numbers;
+pub mod sealed;
 pub mod store;
 pub mod trust;
 
@@ -129,5 +130,6 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     out.push(("store.json", store::render()?));
     out.push(("padding.json", padding::render()?));
     out.push(("certificates.json", certificates::render()?));
+    out.push(("sealed.json", sealed::render()?));
     Ok(out)
 }
