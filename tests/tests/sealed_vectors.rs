@@ -118,22 +118,33 @@ fn check_layers(
     recipient: &PartyVector,
     fields: [&str; 10],
 ) -> Result<Layer1, String> {
-    let [e1_f, okm1_f, chain_f, key1_f, nonce1_f, l1_f, s_f, okm2_f, key2_f, nonce2_f] = fields;
+    let [
+        e1_f,
+        okm1_f,
+        chain_f,
+        key1_f,
+        nonce1_f,
+        l1_f,
+        s_f,
+        okm2_f,
+        key2_f,
+        nonce2_f,
+    ] = fields;
     let r = party_identity(recipient)?;
     let sender = party_identity(&v.sender.party)?;
     let e_pub = x25519_public(e)?;
     let e1 = dh(e, &r[32..])?;
     same("e1", &e1, e1_f)?;
     // The recipient's side gives the same secret.
-    same("e1 (recipient side)", &dh(&unhex(&recipient.identity_private)?, &e_pub)?, e1_f)?;
+    same(
+        "e1 (recipient side)",
+        &dh(&unhex(&recipient.identity_private)?, &e_pub)?,
+        e1_f,
+    )?;
     let mut salt1 = e_pub.to_vec();
     salt1.extend_from_slice(&r);
     assert_eq!(salt1.len(), 96);
-    let okm1 = kdf::hkdf_sha256::<76>(
-        Some(&salt1),
-        &e1,
-        &unhex(&v.info_ephemeral)?,
-    );
+    let okm1 = kdf::hkdf_sha256::<76>(Some(&salt1), &e1, &unhex(&v.info_ephemeral)?);
     let okm1 = okm1.expose();
     same("okm1", okm1, okm1_f)?;
     same("chain", &okm1[..32], chain_f)?;
@@ -224,12 +235,24 @@ fn check_single(v: &SealedVectors, i: usize) -> Check {
         &header1,
         recipient,
         [
-            &c.e1, &c.okm1, &c.chain, &c.key1, &c.nonce1, &c.layer1_ct, &c.s, &c.okm2, &c.key2,
+            &c.e1,
+            &c.okm1,
+            &c.chain,
+            &c.key1,
+            &c.nonce1,
+            &c.layer1_ct,
+            &c.s,
+            &c.okm2,
+            &c.key2,
             &c.nonce2,
         ],
     )?;
     let compact = compact_of(v)?;
-    same("compact_certificate (case)", &compact, &c.compact_certificate)?;
+    same(
+        "compact_certificate (case)",
+        &compact,
+        &c.compact_certificate,
+    )?;
     let message = unhex(&c.message)?;
     let padded = document_pad(&message);
     same("padded_message", &padded, &c.padded_message)?;
@@ -263,8 +286,8 @@ fn check_single(v: &SealedVectors, i: usize) -> Check {
     )?;
     // sotto_sealed's seal, given the same E, writes the same bytes.
     let sender = identity_of(&v.sender.party)?;
-    let cert = SenderCertificate::from_bytes(&unhex(&v.sender.certificate)?)
-        .map_err(|e| e.to_string())?;
+    let cert =
+        SenderCertificate::from_bytes(&unhex(&v.sender.certificate)?).map_err(|e| e.to_string())?;
     let mut rng = ScriptedRng::new(vec![e]);
     let sealed = seal(
         &sender,
@@ -288,7 +311,11 @@ fn check_multi(v: &SealedVectors) -> Check {
     header1.extend_from_slice(&x25519_public(&e)?);
     same("header1", &header1, &m.header1)?;
     let compact = compact_of(v)?;
-    same("compact_certificate (multi)", &compact, &m.compact_certificate)?;
+    same(
+        "compact_certificate (multi)",
+        &compact,
+        &m.compact_certificate,
+    )?;
     let message = unhex(&m.message)?;
     let padded = document_pad(&message);
     same("padded_message", &padded, &m.padded_message)?;
@@ -403,8 +430,8 @@ fn check_multi(v: &SealedVectors) -> Check {
             })
         })
         .collect::<Result<_, String>>()?;
-    let cert = SenderCertificate::from_bytes(&unhex(&v.sender.certificate)?)
-        .map_err(|e| e.to_string())?;
+    let cert =
+        SenderCertificate::from_bytes(&unhex(&v.sender.certificate)?).map_err(|e| e.to_string())?;
     let mut rng = ScriptedRng::new(vec![e, k]);
     let sealed = seal_multi(
         &identity_of(&v.sender.party)?,
@@ -431,20 +458,35 @@ fn labels_and_fixture_are_those_of_the_document_and_certificates_json() {
         unhex(&v.info_ephemeral).unwrap(),
         b"Sotto/1 sealed envelope ephemeral"
     );
-    assert_eq!(unhex(&v.info_static).unwrap(), b"Sotto/1 sealed envelope static");
+    assert_eq!(
+        unhex(&v.info_static).unwrap(),
+        b"Sotto/1 sealed envelope static"
+    );
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/vectors/certificates.json");
     let certs: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(certs["root"], v.root.as_str());
-    assert_eq!(certs["server"]["certificate"], v.server_certificate.as_str());
-    assert_eq!(certs["sender"]["certificate"], v.sender.certificate.as_str());
-    assert_eq!(certs["sender"]["signing_seed"], v.sender.party.signing_seed.as_str());
+    assert_eq!(
+        certs["server"]["certificate"],
+        v.server_certificate.as_str()
+    );
+    assert_eq!(
+        certs["sender"]["certificate"],
+        v.sender.certificate.as_str()
+    );
+    assert_eq!(
+        certs["sender"]["signing_seed"],
+        v.sender.party.signing_seed.as_str()
+    );
     assert_eq!(
         certs["sender"]["identity_private"],
         v.sender.party.identity_private.as_str()
     );
-    assert_eq!(certs["sender"]["account_id"], v.sender.party.account_id.as_str());
+    assert_eq!(
+        certs["sender"]["account_id"],
+        v.sender.party.account_id.as_str()
+    );
     assert_eq!(certs["sender"]["device_id"], v.sender.party.device_id);
     assert_eq!(certs["sender"]["expires"], v.sender.expires);
     let cert = unhex(&v.sender.certificate).unwrap();
@@ -460,7 +502,10 @@ fn every_single_recipient_case_recomputes_and_opens() {
         .iter()
         .map(|c| unhex(&c.message).unwrap().len())
         .collect();
-    assert!(lens.contains(&0) && lens.iter().any(|&l| l > 256), "{lens:?}");
+    assert!(
+        lens.contains(&0) && lens.iter().any(|&l| l > 256),
+        "{lens:?}"
+    );
     for i in 0..v.single.len() {
         check_single(&v, i).unwrap_or_else(|e| panic!("single[{i}]: {e}"));
     }
@@ -497,7 +542,10 @@ fn every_negative_case_is_refused_as_listed() {
         );
         // The expected reason carries the case's ID.
         let named = case.expected_error.split("::").nth(1).unwrap();
-        let variant: String = named.chars().take_while(char::is_ascii_alphanumeric).collect();
+        let variant: String = named
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
         let id = match variant.as_str() {
             "WrongTag" if case.operation == "open" => "SEAL-ENV-01",
             "WrongSubtype" if case.operation == "open" => "SEAL-ENV-02",

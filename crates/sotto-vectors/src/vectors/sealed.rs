@@ -295,8 +295,7 @@ pub fn identity_of(p: &PartyVector) -> Result<DeviceIdentity, String> {
 
 /// The recipients' store: the root and the server certificate, `revoked` revoked.
 pub fn store_of(v: &SealedVectors, revoked: &[u32]) -> Result<CertificateStore, String> {
-    let root = TrustRoot::from_bytes(&unhex(&v.root)?)
-        .map_err(|e| e.to_string())?;
+    let root = TrustRoot::from_bytes(&unhex(&v.root)?).map_err(|e| e.to_string())?;
     let mut store = CertificateStore::new(root);
     let server = hex::decode(&v.server_certificate).map_err(|e| e.to_string())?;
     store.add(&server).map_err(|e| format!("store: {e}"))?;
@@ -507,9 +506,9 @@ pub fn generate() -> Result<SealedVectors, VectorError> {
     let s_pub = sender.public().to_bytes();
 
     let mut rng = RecordingRng::new(0x5ea3);
-    // recipients[0]: the single-recipient cases' recipient; 1 and 2: two devices of one
-    // account; 3: a device of another account; 4: a device whose identity a forged layer 1
-    // carries in place of the sender's (SEAL-ENV-09).
+    // recipients[0]: the single-recipient cases' recipient; 1 to 3: the multi-recipient
+    // devices (two of one account, one of another), in the reverse of their sorted order; 4:
+    // a device whose identity a forged layer 1 carries in place of the sender's (SEAL-ENV-09).
     let single_device = DeviceIdentity::generate(&mut rng);
     let single_account = AccountId::generate(&mut rng);
     let account_a = AccountId::generate(&mut rng);
@@ -519,7 +518,11 @@ pub fn generate() -> Result<SealedVectors, VectorError> {
     let b5 = DeviceIdentity::generate(&mut rng);
     let other = DeviceIdentity::generate(&mut rng);
     let other_account = AccountId::generate(&mut rng);
-    let mut multi_devices = vec![(&a1, account_a, 1u32), (&a2, account_a, 2), (&b5, account_b, 5)];
+    let mut multi_devices = vec![
+        (&a1, account_a, 1u32),
+        (&a2, account_a, 2),
+        (&b5, account_b, 5),
+    ];
     // The input order is the reverse of the sorted one, so the sorting shows.
     multi_devices.sort_by_key(|(_, account, id)| {
         let mut a = account.to_bytes().to_vec();
@@ -580,7 +583,11 @@ pub fn generate() -> Result<SealedVectors, VectorError> {
     for (step, (name, len, content_type)) in [
         ("empty message", 0usize, 1u8),
         ("100-byte message", 100, 2),
-        ("300-byte message, padded to 304 (above the fixed buckets)", 300, 3),
+        (
+            "300-byte message, padded to 304 (above the fixed buckets)",
+            300,
+            3,
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -714,8 +721,8 @@ pub fn generate() -> Result<SealedVectors, VectorError> {
         let p = &v.recipients[i];
         let rid: [u8; 64] = unhex(&p.identity).map_err(|e| script_error(21, e))?;
         let s = dh(&s_priv, &rid[32..]);
-        let l = layers(&e, &hdr1, &rid, &s_pub, s)
-            .ok_or_else(|| script_error(21, "all-zero e1"))?;
+        let l =
+            layers(&e, &hdr1, &rid, &s_pub, s).ok_or_else(|| script_error(21, "all-zero e1"))?;
         let mut ad = hdr1.clone();
         ad.extend_from_slice(&l.layer1_ct);
         ad.extend_from_slice(&content_hash);
@@ -752,7 +759,10 @@ pub fn generate() -> Result<SealedVectors, VectorError> {
         let mut got_address = delivery.account.to_bytes().to_vec();
         got_address.extend_from_slice(&delivery.device_id.to_be_bytes());
         if got_address != address || delivery.envelope != received {
-            return Err(script_error(24, "split differs from the documented envelope"));
+            return Err(script_error(
+                24,
+                "split differs from the documented envelope",
+            ));
         }
         let device = multi_devices_by_index(i).ok_or_else(|| script_error(24, "index"))?;
         let opened = envelope::open(device, &store, VERIFY_AT, &delivery.envelope)
@@ -832,7 +842,16 @@ fn negatives(
             .ok_or_else(|| script_error(31, "forged E gives an all-zero e1"))
     };
 
-    type Case = (&'static str, String, &'static str, usize, u64, Vec<u32>, Vec<u8>, String);
+    type Case = (
+        &'static str,
+        String,
+        &'static str,
+        usize,
+        u64,
+        Vec<u32>,
+        Vec<u8>,
+        String,
+    );
     let mut cases: Vec<Case> = Vec::new();
     let mut open = |id: &'static str, comment: &str, recipient, now, input, error: &str| {
         cases.push((
@@ -847,7 +866,14 @@ fn negatives(
         ));
     };
     let r = "OpenReason::";
-    open("SEAL-ENV-01", "empty input", 0, VERIFY_AT, Vec::new(), &format!("{r}WrongTag"));
+    open(
+        "SEAL-ENV-01",
+        "empty input",
+        0,
+        VERIFY_AT,
+        Vec::new(),
+        &format!("{r}WrongTag"),
+    );
     open(
         "SEAL-ENV-01",
         "single[0].envelope with its first byte replaced by a certificate's tag 0x1e",
@@ -856,7 +882,14 @@ fn negatives(
         with(&env0, &|b| b[0] = 0x1e),
         &format!("{r}WrongTag"),
     );
-    open("SEAL-ENV-02", "the tag 0x1f alone (missing subtype counts as 0x00)", 0, VERIFY_AT, vec![0x1f], &format!("{r}WrongSubtype"));
+    open(
+        "SEAL-ENV-02",
+        "the tag 0x1f alone (missing subtype counts as 0x00)",
+        0,
+        VERIFY_AT,
+        vec![0x1f],
+        &format!("{r}WrongSubtype"),
+    );
     open(
         "SEAL-ENV-02",
         "multi.sent (subtype 0x03, the relay's form) given to open",
@@ -947,7 +980,7 @@ fn negatives(
     );
     open(
         "SEAL-ENV-05",
-        "single[0].envelope opened by recipients[1], to whom it is not sealed",
+        &format!("single[0].envelope opened by recipients[{multi_r}], to whom it is not sealed"),
         multi_r,
         VERIFY_AT,
         env0.clone(),
@@ -1101,8 +1134,16 @@ fn negatives(
             "0x80 and 63 zero bytes (the empty message in the 64-byte bucket, not its own)",
             "NotCanonical",
         ),
-        (no_boundary, "32 zero bytes (no 0x80 boundary)", "NoBoundary"),
-        (not_bucket, "0x80 and 32 zero bytes (33 is not a bucket length)", "NotABucket"),
+        (
+            no_boundary,
+            "32 zero bytes (no 0x80 boundary)",
+            "NoBoundary",
+        ),
+        (
+            not_bucket,
+            "0x80 and 32 zero bytes (33 is not a bucket length)",
+            "NotABucket",
+        ),
     ] {
         open(
             "SEAL-ENV-10",
@@ -1145,7 +1186,12 @@ fn negatives(
         with(sent, &|b| b[0] = 0x1e),
         "WrongTag",
     );
-    split("SEAL-MR-02", "the tag 0x1f alone", vec![0x1f], "WrongSubtype");
+    split(
+        "SEAL-MR-02",
+        "the tag 0x1f alone",
+        vec![0x1f],
+        "WrongSubtype",
+    );
     split(
         "SEAL-MR-02",
         "multi.entries[0].received (subtype 0x02) given to the relay",
