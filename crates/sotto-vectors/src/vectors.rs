@@ -16,6 +16,7 @@ pub mod pickles;
 pub mod ratchet;
 pub mod ratchet_negative;
 pub mod safety_numbers;
+pub mod sealed;
 pub mod store;
 pub mod trust;
 
@@ -131,5 +132,6 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     out.push(("padding.json", padding::render()?));
     out.push(("certificates.json", certificates::render()?));
     out.push(("access-tokens.json", access_tokens::render()?));
+    out.push(("sealed.json", sealed::render()?));
     Ok(out)
 }
