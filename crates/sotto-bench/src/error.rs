@@ -107,6 +107,18 @@ pub enum BenchError {
     /// A batched routine ran more often than its `prepare` call provided inputs for.
     #[error("routine ran past the inputs prepared for its batch")]
     NotPrepared,
+    /// Sealing a sealed-sender envelope failed.
+    #[error("seal: {0}")]
+    Seal(#[from] sotto_sealed::envelope::SealError),
+    /// Opening a sealed-sender envelope failed (one opaque error).
+    #[error("open: {0}")]
+    Open(#[from] sotto_sealed::envelope::OpenError),
+    /// The relay refused a multi-recipient message.
+    #[error("split: {0}")]
+    Split(#[from] sotto_sealed::multi::SplitError),
+    /// A certificate could not be issued or added.
+    #[error("certificate: {0}")]
+    Certificate(#[from] sotto_sealed::certificate::CertificateError),
     /// The thread CPU-time clock could not be read.
     #[error("thread CPU clock: {0}")]
     CpuClock(std::io::Error),

@@ -19,7 +19,7 @@
 //!
 //! Modules depend one way: [`timing`] and [`error`] at the bottom; the routines
 //! ([`primitives`], [`conversation`], [`sotto`], [`olm`], [`setup`], [`forged`],
-//! [`store`]) on them; [`table`] on the routines; [`report`] on the table and [`sizes`].
+//! [`store`], [`devices`], [`sealed`]) on them; [`table`] on the routines; [`report`] on the table and [`sizes`].
 
 pub mod conversation;
 pub mod devices;
@@ -28,6 +28,7 @@ pub mod forged;
 pub mod olm;
 pub mod primitives;
 pub mod report;
+pub mod sealed;
 pub mod setup;
 pub mod sizes;
 pub mod sotto;

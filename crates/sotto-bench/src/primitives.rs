@@ -124,6 +124,28 @@ pub fn sha512_96() -> Built {
     })
 }
 
+/// HKDF-SHA256 to `N` bytes with a `salt_len`-byte salt (longer than SHA-256's 64-byte
+/// block, so HMAC hashes it first, as the sealed envelope's salts are) over a 32-byte DH
+/// output, under `info`.
+pub fn hkdf_salted<const N: usize>(salt_len: usize, info: &'static [u8]) -> Built {
+    routine(
+        (vec![0x21u8; salt_len], SecretBytes::new([0x31; 32]), info),
+        |(salt, ikm, info)| {
+            let okm = hkdf_sha256::<N>(Some(black_box(salt)), black_box(ikm.expose()), info);
+            black_box(okm.expose());
+            Ok(())
+        },
+    )
+}
+
+/// SHA-512 of `len` bytes.
+pub fn sha512(len: usize) -> Built {
+    routine(vec![0x33u8; len], |input| {
+        black_box(sotto_crypto::hash::sha512(black_box(input)));
+        Ok(())
+    })
+}
+
 /// Decoding a 32-byte Ed25519 public key (point decompression).
 pub fn ed25519_key_decode() -> Built {
     let bytes = SigningKey::generate(&mut rng()).verifying_key().to_bytes();
@@ -316,16 +338,21 @@ pub fn mlkem_decaps(lib: MlKemLib) -> Built {
     }
 }
 
-fn aead_inputs() -> (SecretBytes<32>, [u8; 12], [u8; AD_LEN]) {
-    (SecretBytes::new([0x44; 32]), [0x55; 12], [0x66; AD_LEN])
+fn aead_inputs() -> (SecretBytes<32>, [u8; 12]) {
+    (SecretBytes::new([0x44; 32]), [0x55; 12])
 }
 
 /// ChaCha20-Poly1305 encryption in place of `len` bytes (the buffer is re-encrypted each run;
 /// the cost does not depend on its contents).
 pub fn seal(len: usize) -> Built {
-    let (key, nonce, ad) = aead_inputs();
+    seal_ad(len, AD_LEN)
+}
+
+/// [`seal`] with `ad_len` bytes of associated data.
+pub fn seal_ad(len: usize, ad_len: usize) -> Built {
+    let (key, nonce) = aead_inputs();
     routine(
-        (key, nonce, ad, vec![0xa5u8; len]),
+        (key, nonce, vec![0x66u8; ad_len], vec![0xa5u8; len]),
         |(key, nonce, ad, buffer)| {
             black_box(aead::seal_in_place(key, nonce, ad, buffer));
             Ok(())
@@ -339,7 +366,7 @@ pub fn seal(len: usize) -> Built {
 pub struct Open {
     key: SecretBytes<32>,
     nonce: [u8; 12],
-    ad: [u8; AD_LEN],
+    ad: Vec<u8>,
     ciphertext: Vec<u8>,
     tag: [u8; TAG_LEN],
     batch: Vec<u8>,
@@ -349,7 +376,13 @@ pub struct Open {
 impl Open {
     /// Seals one `len`-byte plaintext whose copies the runs open.
     pub fn new(len: usize) -> Self {
-        let (key, nonce, ad) = aead_inputs();
+        Self::with_ad(len, AD_LEN)
+    }
+
+    /// [`Open::new`] with `ad_len` bytes of associated data.
+    pub fn with_ad(len: usize, ad_len: usize) -> Self {
+        let (key, nonce) = aead_inputs();
+        let ad = vec![0x66u8; ad_len];
         let mut ciphertext = vec![0xa5; len];
         let tag = aead::seal_in_place(&key, &nonce, &ad, &mut ciphertext);
         Self {

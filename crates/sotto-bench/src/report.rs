@@ -83,6 +83,7 @@ pub fn cases_for(filter: &str) -> Result<Vec<Case>, BenchError> {
         .flat_map(|t| match t {
             Target::Within(other, _) => vec![*other],
             Target::PerExtraDevice(base, _, unit, _) => vec![*base, *unit],
+            Target::PerExtraDh(base, _, _) => vec![*base],
             _ => Vec::new(),
         })
         .filter_map(|name| rows.iter().find(|r| r.sotto.name == name))
@@ -108,6 +109,9 @@ pub fn cases_for(filter: &str) -> Result<Vec<Case>, BenchError> {
 pub struct TargetReport {
     /// The condition, e.g. `<= 1.1x floor`.
     pub target: String,
+    /// The measured quantity the target bounds (a ratio, a share of throughput, DH units, or
+    /// per extra device the multiple of its unit); `None` if not measured.
+    pub value: Option<f64>,
     /// Whether the row meets it; `None` if a number it needs was not measured.
     pub met: Option<bool>,
 }
@@ -164,20 +168,41 @@ impl RowReport {
         let targets = row
             .targets
             .iter()
-            .map(|&t| TargetReport {
-                target: t.to_string(),
-                met: match t {
-                    Target::FloorRatio(k) => ratio_floor.map(|r| r <= k),
-                    Target::FloorThroughput(k) => ratio_floor.map(|r| 1.0 / r >= k),
-                    Target::DhUnits(k) => dh_units.map(|u| u <= k),
-                    Target::Within(other, k) => m
-                        .median(&format!("sotto/{other}"))
-                        .map(|o| ratio(sotto_ns, o).max(ratio(o, sotto_ns)) <= k),
-                    Target::PerExtraDevice(base, n, unit, k) => m
-                        .median(&format!("sotto/{base}"))
-                        .zip(m.median(&format!("sotto/{unit}")))
-                        .map(|(b, u)| (sotto_ns - b) / f64::from(n) <= k * u),
-                },
+            .map(|&t| {
+                // The measured quantity the target bounds, and the bound.
+                let (value, met) = match t {
+                    Target::FloorRatio(k) => (ratio_floor, ratio_floor.map(|r| r <= k)),
+                    Target::FloorThroughput(k) => {
+                        let share = ratio_floor.map(|r| 1.0 / r);
+                        (share, share.map(|s| s >= k))
+                    }
+                    Target::DhUnits(k) => (dh_units, dh_units.map(|u| u <= k)),
+                    Target::Within(other, k) => {
+                        let within = m
+                            .median(&format!("sotto/{other}"))
+                            .map(|o| ratio(sotto_ns, o).max(ratio(o, sotto_ns)));
+                        (within, within.map(|w| w <= k))
+                    }
+                    Target::PerExtraDevice(base, n, unit, k) => {
+                        let per = m
+                            .median(&format!("sotto/{base}"))
+                            .zip(m.median(&format!("sotto/{unit}")))
+                            .map(|(b, u)| ratio((sotto_ns - b) / f64::from(n), u));
+                        (per, per.map(|p| p <= k))
+                    }
+                    Target::PerExtraDh(base, n, k) => {
+                        let per = m
+                            .median(&format!("sotto/{base}"))
+                            .zip(m.median(DH_UNIT))
+                            .map(|(b, dh)| ratio((sotto_ns - b) / f64::from(n), dh));
+                        (per, per.map(|p| p <= k))
+                    }
+                };
+                TargetReport {
+                    target: t.to_string(),
+                    value,
+                    met,
+                }
             })
             .collect();
         Ok(Some(Self {
@@ -305,7 +330,10 @@ impl Report {
                         Some(false) => "MISSED",
                         None => "n/a",
                     };
-                    format!("{}: {verdict}", t.target)
+                    match t.value {
+                        Some(v) => format!("{}: {verdict} ({v:.3})", t.target),
+                        None => format!("{}: {verdict}", t.target),
+                    }
                 })
                 .collect();
             let _ = writeln!(
@@ -496,6 +524,32 @@ mod tests {
             row(&r, "setup_pqxdh_last_resort_both").targets[0].met,
             Some(false)
         );
+    }
+
+    #[test]
+    fn per_extra_recipient_in_dh_units() {
+        // (1090 - 100) / 9 = 110 = 1.1 DH: met; (11100 - 100) / 99 = 111.1 > 1.1 DH: missed.
+        let m = fake(|id| match id {
+            "floor/x25519_dh" => 100.0,
+            "sotto/sealed_multi_1" => 100.0,
+            "sotto/sealed_multi_10" => 1090.0,
+            "sotto/sealed_multi_100" => 11_100.0,
+            _ => 0.0,
+        });
+        let r = report(&m);
+        let ten = &row(&r, "sealed_multi_10").targets[0];
+        assert_eq!(ten.met, Some(true));
+        assert!((ten.value.unwrap() - 1.1).abs() < 1e-9);
+        let hundred = &row(&r, "sealed_multi_100").targets[0];
+        assert_eq!(hundred.met, Some(false));
+        assert!(r.table().contains("<= 1.1 DH units: MISSED (1.111)"));
+        let ids: Vec<String> = cases_for("sealed_multi_100")
+            .unwrap()
+            .iter()
+            .map(Case::id)
+            .collect();
+        assert!(ids.contains(&"sotto/sealed_multi_1".to_owned()));
+        assert!(ids.contains(&"floor/sha512_243".to_owned()));
     }
 
     #[test]

@@ -16,6 +16,10 @@
 //! | `initial_message_x3dh_100` | X3DH initial message (one-time prekey used), 100-byte first plaintext, standard session |
 //! | `initial_message_pqxdh_100` | the same in PQXDH |
 //! | `vodozemac_prekey_message_100` | Olm v1 pre-key message starting a session, 100-byte plaintext: wire bytes |
+//! | `sealed_overhead_100` | sealed-sender envelope of a 100-byte message: envelope bytes - padded message bytes (128) |
+//! | `sealed_multi_received_overhead_100` | the envelope one recipient of a multi-recipient message receives (after the relay's split), the same difference |
+//! | `sealed_multi_sent_per_extra_recipient` | the sent form of a multi-recipient message to 2 devices minus the one to 1 device: one entry |
+//! | `sealed_multi_sent_overhead_1` | the sent form to 1 device minus the padded message |
 //!
 //! Every scenario checks its own premise (skipped-key count, a pickle that restores and still
 //! decrypts) and fails with [`BenchError::Scenario`] if it does not hold.
@@ -26,6 +30,7 @@ use sotto_ratchet::{PickleKey, Session, SessionConfig};
 use crate::BenchError;
 use crate::conversation::{Duplex, SMALL};
 use crate::olm::{self, OlmPair};
+use crate::sealed::{self, SealedSizes};
 use crate::setup::{self, SetupSizes};
 use crate::sotto::SottoPair;
 
@@ -62,6 +67,9 @@ pub struct Sizes {
     pub setup: SetupSizes,
     /// vodozemac (Olm v1) pre-key message with a 100-byte plaintext.
     pub vodozemac_prekey_message_100: usize,
+    /// Sealed-sender envelopes (flattened into this object in JSON).
+    #[serde(flatten)]
+    pub sealed: SealedSizes,
 }
 
 /// Message bytes minus plaintext bytes for a 100-byte plaintext on an established session.
@@ -198,6 +206,7 @@ pub fn measure() -> Result<Sizes, BenchError> {
         vodozemac_pickle_after_gap_2000: vodozemac_pickle_after_gap()?,
         setup: setup::sizes()?,
         vodozemac_prekey_message_100: olm::prekey_message_len(SMALL)?,
+        sealed: sealed::sizes()?,
     })
 }
 
@@ -221,5 +230,9 @@ mod tests {
         assert!(sizes.vodozemac_pickle_100_each_way > sizes.vodozemac_pickle_100_each_way_raw);
         assert_eq!(sizes.setup.initial_message_pqxdh_100, 1356);
         assert!(sizes.vodozemac_prekey_message_100 > SMALL + sizes.vodozemac_wire_overhead_100);
+        assert_eq!(
+            sizes.sealed.sealed_overhead_100,
+            sotto_sealed::envelope::OVERHEAD
+        );
     }
 }

@@ -8,6 +8,8 @@
 //! `vodozemac/<peer>` (the [`peers`] that are not primitives). A formula is a sum of terms
 //! `k*primitive` or `primitive` separated by ` + `; a row's peer names any case.
 
+use sotto_crypto::aead::TAG_LEN;
+use sotto_crypto::labels;
 use sotto_handshake::Mode;
 use sotto_ratchet::SessionConfig;
 
@@ -17,6 +19,9 @@ use crate::devices;
 use crate::forged::{Forged, Forgery};
 use crate::olm::{self, OlmInbound, OlmPair};
 use crate::primitives::{self as p, KEM_SIGNED_LEN, MlKemLib, SPK_SIGNED_LEN};
+use crate::sealed::{
+    self, LAYER1_AD_LEN, LAYER1_SALT_LEN, LAYER2_AD_LEN, LAYER2_SALT_LEN, WRAP_AD_LEN,
+};
 use crate::setup::{self, Responder};
 use crate::sotto::SottoPair;
 use crate::store;
@@ -67,6 +72,9 @@ pub enum Target {
     /// (sotto - base row) / n <= k × unit row: what each of n extra devices costs, against
     /// one operation of the unit row.
     PerExtraDevice(&'static str, u32, &'static str, f64),
+    /// (sotto - base row) / n <= k × `floor/x25519_dh`: what each of n extra recipients
+    /// costs, in X25519-DH units.
+    PerExtraDh(&'static str, u32, f64),
 }
 
 impl std::fmt::Display for Target {
@@ -79,6 +87,7 @@ impl std::fmt::Display for Target {
             Self::PerExtraDevice(base, n, unit, k) => {
                 write!(f, "(this - {base}) / {n} <= {k}x {unit}")
             }
+            Self::PerExtraDh(base, n, k) => write!(f, "(this - {base}) / {n} <= {k} DH units"),
         }
     }
 }
@@ -270,6 +279,62 @@ pub fn primitives() -> Vec<Case> {
             "store_memory_session_read",
             "MemoryBackend::get, one 1 KiB sessions record",
             store::memory_read,
+        ),
+        floor(
+            "hkdf_sealed_layer1",
+            "hkdf_sha256::<76>(96-byte salt, DH output, SEALED_ENVELOPE_EPHEMERAL)",
+            || p::hkdf_salted::<76>(LAYER1_SALT_LEN, labels::SEALED_ENVELOPE_EPHEMERAL),
+        ),
+        floor(
+            "hkdf_sealed_layer2",
+            "hkdf_sha256::<44>(112-byte salt, DH output, SEALED_ENVELOPE_STATIC)",
+            || p::hkdf_salted::<44>(LAYER2_SALT_LEN, labels::SEALED_ENVELOPE_STATIC),
+        ),
+        floor(
+            "ed25519_verify_131",
+            "strict verify, a sender certificate's signed message",
+            || p::ed25519_verify(sealed::SENDER_CERT_SIGNED_LEN),
+        ),
+        floor(
+            "sha512_243",
+            "sha512 of 243 bytes: a multi-recipient message's content ciphertext, 100 B",
+            || p::sha512(sealed::inner_len() + TAG_LEN),
+        ),
+        aead(
+            "aead_seal_64_ad34",
+            "aead::seal_in_place, 64 B, 34 B AD (layer 1)",
+            64,
+            || p::seal_ad(64, LAYER1_AD_LEN),
+        ),
+        aead(
+            "aead_open_64_ad34",
+            "aead::open_in_place, 64 B, 34 B AD (layer 1)",
+            64,
+            || boxed(p::Open::with_ad(64, LAYER1_AD_LEN)),
+        ),
+        aead(
+            "aead_seal_227_ad114",
+            "aead::seal_in_place, 227 B, 114 B AD (layer 2, 100 B message)",
+            sealed::inner_len(),
+            || p::seal_ad(sealed::inner_len(), LAYER2_AD_LEN),
+        ),
+        aead(
+            "aead_open_227_ad114",
+            "aead::open_in_place, 227 B, 114 B AD (layer 2, 100 B message)",
+            sealed::inner_len(),
+            || boxed(p::Open::with_ad(sealed::inner_len(), LAYER2_AD_LEN)),
+        ),
+        aead(
+            "aead_seal_227_ad34",
+            "aead::seal_in_place, 227 B, 34 B AD (multi-recipient content, 100 B message)",
+            sealed::inner_len(),
+            || p::seal_ad(sealed::inner_len(), LAYER1_AD_LEN),
+        ),
+        aead(
+            "aead_seal_32_ad178",
+            "aead::seal_in_place, 32 B, 178 B AD (multi-recipient key wrap)",
+            32,
+            || p::seal_ad(32, WRAP_AD_LEN),
         ),
         aead("aead_seal_100", "aead::seal_in_place, 100 B", SMALL, || {
             p::seal(SMALL)
@@ -539,7 +604,105 @@ pub fn rows() -> Vec<Row> {
     ];
     rows.extend(kem_rows());
     rows.extend(store_rows());
+    rows.extend(sealed_rows());
     rows
+}
+
+/// Sealed sender (sotto-sealed, protocol.md 9.3 and 9.4), 100 B messages.
+fn sealed_rows() -> [Row; 8] {
+    use Target::*;
+    const SEALED: &[Target] = &[FloorRatio(1.15)];
+    [
+        row(
+            "sealed_seal_100",
+            "envelope::seal, 100 B (cold: ephemeral key, two agreements)",
+            || sealed::seal(false),
+            Some(
+                "x25519_keygen + 2*x25519_dh + hkdf_sealed_layer1 + aead_seal_64_ad34 \
+                 + hkdf_sealed_layer2 + aead_seal_227_ad114",
+            ),
+            None,
+            SEALED,
+        ),
+        row(
+            "sealed_seal_100_warm",
+            "envelope::seal_cached, 100 B, static-static secret cached",
+            || sealed::seal(true),
+            Some(
+                "x25519_keygen + x25519_dh + hkdf_sealed_layer1 + aead_seal_64_ad34 \
+                 + hkdf_sealed_layer2 + aead_seal_227_ad114",
+            ),
+            None,
+            SEALED,
+        ),
+        row(
+            "sealed_open_100",
+            "envelope::open, 100 B (cold: two agreements, certificate's Ed25519 verification)",
+            || sealed::open(false),
+            Some(
+                "2*x25519_dh + hkdf_sealed_layer1 + aead_open_64_ad34 + device_identity_decode \
+                 + hkdf_sealed_layer2 + aead_open_227_ad114 + ed25519_verify_131",
+            ),
+            None,
+            SEALED,
+        ),
+        row(
+            "sealed_open_100_warm",
+            "envelope::open_cached, 100 B, secret and verified certificate cached",
+            || sealed::open(true),
+            Some(
+                "x25519_dh + hkdf_sealed_layer1 + aead_open_64_ad34 + device_identity_decode \
+                 + hkdf_sealed_layer2 + aead_open_227_ad114",
+            ),
+            None,
+            SEALED,
+        ),
+        row(
+            "sealed_multi_1",
+            "multi::seal_multi, 100 B to 1 device, warm cache",
+            || sealed::multi(1),
+            Some(
+                "x25519_keygen + aead_seal_227_ad34 + sha512_243 + x25519_dh \
+                 + hkdf_sealed_layer1 + aead_seal_64_ad34 + hkdf_sealed_layer2 \
+                 + aead_seal_32_ad178",
+            ),
+            None,
+            &[],
+        ),
+        row(
+            "sealed_multi_10",
+            "the same to 10 devices",
+            || sealed::multi(10),
+            Some(
+                "x25519_keygen + aead_seal_227_ad34 + sha512_243 + 10*x25519_dh \
+                 + 10*hkdf_sealed_layer1 + 10*aead_seal_64_ad34 + 10*hkdf_sealed_layer2 \
+                 + 10*aead_seal_32_ad178",
+            ),
+            None,
+            &[PerExtraDh("sealed_multi_1", 9, 1.1)],
+        ),
+        row(
+            "sealed_multi_100",
+            "the same to 100 devices",
+            || sealed::multi(100),
+            Some(
+                "x25519_keygen + aead_seal_227_ad34 + sha512_243 + 100*x25519_dh \
+                 + 100*hkdf_sealed_layer1 + 100*aead_seal_64_ad34 + 100*hkdf_sealed_layer2 \
+                 + 100*aead_seal_32_ad178",
+            ),
+            None,
+            &[PerExtraDh("sealed_multi_1", 99, 1.1)],
+        ),
+        row(
+            "sealed_split_100",
+            "the relay: SentEnvelope::parse + split of a 100 B message to 100 devices (no \
+             cryptography: checks and 100 envelope copies)",
+            || sealed::split(100),
+            None,
+            None,
+            &[],
+        ),
+    ]
 }
 
 /// The client store on SQLite against the in-memory backend as the floor; no target yet
