@@ -515,23 +515,9 @@ impl SenderCertificate {
     /// (HS-03's rules, SEAL-CERT-04). Nothing here is trusted until [`Self::verify`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CertificateError> {
         check_frame(bytes, SENDER_CERTIFICATE_SUBTYPE, SENDER_CERTIFICATE_LEN)?;
-        let account_id = AccountId::from_bytes(array(bytes, 2));
-        let device_id = u32::from_be_bytes(array(bytes, 18));
         let identity = DeviceIdentityKey::from_bytes(&array(bytes, IDENTITY_AT))
             .map_err(|_| CertificateError::InvalidKey)?;
-        let expires = u64::from_be_bytes(array(bytes, 86));
-        let server_key_id = u32::from_be_bytes(array(bytes, 94));
-        Ok(Self {
-            sender: VerifiedSender {
-                account_id,
-                device_id,
-                identity,
-                expires,
-                server_key_id,
-            },
-            signature: Signature::from_bytes(array(bytes, SENDER_CERTIFICATE_LEN - SIGNATURE_LEN)),
-            bytes: bytes.to_vec(),
-        })
+        Ok(Self::from_checked(bytes.to_vec(), identity))
     }
 
     /// Rebuilds a certificate from its compact form (the 162 bytes without the device
@@ -548,6 +534,40 @@ impl SenderCertificate {
         bytes.extend_from_slice(identity);
         bytes.extend_from_slice(&compact[IDENTITY_AT..]);
         Self::from_bytes(&bytes)
+    }
+
+    /// [`Self::from_compact`] with the identity already decoded (the envelope decoded it with
+    /// HS-03's rules to compute the static secret): the same checks, without decoding the
+    /// identity a second time.
+    pub(crate) fn from_compact_identity(
+        compact: &[u8; COMPACT_SENDER_CERTIFICATE_LEN],
+        identity: &DeviceIdentityKey,
+    ) -> Result<Self, CertificateError> {
+        let mut bytes = Vec::with_capacity(SENDER_CERTIFICATE_LEN);
+        bytes.extend_from_slice(&compact[..IDENTITY_AT]);
+        bytes.extend_from_slice(&identity.to_bytes());
+        bytes.extend_from_slice(&compact[IDENTITY_AT..]);
+        check_frame(&bytes, SENDER_CERTIFICATE_SUBTYPE, SENDER_CERTIFICATE_LEN)?;
+        Ok(Self::from_checked(bytes, *identity))
+    }
+
+    /// The certificate of `bytes`, framed and with `identity` decoded from bytes 22..86.
+    fn from_checked(bytes: Vec<u8>, identity: DeviceIdentityKey) -> Self {
+        let account_id = AccountId::from_bytes(array(&bytes, 2));
+        let device_id = u32::from_be_bytes(array(&bytes, 18));
+        let expires = u64::from_be_bytes(array(&bytes, 86));
+        let server_key_id = u32::from_be_bytes(array(&bytes, 94));
+        Self {
+            sender: VerifiedSender {
+                account_id,
+                device_id,
+                identity,
+                expires,
+                server_key_id,
+            },
+            signature: Signature::from_bytes(array(&bytes, SENDER_CERTIFICATE_LEN - SIGNATURE_LEN)),
+            bytes,
+        }
     }
 
     /// The compact form: the wire bytes without the device identity (bytes 22..86).

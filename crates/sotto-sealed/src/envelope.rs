@@ -503,7 +503,7 @@ fn open_inner(
         .and_then(|c| c.try_into().ok())
         .ok_or(OpenReason::Length)?;
     let padded = &rest[COMPACT_SENDER_CERTIFICATE_LEN..];
-    let certificate = SenderCertificate::from_compact(compact, &identity_bytes)
+    let certificate = SenderCertificate::from_compact_identity(compact, &sender_identity)
         .map_err(OpenReason::Certificate)?;
     let memo = cache
         .as_deref_mut()
