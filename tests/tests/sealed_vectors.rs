@@ -550,7 +550,7 @@ fn every_negative_case_is_refused_as_listed() {
             "WrongTag" if case.operation == "open" => "SEAL-ENV-01",
             "WrongSubtype" if case.operation == "open" => "SEAL-ENV-02",
             "Length" if case.operation == "open" => "SEAL-ENV-03",
-            "NonContributory" => "SEAL-ENV-04",
+            "NonContributory" | "NonCanonicalEphemeral" => "SEAL-ENV-04",
             "Layer1" => "SEAL-ENV-05",
             "SenderIdentity" => "SEAL-ENV-06",
             "Layer2" => "SEAL-ENV-07",

@@ -941,6 +941,28 @@ fn negatives(
         }),
         &format!("{r}NonContributory"),
     );
+    open(
+        "SEAL-ENV-04",
+        "single[0].envelope with the top bit of E_pub's last byte (byte 33) set: a twin \
+         encoding of the same key (HS-03's canonical rule), refused before any DH",
+        0,
+        VERIFY_AT,
+        with(&env0, &|b| b[33] |= 0x80),
+        &format!("{r}NonCanonicalEphemeral"),
+    );
+    open(
+        "SEAL-ENV-04",
+        "single[0].envelope with E_pub replaced by p + 1 = 2^255 - 18 (bytes ee ff .. ff 7f), \
+         not canonical (a twin of u = 1)",
+        0,
+        VERIFY_AT,
+        with(&env0, &|b| {
+            b[2] = 0xee;
+            b[3..33].fill(0xff);
+            b[33] = 0x7f;
+        }),
+        &format!("{r}NonCanonicalEphemeral"),
+    );
     let mut small = *s_pub;
     small[32..].fill(0);
     small[32] = 1;
