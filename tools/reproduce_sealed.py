@@ -348,6 +348,21 @@ def seal_single(e_priv: bytes, r_ident: bytes, s_ident: bytes, s: bytes | None, 
     return v
 
 
+def seal(sender_ident: bytes, sender_xpriv: bytes, cert: bytes, r_ident: bytes, content_type: int, message: bytes,
+         e_priv: bytes) -> bytes:
+    """9.3's `seal`, its refusals in order: the certificate, the padding, the DH outputs."""
+    if not hmac_mod.compare_digest(cert[22:86], sender_ident):
+        raise Err("SEAL-ENV-09", "SealError::CertificateMismatch")
+    try:
+        padded = pad(message)
+    except Err:
+        raise Err("SEAL-PAD-01", "SealError::Padding") from None
+    s = dh(sender_xpriv, r_ident[32:64])
+    if not any(s) or not any(dh(e_priv, r_ident[32:64])):
+        raise Err("SEAL-ENV-04", "SealError::NonContributory")
+    return seal_single(e_priv, r_ident, sender_ident, s, bytes([content_type]) + compact(cert) + padded)["envelope"]
+
+
 def open_envelope(r_ident: bytes, r_xpriv: bytes, store: Store, now: int, b: bytes) -> dict:
     """9.3's opening checks, in order; raises Err with the SEAL-ENV ID and OpenReason."""
     first = b[0] if b else 0x00
@@ -650,8 +665,9 @@ CERT_NEG = {"id": ("int", None), "validation_id": ("str", None), "comment": ("st
 
 
 def cert_negative_inputs(v: dict) -> dict[int, list[bytes]]:
-    """Each negative input rebuilt from its comment: a list of readings when the comment leaves
-    open whether the changed certificate was signed again."""
+    """Each negative input rebuilt from its comment. Where a field is replaced (17 to 20, 26, 32)
+    the comments do not say whether the certificate was signed again: the file keeps the
+    original signature, which this reproduction pins. "A year" is 365 days, "a day" 86400 s."""
     sv, se = v["server"], v["sender"]
     root_seed, srv_seed = H(v["root_seed"]), H(sv["server_key_seed"])
     S, C = H(sv["certificate"]), H(se["certificate"])
@@ -669,10 +685,10 @@ def cert_negative_inputs(v: dict) -> dict[int, list[bytes]]:
         1: [b""], 2: [b""], 3: [_patch(S, 0, b"\x01")], 4: [_patch(S, 0, b"\x18")], 5: [_patch(S, 0, b"\x1f")],
         6: [_patch(S, 0, b"\x2e")], 7: [_patch(C, 0, b"\x18")], 8: [b"\x1e"], 9: [C], 10: [S],
         11: [_patch(S, 1, b"\x03")], 12: [S[:-1]], 13: [S + b"\x00"], 14: [S[:2]], 15: [C[:-1]], 16: [C + b"\x00"],
-        17: [_patch(S, 6, y2), sign_server(root_seed, _patch(S, 6, y2)[:54])],
-        18: [_patch(C, 22, y2), sign_sender(srv_seed, _patch(C, 22, y2)[:98])],
-        19: [_patch(C, 54, b"\xff" * 32), sign_sender(srv_seed, _patch(C, 54, b"\xff" * 32)[:98])],
-        20: [swapped + S[54:], sign_server(root_seed, swapped)],
+        17: [_patch(S, 6, y2)],
+        18: [_patch(C, 22, y2)],
+        19: [_patch(C, 54, b"\xff" * 32)],
+        20: [swapped + S[54:]],
         21: [sign_server(OTHER_ROOT_SEED, S[:54])], 22: [_xor(S, 2)], 23: [_xor(S, 45)], 24: [_xor(S, 53)],
         25: [_xor(S, 117)], 26: [year + S[54:]],
         27: [sign_sender(OTHER_SERVER_SEED, C[:98])], 28: [_xor(C, 2)], 29: [_xor(C, 21)],
@@ -893,6 +909,37 @@ def check_sealed(v: dict, c: Checker, stats: dict, rows: dict, cv: dict) -> None
             stats["opened"] += 1
         except Err as e:
             c.fail(p, f"open refused: {e}")
+    # seal() writes the same bytes as the formulas; its refusals (9.3 "Sealing"), each named in section 5
+    x0 = v["single"][0]
+    r0 = recips[x0["recipient"]]
+    c.eq("sealed: seal() = single[0].envelope", x0["envelope"],
+         seal(s_ident, s_xpriv, cert, H(r0["identity"]), x0["content_type"], H(x0["message"]), H(x0["e_private"])).hex())
+    small = H(r0["identity"])[:32] + bytes(32)
+    other_cert = expand(compact(cert), H(recips[4]["identity"]))
+    for what, args, vid, err in (
+            ("a certificate not its own", (other_cert, H(r0["identity"]), b""), "SEAL-ENV-09", "SealError::CertificateMismatch"),
+            ("a message too long to pad, and a small-order recipient", (cert, small, bytes(2**24)), "SEAL-PAD-01", "SealError::Padding"),
+            ("a small-order recipient (u = 0)", (cert, small, b""), "SEAL-ENV-04", "SealError::NonContributory")):
+        try:
+            seal(s_ident, s_xpriv, args[0], args[1], 1, args[2], H(x0["e_private"]))
+            c.fail(f"sealed: seal refuses {what}", "accepted")
+        except Err as e:
+            c.eq(f"sealed: seal refuses {what}", (vid, err), (e.vid, e.error))
+            if vid != "SEAL-PAD-01":
+                c.eq(f"sealed: {err} named in section 5's row of {vid}", True, error_named(rows, vid, err))
+    # the constants of 9.3 and 9.4 agree with each other
+    c.eq("9.3 MIN_LEN = OVERHEAD + 32, MAX_LEN = OVERHEAD + 2^24", (MIN_LEN, MAX_LEN), (OVERHEAD + 32, OVERHEAD + 2**24))
+    c.eq("9.4 MULTI_MIN_LEN, MULTI_MAX_LEN", (MULTI_MIN_LEN, MULTI_MAX_LEN), (MULTI_OVERHEAD + 32, MULTI_OVERHEAD + 2**24))
+    c.eq("9.4 MIN_CONTENT_LEN, MAX_CONTENT_LEN = 99 + L + 16", (MIN_CONTENT_LEN, MAX_CONTENT_LEN), (99 + 32 + 16, 99 + 2**24 + 16))
+    c.eq("9.3 inner holds 99 + 32 bytes at the lower bounds", (131, 131), (MIN_LEN - 114 - 16, MULTI_MIN_LEN - 162 - 16))
+    # a received envelope relabelled 0x01 is refused (9.4's tests), at layer 1
+    rec = H(v["multi"]["entries"][0]["received"])
+    rr = recips[v["multi"]["entries"][0]["recipient"]]
+    try:
+        open_envelope(H(rr["identity"]), H(rr["identity_private"]), store, v["multi"]["now"], _patch(rec, 1, b"\x01"))
+        c.fail("sealed: a received envelope relabelled 0x01", "opened")
+    except Err as e:
+        c.eq("sealed: a received envelope relabelled 0x01", "SEAL-ENV-05", e.vid)
     c.eq("sealed: every case opens at certificates.sender.verify_at", [cs["verify_at"]] * (len(v["single"]) + 1),
          [x["now"] for x in v["single"]] + [v["multi"]["now"]])
     c.eq("sealed.single: messages of 0, 100, 300 bytes", [0, 100, 300], [len(x["message"]) // 2 for x in v["single"]])
@@ -900,7 +947,13 @@ def check_sealed(v: dict, c: Checker, stats: dict, rows: dict, cv: dict) -> None
     # multi
     m = v["multi"]
     _shape(c, "sealed.multi", m, MULTI)
-    c.eq("sealed.multi.recipients: 1 to 3, not sorted by address", [1, 2, 3], sorted(m["recipients"]))
+    c.eq("sealed.multi.recipients: 1 to 3", [1, 2, 3], sorted(m["recipients"]))
+    addr = lambda i: H(recips[i]["account_id"]) + u32(recips[i]["device_id"])  # noqa: E731
+    c.eq("sealed.multi.recipients: deliberately not sorted by address", True,
+         m["recipients"] != sorted(m["recipients"], key=addr))
+    c.eq("sealed.recipients 1 to 3: two devices of one account, one of another", [1, 2],
+         sorted([len({recips[i]["account_id"] for i in (1, 2, 3)}), len({recips[i]["account_id"] for i in (2, 3)})]))
+    c.eq("sealed.single: all to recipients[0]", [0] * len(v["single"]), [x["recipient"] for x in v["single"]])
     e_priv, k = H(m["e_private"]), H(m["content_key"])
     e_pub = x25519_public(e_priv)
     c.eq("sealed.multi.e_pub", e_pub.hex(), m["e_pub"])
@@ -934,6 +987,7 @@ def check_sealed(v: dict, c: Checker, stats: dict, rows: dict, cv: dict) -> None
     except Err as e:
         c.fail("sealed.multi.sent", f"the relay refused it: {e}")
         split = []
+    c.eq("sealed.multi: every received envelope has the same length", 1, len({len(x.get("received", "")) for x in m["entries"]}))
     for j, (x, ent) in enumerate(zip(m["entries"], built)):
         p = f"sealed.multi.entries[{j}]"
         if not _shape(c, p, x, ENTRY):
@@ -1127,7 +1181,7 @@ def _del(o, path):
     del o[path[-1]]
 
 
-def self_test(spec: str, files: dict, per_file: int = 12) -> bool:
+def self_test(spec: str, files: dict, per_file: int = 16) -> bool:
     ok, n = True, 0
     rnd = random.Random(20261204)
     for fname, v in files.items():
@@ -1146,7 +1200,15 @@ def self_test(spec: str, files: dict, per_file: int = 12) -> bool:
             if not run_all(spec, w)[0].errors:
                 print(f"self-test: mutation NOT detected: {fname}: {desc}")
                 ok = False
-        for pth in ((next(iter(v)),), ("negative", 0, "validation_id")):
+        dict_paths = [pth[:-1] for pth, _ in vals if pth[:-1] and not isinstance(pth[-1], int)]
+        drops = [(next(iter(v)),), ("negative", 0, "validation_id")]
+        for _ in range(3):  # a random field of a random nested object
+            d = dict_paths[rnd.randrange(len(dict_paths))]
+            o = v
+            for k in d:
+                o = o[k]
+            drops.append(d + (sorted(o)[rnd.randrange(len(o))],))
+        for pth in drops:
             w = {k: (copy.deepcopy(x) if k == fname else x) for k, x in files.items()}
             _del(w[fname], pth)
             n += 1
