@@ -521,7 +521,7 @@ def check_spec(spec: str, c: Checker, rows: dict) -> None:
         c.eq(f"protocol.md 2: {name}", ours.hex(), table.get(name, b"<absent>").hex())
     sec11 = spec.split("\n### 1.1 Type tags", 1)[1].split("\n## 2.", 1)[0]
     tags = {}
-    for t, name, sect in re.findall(r"^\| `0x([0-9a-fA-F]{2})` \| `([A-Z_]+)` \| [^|]* \| ([0-9.]+) \|", sec11, re.M):
+    for t, name, sect in re.findall(r"^\| `0x([0-9a-fA-F]{2})` \| `([A-Z_]+)` \| [^|]* \| ([0-9., ]+) \|", sec11, re.M):
         tags[int(t, 16)] = (name, sect)
     for tag, name in TAGS.items():
         c.eq(f"protocol.md 1.1: tag {tag:#04x}", name, tags.get(tag, (None,))[0])
