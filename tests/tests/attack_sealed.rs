@@ -59,6 +59,35 @@ struct Fx {
     carol: DeviceIdentity,
 }
 
+impl Fx {
+    /// A genuine envelope from Alice to Bob.
+    fn alice_to_bob(&mut self, content_type: u8, message: &[u8]) -> Vec<u8> {
+        seal(
+            &self.alice,
+            &self.alice_cert,
+            &self.bob.public(),
+            content_type,
+            message,
+            &mut self.rng,
+        )
+        .unwrap()
+    }
+}
+
+/// The u-coordinate 1 (small order), little-endian.
+const ONE: [u8; 32] = {
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    one
+};
+
+/// p - 1 (small order).
+const P_MINUS_ONE: [u8; 32] = {
+    let mut x = P;
+    x[0] = 0xec;
+    x
+};
+
 fn fx(seed: u64) -> Fx {
     let mut rng = StdRng::seed_from_u64(seed);
     let root = TrustRootKey::generate(&mut rng);
@@ -240,15 +269,7 @@ fn identity_with_x(ed_from: &DeviceIdentity, x: [u8; 32]) -> [u8; 64] {
 fn probes_naming_a_cached_peer_or_a_stranger_are_refused_alike() {
     let mut f = fx(101);
     let mut cache = StaticCache::new();
-    let genuine = seal(
-        &f.alice,
-        &f.alice_cert,
-        &f.bob.public(),
-        1,
-        b"hi",
-        &mut f.rng,
-    )
-    .unwrap();
+    let genuine = f.alice_to_bob(1, b"hi");
     open_cached(&f.bob, &mut cache, &f.store, NOW, &genuine).unwrap();
     let junk = [0u8; 131];
     for named in [f.alice.public().to_bytes(), f.carol.public().to_bytes()] {
@@ -518,10 +539,7 @@ fn twin_and_public_discrete_log_sender_keys_are_refused() {
 #[test]
 fn small_order_sender_keys_are_non_contributory() {
     let mut f = fx(6);
-    let mut one = [0u8; 32];
-    one[0] = 1;
-    let mut minus_one = P;
-    minus_one[0] = 0xec;
+    let (one, minus_one) = (ONE, P_MINUS_ONE);
     for x in [[0u8; 32], one, minus_one] {
         let e = forge(
             &mut f.rng,
@@ -545,10 +563,7 @@ fn small_order_sender_keys_are_non_contributory() {
 #[test]
 fn e_pub_small_order_and_twins() {
     let mut f = fx(7);
-    let mut one = [0u8; 32];
-    one[0] = 1;
-    let mut minus_one = P;
-    minus_one[0] = 0xec;
+    let (one, minus_one) = (ONE, P_MINUS_ONE);
     let mut p_plus_one = P;
     p_plus_one[0] = 0xee;
     // Small order and canonical: refused as non-contributory; p and p + 1 (twins of 0 and 1)
@@ -560,27 +575,11 @@ fn e_pub_small_order_and_twins() {
         (P, OpenReason::NonCanonicalEphemeral),
         (p_plus_one, OpenReason::NonCanonicalEphemeral),
     ] {
-        let mut e = seal(
-            &f.alice,
-            &f.alice_cert,
-            &f.bob.public(),
-            0,
-            b"x",
-            &mut f.rng,
-        )
-        .unwrap();
+        let mut e = f.alice_to_bob(0, b"x");
         e[2..34].copy_from_slice(&x);
         assert_eq!(reason(open(&f.bob, &f.store, NOW, &e)), expected);
     }
-    let mut e = seal(
-        &f.alice,
-        &f.alice_cert,
-        &f.bob.public(),
-        0,
-        b"x",
-        &mut f.rng,
-    )
-    .unwrap();
+    let mut e = f.alice_to_bob(0, b"x");
     // The relay flips the top bit of a genuine E_pub: a twin encoding, refused as such (it
     // would fail layer 1 anyway: E_pub is in the salt and the associated data).
     e[33] ^= 0x80;
@@ -599,15 +598,7 @@ fn e_pub_small_order_and_twins() {
 #[test]
 fn subtype_relabelling_is_refused() {
     let mut f = fx(8);
-    let single = seal(
-        &f.alice,
-        &f.alice_cert,
-        &f.bob.public(),
-        0,
-        b"x",
-        &mut f.rng,
-    )
-    .unwrap();
+    let single = f.alice_to_bob(0, b"x");
     let sent = multi(&mut f, b"x");
     let parsed = SentEnvelope::parse(&sent).unwrap();
     let to_bob = parsed.envelope(0).unwrap();
@@ -881,15 +872,7 @@ fn relay_parse_refusals_and_bounds() {
 fn the_certificate_memo_cannot_be_replayed_into_other_stores_or_times() {
     let mut f = fx(13);
     let mut cache = StaticCache::new();
-    let e = seal(
-        &f.alice,
-        &f.alice_cert,
-        &f.bob.public(),
-        0,
-        b"x",
-        &mut f.rng,
-    )
-    .unwrap();
+    let e = f.alice_to_bob(0, b"x");
     open_cached(&f.bob, &mut cache, &f.store, NOW, &e).unwrap();
     let check = |cache: &mut StaticCache, store: &CertificateStore, now: u64, want| {
         assert_eq!(reason(open(&f.bob, store, now, &e)), want);
@@ -979,15 +962,7 @@ fn the_certificate_memo_cannot_be_replayed_into_other_stores_or_times() {
 fn the_memo_is_per_peer_and_per_owner() {
     let mut f = fx(14);
     let mut cache = StaticCache::new();
-    let e = seal(
-        &f.alice,
-        &f.alice_cert,
-        &f.bob.public(),
-        0,
-        b"x",
-        &mut f.rng,
-    )
-    .unwrap();
+    let e = f.alice_to_bob(0, b"x");
     open_cached(&f.bob, &mut cache, &f.store, NOW, &e).unwrap();
     let s = dh(&f.mallory, f.bob.public().agreement());
     let forged = forge(
@@ -1039,15 +1014,7 @@ fn the_memo_is_per_peer_and_per_owner() {
 fn the_cache_cannot_be_flushed_by_refused_envelopes_and_stays_bounded() {
     let mut f = fx(15);
     let mut cache = StaticCache::with_capacity(2);
-    let e = seal(
-        &f.alice,
-        &f.alice_cert,
-        &f.bob.public(),
-        0,
-        b"x",
-        &mut f.rng,
-    )
-    .unwrap();
+    let e = f.alice_to_bob(0, b"x");
     open_cached(&f.bob, &mut cache, &f.store, NOW, &e).unwrap();
     // Mallory, genuine layer 2, bad padding; with a certificate refused; junk names.
     let s = dh(&f.mallory, f.bob.public().agreement());
@@ -1326,15 +1293,7 @@ fn signatures_over_the_wrong_message_are_refused() {
 fn no_input_panics() {
     let mut f = fx(20);
     let mut cache = StaticCache::new();
-    let genuine = seal(
-        &f.alice,
-        &f.alice_cert,
-        &f.bob.public(),
-        0,
-        b"x",
-        &mut f.rng,
-    )
-    .unwrap();
+    let genuine = f.alice_to_bob(0, b"x");
     let sent = multi(&mut f, b"x");
     let split = SentEnvelope::parse(&sent).unwrap().envelope(0).unwrap();
     let mut inputs: Vec<Vec<u8>> = Vec::new();
@@ -1401,15 +1360,7 @@ fn no_input_panics() {
 #[test]
 fn errors_and_debug_leak_nothing() {
     let mut f = fx(21);
-    let e = seal(
-        &f.alice,
-        &f.alice_cert,
-        &f.bob.public(),
-        0,
-        b"secret words",
-        &mut f.rng,
-    )
-    .unwrap();
+    let e = f.alice_to_bob(0, b"secret words");
     let mut seen = Vec::new();
     for i in [0usize, 1, 5, 50, 120, 200, e.len() - 1] {
         let mut x = e.clone();
@@ -1445,15 +1396,7 @@ fn the_cache_leaves_no_copy_of_an_evicted_cleared_or_dropped_secret() {
     let mut k = dh(&f.bob, f.mallory.public().agreement());
     let mallory_needle = Needle::take(&mut k);
     let mut cache = Box::new(StaticCache::with_capacity(1));
-    let from_alice = seal(
-        &f.alice,
-        &f.alice_cert,
-        &f.bob.public(),
-        0,
-        b"a",
-        &mut f.rng,
-    )
-    .unwrap();
+    let from_alice = f.alice_to_bob(0, b"a");
     drop(open_cached(&f.bob, &mut cache, &f.store, NOW, &from_alice).unwrap());
     assert!(
         count(&[&alice_needle])[0] >= 1,
