@@ -111,7 +111,7 @@ fn check_len(got: usize, expected: usize) -> Result<(), BenchError> {
     }
 }
 
-/// The length of a single-recipient envelope of [`MESSAGE`].
+/// The length of a single-recipient envelope of the 100 B message of these rows.
 fn envelope_len() -> usize {
     envelope::OVERHEAD + 128
 }
@@ -235,7 +235,7 @@ pub fn multi(devices: usize) -> Result<Box<dyn Routine>, BenchError> {
     })
 }
 
-/// The length of the sent form of [`MESSAGE`] to `devices` devices.
+/// The length of the sent form of the 100 B message of these rows to `devices` devices.
 fn sent_len(devices: usize) -> usize {
     sotto_sealed::multi::SENT_HEADER_LEN
         + devices * sotto_sealed::multi::ENTRY_LEN
@@ -265,7 +265,7 @@ pub fn split(devices: usize) -> Result<Box<dyn Routine>, BenchError> {
     })
 }
 
-/// Envelope sizes, in bytes, measured from real envelopes of [`MESSAGE`].
+/// Envelope sizes, in bytes, measured from real envelopes of the 100 B message of these rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct SealedSizes {
     /// A single-recipient envelope's length minus the padded message's.
