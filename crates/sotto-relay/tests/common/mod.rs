@@ -72,6 +72,17 @@ impl TestRelay {
         }
     }
 
+    /// A client of a relay running elsewhere (a child process) on `db`.
+    pub fn remote(base: String, db: PathBuf, dir: tempfile::TempDir) -> Self {
+        Self {
+            running: None,
+            base,
+            http: reqwest::Client::new(),
+            db,
+            dir,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
