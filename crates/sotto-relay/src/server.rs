@@ -142,7 +142,7 @@ impl RunningRelay {
 pub struct Relay;
 
 struct Shared {
-    storage: Arc<SqliteStorage>,
+    storage: Arc<dyn Storage>,
     challenges: Challenges,
     limiter: RateLimiter,
     limits: Limits,
@@ -176,7 +176,7 @@ impl Relay {
                 .await
                 .map_err(|_| StartError::Task)??;
         let shared = Arc::new(Shared {
-            storage: Arc::clone(&storage),
+            storage: Arc::clone(&storage) as Arc<dyn Storage>,
             challenges: Challenges::default(),
             limiter: RateLimiter::new(limits.rate_per_second, limits.rate_burst),
             limits,
@@ -278,10 +278,10 @@ fn router(state: AppState) -> Router {
 /// Runs a storage operation on a blocking thread.
 async fn store<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&SqliteStorage) -> Result<T, StorageError> + Send + 'static,
+    f: impl FnOnce(&dyn Storage) -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let storage = Arc::clone(&state.storage);
-    tokio::task::spawn_blocking(move || f(&storage))
+    tokio::task::spawn_blocking(move || f(&*storage))
         .await
         .map_err(|_| ApiError::Storage(StorageError::WriterGone))?
         .map_err(ApiError::from)
