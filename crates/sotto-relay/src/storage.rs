@@ -39,7 +39,7 @@ pub const SCHEMA_VERSION: i64 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// SQLite refused.
-    #[error("sqlite")]
+    #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The writer thread is gone (the relay is shutting down).
     #[error("the storage writer has stopped")]
@@ -265,7 +265,9 @@ pub trait Storage: Send + Sync {
 }
 
 type Reply = Box<dyn FnOnce(bool) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
+/// A queued operation: run inside the batch's transaction (`Some`), or refused unrun when
+/// the transaction could not begin (`None`).
+type Job = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
 
 /// SQLite storage: one file, WAL, one writer thread with commit batching.
 pub struct SqliteStorage {
@@ -377,7 +379,7 @@ impl SqliteStorage {
     ) -> Result<T, StorageError> {
         let (reply_tx, reply_rx) = mpsc::sync_channel::<Result<T, StorageError>>(1);
         let job: Job = Box::new(move |conn| {
-            let result = (|| {
+            let result = conn.ok_or(StorageError::CommitFailed).and_then(|conn| {
                 conn.execute_batch("SAVEPOINT op")?;
                 match f(conn) {
                     Ok(v) => {
@@ -389,7 +391,7 @@ impl SqliteStorage {
                         Err(e)
                     }
                 }
-            })();
+            });
             Box::new(move |committed| {
                 let answer = if committed {
                     result
@@ -447,8 +449,13 @@ fn run_writer(conn: Connection, jobs: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        // If the transaction cannot begin, no job runs: outside a transaction each savepoint
+        // would commit on its own and its caller would be told it failed.
         let began = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
-        let replies: Vec<Reply> = batch.into_iter().map(|job| job(&conn)).collect();
+        let replies: Vec<Reply> = batch
+            .into_iter()
+            .map(|job| job(began.then_some(&conn)))
+            .collect();
         let committed = began && conn.execute_batch("COMMIT").is_ok();
         if !committed && !conn.is_autocommit() {
             drop(conn.execute_batch("ROLLBACK"));

@@ -320,3 +320,33 @@ async fn sigkill_mid_load_loses_no_accepted_message_and_duplicates_none() {
         started.elapsed().as_secs_f64()
     );
 }
+
+#[test]
+fn binary_errors_are_one_readable_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("relay.db");
+    let db = db.to_str().unwrap();
+    // A port already in use: bind a listener first.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let not_a_db = dir.path().to_str().unwrap();
+    for args in [
+        vec!["--addr", "127.0.0.1:0"],
+        vec!["--db"],
+        vec!["--db", db, "--addr", "localhost"],
+        vec!["--db", db, "--durability", "sometimes"],
+        vec!["--db", db, "--bogus", "1"],
+        vec!["--db", db, "--addr", taken.as_str()],
+        vec!["--db", not_a_db, "--addr", "127.0.0.1:0"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sotto-relay"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+        assert!(stderr.starts_with("sotto-relay: "), "{args:?}: {stderr:?}");
+        assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
+    }
+}
