@@ -37,6 +37,9 @@ pub enum ApiError {
     /// No such route (404).
     #[error("no such endpoint")]
     NoRoute,
+    /// The endpoint exists but not with this method (405).
+    #[error("this endpoint does not take this method")]
+    MethodNotAllowed,
     /// The device token is missing or unknown (401).
     #[error("missing or unknown device token")]
     Unauthorized,
@@ -96,6 +99,7 @@ impl ApiError {
             Self::BadField { .. } => "bad_field",
             Self::UnknownAccount => "unknown_account",
             Self::NoRoute => "no_route",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Unauthorized => "unauthorized",
             Self::BadProof => "bad_proof",
             Self::AccessRefused => "access_refused",
@@ -119,6 +123,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Json(_) | Self::BadField { .. } => StatusCode::BAD_REQUEST,
             Self::UnknownAccount | Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized | Self::BadProof | Self::AccessRefused => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::AccountKeyMismatch => StatusCode::FORBIDDEN,
             Self::AccountExists

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
@@ -272,6 +273,7 @@ fn router(state: AppState) -> Router {
         .route("/v1/messages", get(messages))
         .route("/v1/messages/ack", post(ack))
         .fallback(|| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
 }
 
@@ -328,6 +330,12 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceAut
         return Err(ApiError::RateLimited);
     }
     Ok(device)
+}
+
+/// The `{account}` of a path (a malformed path segment is a 400 with the JSON body).
+fn path_account(path: Result<Path<String>, PathRejection>) -> Result<AccountId, ApiError> {
+    let Path(text) = path.map_err(|_| ApiError::field("account", "not a path segment"))?;
+    api::parse_account("account", &text)
 }
 
 fn device_identity(device: &DeviceAuth) -> Result<DeviceIdentityKey, ApiError> {
@@ -447,21 +455,21 @@ async fn register_account(
 
 async fn register_device(
     State(state): State<AppState>,
-    Path(account): Path<String>,
+    account: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<api::RegisterResponse>, ApiError> {
-    let account = api::parse_account("account", &account)?;
+    let account = path_account(account)?;
     register(&state, Some(account), &headers, body).await
 }
 
 async fn put_devices(
     State(state): State<AppState>,
-    Path(account): Path<String>,
+    account: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let account = api::parse_account("account", &account)?;
+    let account = path_account(account)?;
     let device = authenticate(&state, &headers).await?;
     if device.account != account {
         return Err(ApiError::Forbidden);
@@ -479,9 +487,9 @@ async fn put_devices(
 
 async fn get_devices(
     State(state): State<AppState>,
-    Path(account): Path<String>,
+    account: Result<Path<String>, PathRejection>,
 ) -> Result<Json<api::DeviceListBody>, ApiError> {
-    let account = api::parse_account("account", &account)?;
+    let account = path_account(account)?;
     let bytes = store(&state, move |s| s.device_list(account)).await?;
     Ok(Json(api::DeviceListBody {
         device_list: b64(&bytes),
@@ -490,9 +498,9 @@ async fn get_devices(
 
 async fn get_bundles(
     State(state): State<AppState>,
-    Path(account): Path<String>,
+    account: Result<Path<String>, PathRejection>,
 ) -> Result<Json<api::BundlesResponse>, ApiError> {
-    let account = api::parse_account("account", &account)?;
+    let account = path_account(account)?;
     let bundles = store(&state, move |s| s.take_bundles(account)).await?;
     Ok(Json(api::BundlesResponse {
         bundles: bundles
