@@ -655,7 +655,9 @@ async fn bad_requests_get_a_json_4xx_and_leave_the_database_unchanged() {
     long_bundle.push(0);
     let mut bad_sig = unb64(&one_time[0]);
     bad_sig[100] ^= 1;
-    for bad in [long_bundle, bad_sig, vec![0x14], vec![]] {
+    let mut version_2 = unb64(&one_time[0]);
+    version_2[0] = 0x24;
+    for bad in [long_bundle, bad_sig, version_2, vec![0x14], vec![]] {
         let (s, _) = relay
             .call(
                 Method::POST,
