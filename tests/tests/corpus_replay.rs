@@ -27,7 +27,7 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 16] = [
+const TARGETS: [&str; 17] = [
     "bundle_decode",
     "certificate_decode",
     "device_list",
@@ -44,6 +44,7 @@ const TARGETS: [&str; 16] = [
     "sealed_open",
     "multi_split",
     "access_decode",
+    "relay_request",
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -197,6 +198,12 @@ fn access_decode_corpus() {
 }
 
 #[test]
+fn relay_request_corpus() {
+    let accepted = replay("relay_request", fuzz_targets::relay_request);
+    assert!(accepted > 0, "no seed decodes; {STALE}");
+}
+
+#[test]
 fn multi_device_corpus() {
     let mut delivered = 0;
     let mut refused = 0;
@@ -258,6 +265,7 @@ fn generate_seed_corpus() {
         ("sealed_open", sealed_open_seeds()),
         ("multi_split", multi_split_seeds()),
         ("access_decode", access_decode_seeds()),
+        ("relay_request", relay_request_seeds()),
     ] {
         let dir = corpus_dir(target);
         let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -1444,6 +1452,249 @@ fn sealed_open_seeds() -> Seeds {
     for (name, data) in &seeds {
         let expect_open = !name.contains("seal-env");
         assert_eq!(fuzz_targets::sealed_open(data), expect_open, "{name}");
+    }
+    seeds
+}
+
+/// Bodies of every relay endpoint, valid (`valid-*`) and refused (`bad-*`), each prefixed
+/// with its selector byte (`RELAY_ENDPOINTS`).
+fn relay_request_seeds() -> Seeds {
+    use serde_json::json;
+    use sotto_crypto::hash::sha256_concat;
+    use sotto_devices::{AccountId, AccountKey, DeviceEntry, DeviceList};
+    use sotto_handshake::{InMemoryPrekeyStore, PostQuantum, PrekeyPolicy};
+    use sotto_relay::api::b64;
+    use sotto_tests::fuzz_targets::{RELAY_ENDPOINTS, relay_identity};
+
+    let select = |endpoint: &str, body: &[u8]| -> Vec<u8> {
+        let index = RELAY_ENDPOINTS
+            .iter()
+            .position(|e| *e == endpoint)
+            .expect("endpoint");
+        let mut out = vec![u8::try_from(index).expect("selector")];
+        out.extend_from_slice(body);
+        out
+    };
+    let mut rng = StdRng::seed_from_u64(0x5e1b);
+    let account = AccountId::from_bytes([0x42; 16]);
+    let account_key = AccountKey::generate(&mut rng);
+    let identity = relay_identity();
+    let list = DeviceList::new(
+        account,
+        1,
+        1_700_000_000,
+        vec![DeviceEntry::new(1, identity.public())],
+    )
+    .expect("list")
+    .sign(&account_key);
+    let policy = PrekeyPolicy {
+        post_quantum: PostQuantum::Absent,
+        one_time_prekeys: 2,
+        replenish_below: 0,
+        kem_one_time_prekeys: 0,
+        signed_prekey_grace: 3600,
+    };
+    let store = InMemoryPrekeyStore::new(relay_identity(), policy, 1_700_000_000, &mut rng);
+    let mut published = store.published().expect("published");
+    let one_time: Vec<String> = (0..2)
+        .map(|_| b64(&published.take_bundle().to_bytes()))
+        .collect();
+    let last = b64(&published.take_bundle().to_bytes());
+    let challenge = [7u8; 32];
+    let proof = identity
+        .signing_key()
+        .sign(&sotto_relay::auth::registration_message(
+            &challenge, account, 1,
+        ));
+    let verifier = sha256_concat(&[b"not a real verifier, 32 bytes of hash"]);
+    let registration = json!({
+        "challenge": b64(&challenge),
+        "device_list": b64(list.as_bytes()),
+        "device_id": 1,
+        "proof": b64(&proof.to_bytes()),
+        "access_verifier": b64(&verifier),
+        "bundles": one_time,
+        "last_resort_bundle": last,
+        "identifier": "alice",
+    });
+    let mut envelope = vec![0x1f, 0x01];
+    envelope.resize(sotto_sealed::envelope::MIN_LEN, 0xab);
+    let mut sent = vec![0x1f, 0x03];
+    sent.extend_from_slice(&[9u8; 32]);
+    sent.extend_from_slice(&2u16.to_be_bytes());
+    for device in [1u32, 2] {
+        sent.extend_from_slice(&account.to_bytes());
+        sent.extend_from_slice(&device.to_be_bytes());
+        sent.extend_from_slice(&[5u8; 128]);
+    }
+    sent.extend_from_slice(&[6u8; sotto_sealed::multi::MIN_CONTENT_LEN]);
+    let hex_account = hex::encode(account.to_bytes());
+    let body = |v: serde_json::Value| serde_json::to_vec(&v).expect("json");
+
+    let mut seeds = Seeds::new();
+    add(
+        &mut seeds,
+        "valid-register",
+        select("register", &body(registration.clone())),
+    );
+    add(
+        &mut seeds,
+        "valid-device-list",
+        select(
+            "device_list",
+            &body(json!({"device_list": b64(list.as_bytes())})),
+        ),
+    );
+    add(
+        &mut seeds,
+        "valid-prekeys-replace",
+        select(
+            "prekeys_replace",
+            &body(json!({"bundles": registration["bundles"], "last_resort_bundle": last})),
+        ),
+    );
+    add(
+        &mut seeds,
+        "valid-prekeys-add",
+        select(
+            "prekeys_add",
+            &body(json!({"bundles": registration["bundles"]})),
+        ),
+    );
+    add(
+        &mut seeds,
+        "valid-access",
+        select("access", &body(json!({"access_verifier": b64(&verifier)}))),
+    );
+    add(
+        &mut seeds,
+        "valid-sealed-single",
+        select(
+            "sealed_single",
+            &body(
+                json!({"recipient": hex_account, "envelopes": [{"device_id": 1, "envelope": b64(&envelope)}]}),
+            ),
+        ),
+    );
+    add(
+        &mut seeds,
+        "valid-sealed-multi",
+        select(
+            "sealed_multi",
+            &body(
+                json!({"sent": b64(&sent), "access_keys": {hex_account.clone(): "AAECAwQFBgcICQoLDA0ODw=="}}),
+            ),
+        ),
+    );
+    add(
+        &mut seeds,
+        "valid-ack",
+        select("ack", &body(json!({"ids": [1, 2, 3]}))),
+    );
+    add(&mut seeds, "valid-wait", select("wait", b"wait=5"));
+
+    let mut bad_register = registration.clone();
+    bad_register["device_id"] = json!(2);
+    add(
+        &mut seeds,
+        "bad-register-device-not-listed",
+        select("register", &body(bad_register)),
+    );
+    let mut bad_register = registration.clone();
+    bad_register["challenge"] = json!(b64(&[8u8; 32]));
+    add(
+        &mut seeds,
+        "bad-register-proof",
+        select("register", &body(bad_register)),
+    );
+    let mut bad_register = registration.clone();
+    bad_register["proof"] = json!("not base64!");
+    add(
+        &mut seeds,
+        "bad-register-base64",
+        select("register", &body(bad_register)),
+    );
+    add(
+        &mut seeds,
+        "bad-register-truncated-json",
+        select("register", &body(registration)[..100]),
+    );
+    let mut trailing = list.as_bytes().to_vec();
+    trailing.push(0);
+    add(
+        &mut seeds,
+        "bad-device-list-trailing",
+        select("device_list", &body(json!({"device_list": b64(&trailing)}))),
+    );
+    add(
+        &mut seeds,
+        "bad-prekeys-replace-no-last-resort",
+        select("prekeys_replace", &body(json!({"bundles": []}))),
+    );
+    add(
+        &mut seeds,
+        "bad-prekeys-add-last-resort-as-one-time",
+        select("prekeys_add", &body(json!({"bundles": [last]}))),
+    );
+    add(
+        &mut seeds,
+        "bad-access-31-bytes",
+        select(
+            "access",
+            &body(json!({"access_verifier": b64(&verifier[..31])})),
+        ),
+    );
+    let mut wrong_tag = envelope.clone();
+    wrong_tag[0] = 0x1e;
+    add(
+        &mut seeds,
+        "bad-sealed-single-tag",
+        select(
+            "sealed_single",
+            &body(
+                json!({"recipient": hex_account, "envelopes": [{"device_id": 1, "envelope": b64(&wrong_tag)}]}),
+            ),
+        ),
+    );
+    add(
+        &mut seeds,
+        "bad-sealed-single-twice",
+        select(
+            "sealed_single",
+            &body(
+                json!({"recipient": hex_account, "envelopes": [{"device_id": 1, "envelope": b64(&envelope)}, {"device_id": 1, "envelope": b64(&envelope)}]}),
+            ),
+        ),
+    );
+    add(
+        &mut seeds,
+        "bad-sealed-multi-no-key",
+        select(
+            "sealed_multi",
+            &body(json!({"sent": b64(&sent), "access_keys": {}})),
+        ),
+    );
+    add(
+        &mut seeds,
+        "bad-sealed-multi-truncated",
+        select(
+            "sealed_multi",
+            &body(
+                json!({"sent": b64(&sent[..sent.len() - 1]), "access_keys": {hex_account: "AAECAwQFBgcICQoLDA0ODw=="}}),
+            ),
+        ),
+    );
+    add(
+        &mut seeds,
+        "bad-ack-empty",
+        select("ack", &body(json!({"ids": []}))),
+    );
+    add(&mut seeds, "bad-wait", select("wait", b"wait=soon"));
+    add(&mut seeds, "bad-empty", Vec::new());
+    // Each seed does what its name says.
+    for (name, data) in &seeds {
+        let accepted = fuzz_targets::relay_request(data);
+        assert_eq!(accepted, name.starts_with("seed-valid"), "{name}");
     }
     seeds
 }

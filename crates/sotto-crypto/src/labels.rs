@@ -55,6 +55,9 @@ pub const SEALED_ACCESS_KEY: &[u8] = b"Sotto/1 sealed access key";
 /// Delivery tokens: SHA-256(this label || access key), the 32-byte verifier the relay stores
 /// for an account.
 pub const SEALED_ACCESS_VERIFIER: &[u8] = b"Sotto/1 sealed access verifier";
+/// Relay registration: a device signs this label || challenge || account id || u32be(device
+/// id) with its identity's Ed25519 key to prove it holds the identity it registers (docs/relay.md).
+pub const RELAY_REGISTRATION: &[u8] = b"Sotto/1 relay registration";
 
 /// All labels with their constant names, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, &[u8])] = &[
@@ -80,6 +83,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("SEALED_ENVELOPE_STATIC", SEALED_ENVELOPE_STATIC),
     ("SEALED_ACCESS_KEY", SEALED_ACCESS_KEY),
     ("SEALED_ACCESS_VERIFIER", SEALED_ACCESS_VERIFIER),
+    ("RELAY_REGISTRATION", RELAY_REGISTRATION),
 ];
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 //! | [`sealed_open`](fn@sealed_open) | `envelope::open` (protocol.md 9.3, both subtypes) against a fixed live recipient, store and clock | no panic; an accepted envelope names the fixture's sender; every refusal is the one opaque `OpenError` with a SEAL-ENV reason; `open` and `open_cached` (a long-lived cache) agree |
 //! | [`multi_split`](fn@multi_split) | `multi::SentEnvelope::parse` (protocol.md 9.4, the relay's decoder), the split, and the fixture recipient's `open` of each envelope | no panic; a refusal has a SEAL-MR ID; an accepted message names 1 to 1024 recipients in strictly increasing order and splits into envelopes of the length 9.4 gives; only an envelope addressed to the fixture recipient opens |
 //! | [`access_decode`] | `ProfileKey::from_share`, `AccessKey::from_bytes` and `AccessVerifier::from_bytes` (the delivery-token decoders of protocol.md 9.5), then `check` against a fixed account's verifier | no panic; a refusal is the first failing check of 9.5 (SEAL-TOK-01..04); an accepted input re-encodes to itself; only the fixture's token passes the fixture's verifier (SEAL-TOK-05), and a check leaves the verifier unchanged |
+//! | [`relay_request`](fn@relay_request) | the relay's request decoders (`sotto_relay::api`: registration, device list, prekeys, access verifier, both sealed forms, acknowledgement, long-poll query), the first byte choosing which | no panic; a refusal is a 4xx `ApiError`, never a 5xx; an accepted body meets its decoder's postconditions (the registering device is in its verified list, bundles are of the fixed identity, envelopes strictly increasing per account) |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
 //! "Unchanged" is checked byte for byte on the session's pickle, taken with the same
@@ -46,6 +47,7 @@ mod model;
 pub mod multi_device;
 mod multi_split;
 mod pickle_decode;
+mod relay_request;
 mod safety_number;
 mod sealed_open;
 mod two_party;
@@ -68,6 +70,7 @@ pub use message_decode::message_decode;
 pub use multi_device::multi_device;
 pub use multi_split::multi_split;
 pub use pickle_decode::pickle_decode;
+pub use relay_request::{RELAY_ENDPOINTS, RELAY_HEADER_KEY, relay_identity, relay_request};
 pub use safety_number::safety_number;
 pub use sealed_open::{FIXTURE_RECIPIENT_ACCOUNT, SealedFixture, sealed_fixture, sealed_open};
 pub use two_party::{Op, Party, Profile, Stats, encode_ops, two_party};

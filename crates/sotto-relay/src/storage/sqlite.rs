@@ -1,0 +1,753 @@
+//! [`SqliteStorage`]: one file, WAL, versioned migrations, one writer thread with commit
+//! batching (docs/relay.md, "Commit batching").
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sotto_devices::AccountId;
+use sotto_sealed::access::AccessVerifier;
+
+use super::{
+    Delivery, DeviceAuth, Durability, ListRecord, MAX_BATCH, NewAccount, NewDevice, SCHEMA_VERSION,
+    Storage, StorageError, StoredKeys, StoredMessage,
+};
+
+type Reply = Box<dyn FnOnce(bool) + Send>;
+/// A queued operation: run inside the batch's transaction (`Some`), or refused unrun when
+/// the transaction could not begin (`None`).
+type Job = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
+
+/// SQLite storage: one file, WAL, one writer thread with commit batching.
+pub struct SqliteStorage {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStorage").finish_non_exhaustive()
+    }
+}
+
+const MIGRATIONS: &[&str] = &[
+    // Version 1.
+    "CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    ) STRICT;
+    CREATE TABLE accounts (
+        account_id BLOB PRIMARY KEY,
+        account_key BLOB NOT NULL,
+        device_list BLOB NOT NULL,
+        list_version INTEGER NOT NULL,
+        listed_devices BLOB NOT NULL,
+        access_verifier BLOB NOT NULL,
+        identifier TEXT UNIQUE,
+        created_day INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE devices (
+        account_id BLOB NOT NULL REFERENCES accounts(account_id),
+        device_id INTEGER NOT NULL,
+        identity BLOB NOT NULL,
+        token_hash BLOB NOT NULL UNIQUE,
+        registered_day INTEGER NOT NULL,
+        last_seen_day INTEGER NOT NULL,
+        last_resort_bundle BLOB NOT NULL,
+        PRIMARY KEY (account_id, device_id)
+    ) STRICT;
+    CREATE TABLE prekeys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id BLOB NOT NULL,
+        device_id INTEGER NOT NULL,
+        bundle BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX prekeys_by_device ON prekeys (account_id, device_id, id);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id BLOB NOT NULL,
+        device_id INTEGER NOT NULL,
+        envelope BLOB NOT NULL,
+        received_day INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX messages_by_device ON messages (account_id, device_id, id);",
+];
+
+fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StorageError::SchemaTooNew(version));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let target = index as i64 + 1;
+        if version < target {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", target)?;
+            tx.commit()?;
+        }
+    }
+    Ok(())
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database at `path` and starts its writer thread.
+    pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StorageError> {
+        let mut conn = Connection::open(path)?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StorageError::Corrupt);
+        }
+        let synchronous = match durability {
+            Durability::ProcessCrash => "NORMAL",
+            Durability::PowerLoss => "FULL",
+        };
+        conn.pragma_update(None, "synchronous", synchronous)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "secure_delete", true)?;
+        conn.pragma_update(None, "trusted_schema", false)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let writer = thread::Builder::new()
+            .name("sotto-relay-writer".into())
+            .spawn(move || run_writer(conn, &rx))
+            .map_err(|_| StorageError::WriterGone)?;
+        Ok(Self {
+            jobs: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    /// Runs `f` inside the next batch's transaction, in a savepoint of its own, and waits
+    /// for the commit.
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let (reply_tx, reply_rx) = mpsc::sync_channel::<Result<T, StorageError>>(1);
+        let job: Job = Box::new(move |conn| {
+            let result = conn.ok_or(StorageError::CommitFailed).and_then(|conn| {
+                conn.execute_batch("SAVEPOINT op")?;
+                match f(conn) {
+                    Ok(v) => {
+                        conn.execute_batch("RELEASE op")?;
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        conn.execute_batch("ROLLBACK TO op; RELEASE op")?;
+                        Err(e)
+                    }
+                }
+            });
+            Box::new(move |committed| {
+                let answer = if committed {
+                    result
+                } else {
+                    Err(StorageError::CommitFailed)
+                };
+                // The caller may have gone (its request was cancelled): nothing to tell.
+                drop(reply_tx.send(answer));
+            })
+        });
+        {
+            let jobs = self
+                .jobs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            jobs.as_ref()
+                .ok_or(StorageError::WriterGone)?
+                .send(job)
+                .map_err(|_| StorageError::WriterGone)?;
+        }
+        reply_rx.recv().map_err(|_| StorageError::WriterGone)?
+    }
+
+    /// Stops the writer after the queued operations, and waits for it.
+    pub fn close(&self) {
+        drop(
+            self.jobs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
+        let handle = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(handle) = handle {
+            drop(handle.join());
+        }
+    }
+}
+
+impl Drop for SqliteStorage {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn run_writer(conn: Connection, jobs: &mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        // If the transaction cannot begin, no job runs: outside a transaction each savepoint
+        // would commit on its own and its caller would be told it failed.
+        let began = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+        let replies: Vec<Reply> = batch
+            .into_iter()
+            .map(|job| job(began.then_some(&conn)))
+            .collect();
+        let committed = began && conn.execute_batch("COMMIT").is_ok();
+        if !committed && !conn.is_autocommit() {
+            drop(conn.execute_batch("ROLLBACK"));
+        }
+        for reply in replies {
+            reply(committed);
+        }
+    }
+}
+
+fn account_bytes(account: AccountId) -> Vec<u8> {
+    account.to_bytes().to_vec()
+}
+
+fn encode_ids(ids: &[u32]) -> Vec<u8> {
+    ids.iter().flat_map(|id| id.to_be_bytes()).collect()
+}
+
+fn decode_ids(bytes: &[u8]) -> Result<Vec<u32>, StorageError> {
+    if !bytes.len().is_multiple_of(4) {
+        return Err(StorageError::Corrupt);
+    }
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+fn array<const N: usize>(bytes: &[u8]) -> Result<[u8; N], StorageError> {
+    <[u8; N]>::try_from(bytes).map_err(|_| StorageError::Corrupt)
+}
+
+struct AccountRow {
+    account_key: [u8; 32],
+    version: u64,
+    listed: Vec<u32>,
+    verifier: [u8; 32],
+}
+
+fn load_account(conn: &Connection, account: AccountId) -> Result<AccountRow, StorageError> {
+    let row = conn
+        .query_row(
+            "SELECT account_key, list_version, listed_devices, access_verifier
+             FROM accounts WHERE account_id = ?1",
+            params![account_bytes(account)],
+            |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or(StorageError::UnknownAccount)?;
+    Ok(AccountRow {
+        account_key: array(&row.0)?,
+        version: u64::try_from(row.1).map_err(|_| StorageError::Corrupt)?,
+        listed: decode_ids(&row.2)?,
+        verifier: array(&row.3)?,
+    })
+}
+
+fn insert_device(
+    conn: &Connection,
+    account: AccountId,
+    device: &NewDevice,
+) -> Result<(), StorageError> {
+    let exists: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM devices WHERE account_id = ?1 AND device_id = ?2",
+            params![account_bytes(account), device.device_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if exists.is_some() {
+        return Err(StorageError::DeviceExists);
+    }
+    conn.execute(
+        "INSERT INTO devices (account_id, device_id, identity, token_hash, registered_day,
+                              last_seen_day, last_resort_bundle)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+        params![
+            account_bytes(account),
+            device.device_id,
+            device.identity.as_slice(),
+            device.token_hash.as_slice(),
+            device.day,
+            device.last_resort,
+        ],
+    )?;
+    insert_bundles(conn, account, device.device_id, &device.bundles)
+}
+
+fn insert_bundles(
+    conn: &Connection,
+    account: AccountId,
+    device_id: u32,
+    bundles: &[Vec<u8>],
+) -> Result<(), StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO prekeys (account_id, device_id, bundle) VALUES (?1, ?2, ?3)",
+    )?;
+    for bundle in bundles {
+        stmt.execute(params![account_bytes(account), device_id, bundle])?;
+    }
+    Ok(())
+}
+
+fn count_prekeys(
+    conn: &Connection,
+    account: AccountId,
+    device_id: u32,
+) -> Result<u32, StorageError> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM prekeys WHERE account_id = ?1 AND device_id = ?2",
+        params![account_bytes(account), device_id],
+        |r| r.get(0),
+    )?;
+    u32::try_from(n).map_err(|_| StorageError::Corrupt)
+}
+
+fn write_list(
+    conn: &Connection,
+    account: AccountId,
+    list: &ListRecord,
+) -> Result<(), StorageError> {
+    conn.execute(
+        "UPDATE accounts SET device_list = ?2, list_version = ?3, listed_devices = ?4
+         WHERE account_id = ?1",
+        params![
+            account_bytes(account),
+            list.bytes,
+            i64::try_from(list.version).map_err(|_| StorageError::Corrupt)?,
+            encode_ids(&list.devices),
+        ],
+    )?;
+    Ok(())
+}
+
+fn stored_list_bytes(conn: &Connection, account: AccountId) -> Result<Vec<u8>, StorageError> {
+    conn.query_row(
+        "SELECT device_list FROM accounts WHERE account_id = ?1",
+        params![account_bytes(account)],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(StorageError::UnknownAccount)
+}
+
+impl Storage for SqliteStorage {
+    fn create_account(&self, new: NewAccount) -> Result<(), StorageError> {
+        self.run(move |conn| {
+            if load_account(conn, new.account).is_ok() {
+                return Err(StorageError::AccountExists);
+            }
+            conn.execute(
+                "INSERT INTO accounts (account_id, account_key, device_list, list_version,
+                                       listed_devices, access_verifier, identifier, created_day)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    account_bytes(new.account),
+                    new.list.account_key.as_slice(),
+                    new.list.bytes,
+                    i64::try_from(new.list.version).map_err(|_| StorageError::Corrupt)?,
+                    encode_ids(&new.list.devices),
+                    new.verifier.as_slice(),
+                    new.identifier,
+                    new.device.day,
+                ],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    StorageError::AccountExists
+                }
+                other => StorageError::Sqlite(other),
+            })?;
+            insert_device(conn, new.account, &new.device)
+        })
+    }
+
+    fn add_device(
+        &self,
+        account: AccountId,
+        list: ListRecord,
+        device: NewDevice,
+    ) -> Result<(), StorageError> {
+        self.run(move |conn| {
+            let row = load_account(conn, account)?;
+            if row.account_key != list.account_key {
+                return Err(StorageError::AccountKeyMismatch);
+            }
+            if list.version < row.version
+                || (list.version == row.version && stored_list_bytes(conn, account)? != list.bytes)
+            {
+                return Err(StorageError::StaleList {
+                    stored: row.version,
+                });
+            }
+            if list.version > row.version {
+                remove_unlisted(conn, account, &list.devices)?;
+                write_list(conn, account, &list)?;
+            }
+            insert_device(conn, account, &device)
+        })
+    }
+
+    fn update_device_list(
+        &self,
+        account: AccountId,
+        list: ListRecord,
+    ) -> Result<Vec<u32>, StorageError> {
+        self.run(move |conn| {
+            let row = load_account(conn, account)?;
+            if row.account_key != list.account_key {
+                return Err(StorageError::AccountKeyMismatch);
+            }
+            if list.version <= row.version {
+                return Err(StorageError::StaleList {
+                    stored: row.version,
+                });
+            }
+            let removed = remove_unlisted(conn, account, &list.devices)?;
+            write_list(conn, account, &list)?;
+            Ok(removed)
+        })
+    }
+
+    fn device_list(&self, account: AccountId) -> Result<Vec<u8>, StorageError> {
+        self.run(move |conn| stored_list_bytes(conn, account))
+    }
+
+    fn authenticate(
+        &self,
+        token_hash: [u8; 32],
+        day: i64,
+    ) -> Result<Option<DeviceAuth>, StorageError> {
+        self.run(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT account_id, device_id, identity, last_seen_day FROM devices
+                     WHERE token_hash = ?1",
+                    params![token_hash.as_slice()],
+                    |r| {
+                        Ok((
+                            r.get::<_, Vec<u8>>(0)?,
+                            r.get::<_, u32>(1)?,
+                            r.get::<_, Vec<u8>>(2)?,
+                            r.get::<_, i64>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((account, device_id, identity, last_seen)) = row else {
+                return Ok(None);
+            };
+            let account = AccountId::from_bytes(array(&account)?);
+            if last_seen != day {
+                conn.execute(
+                    "UPDATE devices SET last_seen_day = ?3 WHERE account_id = ?1 AND device_id = ?2",
+                    params![account_bytes(account), device_id, day],
+                )?;
+            }
+            Ok(Some(DeviceAuth {
+                account,
+                device_id,
+                identity: array(&identity)?,
+            }))
+        })
+    }
+
+    fn replace_prekeys(
+        &self,
+        account: AccountId,
+        device_id: u32,
+        bundles: Vec<Vec<u8>>,
+        last_resort: Vec<u8>,
+        max: u32,
+    ) -> Result<(), StorageError> {
+        self.run(move |conn| {
+            if bundles.len() > max as usize {
+                return Err(StorageError::TooManyPrekeys);
+            }
+            conn.execute(
+                "DELETE FROM prekeys WHERE account_id = ?1 AND device_id = ?2",
+                params![account_bytes(account), device_id],
+            )?;
+            conn.execute(
+                "UPDATE devices SET last_resort_bundle = ?3 WHERE account_id = ?1 AND device_id = ?2",
+                params![account_bytes(account), device_id, last_resort],
+            )?;
+            insert_bundles(conn, account, device_id, &bundles)
+        })
+    }
+
+    fn add_prekeys(
+        &self,
+        account: AccountId,
+        device_id: u32,
+        bundles: Vec<Vec<u8>>,
+        max: u32,
+    ) -> Result<(), StorageError> {
+        self.run(move |conn| {
+            let held = count_prekeys(conn, account, device_id)?;
+            if held as usize + bundles.len() > max as usize {
+                return Err(StorageError::TooManyPrekeys);
+            }
+            insert_bundles(conn, account, device_id, &bundles)
+        })
+    }
+
+    fn prekey_count(&self, account: AccountId, device_id: u32) -> Result<u32, StorageError> {
+        self.run(move |conn| count_prekeys(conn, account, device_id))
+    }
+
+    fn take_bundles(&self, account: AccountId) -> Result<Vec<(u32, Vec<u8>)>, StorageError> {
+        self.run(move |conn| {
+            let row = load_account(conn, account)?;
+            let mut out = Vec::new();
+            for device_id in row.listed {
+                let one_time: Option<Vec<u8>> = conn
+                    .query_row(
+                        "DELETE FROM prekeys WHERE id = (
+                             SELECT id FROM prekeys WHERE account_id = ?1 AND device_id = ?2
+                             ORDER BY id LIMIT 1)
+                         RETURNING bundle",
+                        params![account_bytes(account), device_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let bundle = match one_time {
+                    Some(b) => Some(b),
+                    None => conn
+                        .query_row(
+                            "SELECT last_resort_bundle FROM devices
+                             WHERE account_id = ?1 AND device_id = ?2",
+                            params![account_bytes(account), device_id],
+                            |r| r.get(0),
+                        )
+                        .optional()?,
+                };
+                if let Some(bundle) = bundle {
+                    out.push((device_id, bundle));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn set_access_verifier(
+        &self,
+        account: AccountId,
+        verifier: [u8; 32],
+    ) -> Result<(), StorageError> {
+        self.run(move |conn| {
+            let n = conn.execute(
+                "UPDATE accounts SET access_verifier = ?2 WHERE account_id = ?1",
+                params![account_bytes(account), verifier.as_slice()],
+            )?;
+            if n == 0 {
+                return Err(StorageError::UnknownAccount);
+            }
+            Ok(())
+        })
+    }
+
+    fn deliver(&self, deliveries: Vec<Delivery>, day: i64) -> Result<usize, StorageError> {
+        self.run(move |conn| {
+            for d in &deliveries {
+                let row = load_account(conn, d.account)?;
+                let verifier =
+                    AccessVerifier::from_bytes(&row.verifier).map_err(|_| StorageError::Corrupt)?;
+                verifier
+                    .check(&d.access_key)
+                    .map_err(|_| StorageError::AccessRefused)?;
+                let addressed: Vec<u32> = d.envelopes.iter().map(|(id, _)| *id).collect();
+                let missing: Vec<u32> = row
+                    .listed
+                    .iter()
+                    .copied()
+                    .filter(|id| !addressed.contains(id))
+                    .collect();
+                let extra: Vec<u32> = addressed
+                    .iter()
+                    .copied()
+                    .filter(|id| !row.listed.contains(id))
+                    .collect();
+                if !missing.is_empty() || !extra.is_empty() {
+                    return Err(StorageError::StaleDevices {
+                        account: d.account,
+                        missing,
+                        extra,
+                    });
+                }
+            }
+            let mut stmt = conn.prepare_cached(
+                "INSERT INTO messages (account_id, device_id, envelope, received_day)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut stored = 0;
+            for d in &deliveries {
+                for (device_id, envelope) in &d.envelopes {
+                    stmt.execute(params![account_bytes(d.account), device_id, envelope, day])?;
+                    stored += 1;
+                }
+            }
+            Ok(stored)
+        })
+    }
+
+    fn fetch_messages(
+        &self,
+        account: AccountId,
+        device_id: u32,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StorageError> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, envelope, received_day FROM messages
+                 WHERE account_id = ?1 AND device_id = ?2 ORDER BY id LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    account_bytes(account),
+                    device_id,
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    Ok(StoredMessage {
+                        id: r.get(0)?,
+                        envelope: r.get(1)?,
+                        received_day: r.get(2)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn acknowledge(
+        &self,
+        account: AccountId,
+        device_id: u32,
+        ids: Vec<i64>,
+    ) -> Result<u64, StorageError> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "DELETE FROM messages WHERE id = ?1 AND account_id = ?2 AND device_id = ?3",
+            )?;
+            let mut deleted = 0u64;
+            for id in ids {
+                deleted += stmt.execute(params![id, account_bytes(account), device_id])? as u64;
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn keys(&self) -> Result<Option<StoredKeys>, StorageError> {
+        self.run(|conn| {
+            let get = |key: &str| -> Result<Option<Vec<u8>>, StorageError> {
+                Ok(conn
+                    .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                        r.get(0)
+                    })
+                    .optional()?)
+            };
+            let (Some(root), Some(id), Some(seed), Some(cert)) = (
+                get("trust_root")?,
+                get("server_key_id")?,
+                get("server_key_seed")?,
+                get("server_certificate")?,
+            ) else {
+                return Ok(None);
+            };
+            Ok(Some(StoredKeys {
+                trust_root_seed: get("trust_root_seed")?.map(|s| array(&s)).transpose()?,
+                trust_root: array(&root)?,
+                server_key_id: u32::from_be_bytes(array(&id)?),
+                server_key_seed: array(&seed)?,
+                server_certificate: cert,
+            }))
+        })
+    }
+
+    fn store_keys(&self, keys: StoredKeys) -> Result<(), StorageError> {
+        self.run(move |conn| {
+            let put = |key: &str, value: &[u8]| -> Result<(), StorageError> {
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                    params![key, value],
+                )?;
+                Ok(())
+            };
+            if let Some(seed) = keys.trust_root_seed {
+                put("trust_root_seed", &seed)?;
+            }
+            put("trust_root", &keys.trust_root)?;
+            put("server_key_id", &keys.server_key_id.to_be_bytes())?;
+            put("server_key_seed", &keys.server_key_seed)?;
+            put("server_certificate", &keys.server_certificate)
+        })
+    }
+}
+
+/// Deletes the token, prekeys and mailbox of every registered device not in `keep`.
+fn remove_unlisted(
+    conn: &Connection,
+    account: AccountId,
+    keep: &[u32],
+) -> Result<Vec<u32>, StorageError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT device_id FROM devices WHERE account_id = ?1 ORDER BY device_id")?;
+    let registered = stmt
+        .query_map(params![account_bytes(account)], |r| r.get::<_, u32>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let removed: Vec<u32> = registered
+        .into_iter()
+        .filter(|id| !keep.contains(id))
+        .collect();
+    for id in &removed {
+        for table in ["devices", "prekeys", "messages"] {
+            conn.execute(
+                &format!("DELETE FROM {table} WHERE account_id = ?1 AND device_id = ?2"),
+                params![account_bytes(account), id],
+            )?;
+        }
+    }
+    // Mail for listed devices that never registered is kept; mail for devices the new list
+    // drops (registered or not) is deleted with them.
+    conn.execute(
+        "DELETE FROM messages WHERE account_id = ?1 AND NOT (device_id IN (SELECT value FROM json_each(?2)))",
+        params![
+            account_bytes(account),
+            serde_json::to_string(keep).map_err(|_| StorageError::Corrupt)?
+        ],
+    )?;
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,76 @@
+//! Unit tests of the SQLite storage: pragmas, schema versions, batches.
+
+use super::*;
+
+fn pragma(path: &Path, name: &str) -> i64 {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_query_value(None, name, |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn durability_sets_synchronous_and_the_schema_is_versioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("relay.db");
+    for (durability, expected) in [(Durability::ProcessCrash, 1), (Durability::PowerLoss, 2)] {
+        let storage = SqliteStorage::open(&path, durability).unwrap();
+        let synchronous = storage
+            .run(|conn| Ok(conn.pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))?))
+            .unwrap();
+        assert_eq!(synchronous, expected);
+        storage.close();
+    }
+    assert_eq!(pragma(&path, "user_version"), SCHEMA_VERSION);
+    assert_eq!(
+        Connection::open(&path)
+            .unwrap()
+            .pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0))
+            .unwrap(),
+        "wal"
+    );
+    // A database from a newer relay is refused, not migrated down.
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    assert!(matches!(
+        SqliteStorage::open(&path, Durability::ProcessCrash),
+        Err(StorageError::SchemaTooNew(v)) if v == SCHEMA_VERSION + 1
+    ));
+}
+
+#[test]
+fn a_refused_operation_in_a_batch_leaves_the_others_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = std::sync::Arc::new(
+        SqliteStorage::open(dir.path().join("relay.db"), Durability::ProcessCrash).unwrap(),
+    );
+    let account = AccountId::from_bytes([1; 16]);
+    // Many concurrent operations, half of them refused (unknown account), share batches.
+    let handles: Vec<_> = (0..64)
+        .map(|i| {
+            let storage = std::sync::Arc::clone(&storage);
+            std::thread::spawn(move || {
+                if i % 2 == 0 {
+                    storage.store_keys(StoredKeys {
+                        trust_root_seed: None,
+                        trust_root: [i as u8; 32],
+                        server_key_id: i,
+                        server_key_seed: [0; 32],
+                        server_certificate: vec![i as u8],
+                    })
+                } else {
+                    storage.set_access_verifier(account, [0; 32])
+                }
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        let result = h.join().unwrap();
+        if i % 2 == 0 {
+            assert!(result.is_ok());
+        } else {
+            assert!(matches!(result, Err(StorageError::UnknownAccount)));
+        }
+    }
+    assert!(storage.keys().unwrap().is_some());
+}
