@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -133,7 +133,7 @@ pub struct BenchReport {
     pub elapsed: Duration,
     /// Median latency, send start to acknowledgement.
     pub p50: Duration,
-    /// 99th percentile latency.
+    /// 99th percentile latency (to 10 us below 100 ms, to 1 ms above).
     pub p99: Duration,
     /// Largest latency.
     pub max: Duration,
@@ -143,6 +143,9 @@ pub struct BenchReport {
     pub rss_setup_kib: u64,
     /// `VmRSS` in KiB at the end, before the relay stops.
     pub rss_end_kib: u64,
+    /// `VmRSS` in KiB once a tenth of the messages was acknowledged (the load's own
+    /// allocations made: connections, buffers, SQLite's page cache).
+    pub rss_tenth_kib: u64,
     /// Largest `VmRSS` sampled during the measured phase.
     pub rss_peak_kib: u64,
     /// CPU seconds per thread group over the measured phase.
@@ -399,9 +402,108 @@ async fn send_all(base: Arc<str>, pair: Arc<Pair>, pending: Pending) -> Result<(
     Ok(())
 }
 
+/// Latencies in fixed buckets (10 us wide below 100 ms, 1 ms wide up to 10 s, then one
+/// overflow bucket): 80 KiB whatever the load, so that the bench's own bookkeeping does not
+/// show as memory growth.
+#[derive(Debug, Clone)]
+pub struct Histogram {
+    buckets: Vec<u32>,
+    count: usize,
+    max: Duration,
+}
+
+const FINE_US: u64 = 100_000;
+const COARSE_US: u64 = 10_000_000;
+const BUCKETS: usize = (FINE_US / 10 + (COARSE_US - FINE_US) / 1000 + 1) as usize;
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Histogram {
+    /// An empty histogram.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            buckets: vec![0; BUCKETS],
+            count: 0,
+            max: Duration::ZERO,
+        }
+    }
+
+    fn index(d: Duration) -> usize {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        let i = if us < FINE_US {
+            us / 10
+        } else if us < COARSE_US {
+            FINE_US / 10 + (us - FINE_US) / 1000
+        } else {
+            BUCKETS as u64 - 1
+        };
+        usize::try_from(i).map_or(BUCKETS - 1, |i| i.min(BUCKETS - 1))
+    }
+
+    /// The upper edge of bucket `i`.
+    fn upper(i: usize) -> Duration {
+        let i = i as u64;
+        let us = if i < FINE_US / 10 {
+            (i + 1) * 10
+        } else {
+            FINE_US + (i - FINE_US / 10 + 1) * 1000
+        };
+        Duration::from_micros(us)
+    }
+
+    /// Records one latency.
+    pub fn record(&mut self, d: Duration) {
+        let i = Self::index(d);
+        self.buckets[i] = self.buckets[i].saturating_add(1);
+        self.count += 1;
+        self.max = self.max.max(d);
+    }
+
+    /// Adds `other`'s samples.
+    pub fn merge(&mut self, other: &Self) {
+        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
+            *a = a.saturating_add(*b);
+        }
+        self.count += other.count;
+        self.max = self.max.max(other.max);
+    }
+
+    /// Samples recorded.
+    #[must_use]
+    pub const fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The `p` quantile (0 to 1), as its bucket's upper edge (at most the largest sample).
+    #[must_use]
+    pub fn quantile(&self, p: f64) -> Duration {
+        if self.count == 0 {
+            return Duration::ZERO;
+        }
+        let rank = ((self.count as f64) * p).ceil().max(1.0) as usize;
+        let mut seen = 0;
+        for (i, n) in self.buckets.iter().enumerate() {
+            seen += *n as usize;
+            if seen >= rank {
+                // The overflow bucket has no upper edge: its largest sample is the answer.
+                if i == BUCKETS - 1 {
+                    return self.max;
+                }
+                return Self::upper(i).min(self.max);
+            }
+        }
+        self.max
+    }
+}
+
 /// What one receiver saw.
 struct Received {
-    latencies: Vec<Duration>,
+    latencies: Histogram,
     requests: usize,
 }
 
@@ -410,18 +512,19 @@ async fn receive_all(
     pair: Arc<Pair>,
     pending: Pending,
     store: Arc<CertificateStore>,
+    acknowledged: Arc<AtomicUsize>,
 ) -> Result<Received, BenchError> {
     let http = reqwest::Client::new();
     let fetch = format!("{base}/v1/messages?wait={POLL_WAIT_SECONDS}");
     let ack = format!("{base}/v1/messages/ack");
     let token = &pair.receiver.token;
-    let mut latencies = Vec::with_capacity(pair.count);
+    let mut latencies = Histogram::new();
     let mut requests = 0;
     let mut empty = 0;
     let mut checked = false;
     // Each round either acknowledges at least one message or counts an empty poll.
     for _ in 0..pair.count + MAX_EMPTY_POLLS {
-        if latencies.len() >= pair.count {
+        if latencies.count() >= pair.count {
             break;
         }
         let v = answer("fetch", http.get(&fetch).bearer_auth(token).send().await?).await?;
@@ -477,20 +580,15 @@ async fn receive_all(
         .await?;
         requests += 1;
         let done = Instant::now();
-        latencies.extend(starts.into_iter().map(|s| done.duration_since(s)));
+        acknowledged.fetch_add(starts.len(), Ordering::Relaxed);
+        for s in starts {
+            latencies.record(done.duration_since(s));
+        }
     }
     Ok(Received {
         latencies,
         requests,
     })
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64) * p).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// Runs the bench and writes its report lines to `out`.
@@ -604,19 +702,26 @@ async fn drive(
     .map_err(io("output"))?;
 
     let done = Arc::new(AtomicBool::new(false));
+    let acknowledged = Arc::new(AtomicUsize::new(0));
     let sampler = {
         let done = Arc::clone(&done);
+        let acknowledged = Arc::clone(&acknowledged);
+        let tenth = config.messages / 10;
         tokio::spawn(async move {
-            let mut peak = 0;
+            let (mut peak, mut at_tenth) = (0, 0);
             // Bounded: at most an hour of samples.
-            for _ in 0..4 * 3600 {
-                peak = peak.max(rss_kib());
+            for _ in 0..100 * 3600 {
+                let rss = rss_kib();
+                peak = peak.max(rss);
+                if at_tenth == 0 && acknowledged.load(Ordering::Relaxed) >= tenth {
+                    at_tenth = rss;
+                }
                 if done.load(Ordering::Relaxed) {
                     break;
                 }
-                tokio::time::sleep(Duration::from_millis(250)).await;
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            peak
+            (peak, at_tenth)
         })
     };
     let ticks_before = thread_ticks();
@@ -630,6 +735,7 @@ async fn drive(
             Arc::clone(pair),
             Arc::clone(&pending),
             Arc::clone(&store),
+            Arc::clone(&acknowledged),
         )));
         senders.push(tokio::spawn(send_all(
             Arc::clone(&base),
@@ -640,37 +746,35 @@ async fn drive(
     for s in senders {
         s.await.map_err(|_| BenchError::Task)??;
     }
-    let mut latencies = Vec::with_capacity(config.messages);
+    let mut latencies = Histogram::new();
     let mut fetches = 0;
     for r in receivers {
         let got = r.await.map_err(|_| BenchError::Task)??;
-        latencies.extend(got.latencies);
+        latencies.merge(&got.latencies);
         fetches += got.requests;
     }
     let elapsed = started.elapsed();
     let ticks_after = thread_ticks();
     let rss_end_kib = rss_kib();
     done.store(true, Ordering::Relaxed);
-    let rss_peak_kib = sampler
-        .await
-        .map_err(|_| BenchError::Task)?
-        .max(rss_end_kib);
-    if latencies.len() != config.messages {
+    let (rss_peak_kib, rss_tenth_kib) = sampler.await.map_err(|_| BenchError::Task)?;
+    let rss_peak_kib = rss_peak_kib.max(rss_end_kib);
+    if latencies.count() != config.messages {
         return Err(BenchError::Incomplete {
-            delivered: latencies.len(),
+            delivered: latencies.count(),
             expected: config.messages,
         });
     }
-    latencies.sort_unstable();
     let report = BenchReport {
-        messages: latencies.len(),
+        messages: latencies.count(),
         elapsed,
-        p50: percentile(&latencies, 0.50),
-        p99: percentile(&latencies, 0.99),
-        max: latencies.last().copied().unwrap_or_default(),
+        p50: latencies.quantile(0.50),
+        p99: latencies.quantile(0.99),
+        max: latencies.max,
         rss_start_kib,
         rss_setup_kib,
         rss_end_kib,
+        rss_tenth_kib,
         rss_peak_kib,
         cpu: cpu_between(&ticks_before, &ticks_after),
         fetches,
@@ -702,18 +806,22 @@ fn write_report(r: &BenchReport, out: &mut dyn Write) -> std::io::Result<()> {
         ms(r.p99),
         ms(r.max)
     )?;
-    let growth = if r.rss_setup_kib == 0 {
-        0.0
-    } else {
-        (r.rss_end_kib as f64 / r.rss_setup_kib as f64 - 1.0) * 100.0
+    let growth = |from: u64| {
+        if from == 0 {
+            0.0
+        } else {
+            (r.rss_end_kib as f64 / from as f64 - 1.0) * 100.0
+        }
     };
     writeln!(
         out,
-        "memory: VmRSS {:.1} MiB at start, {:.1} MiB after setup, {:.1} MiB at the end ({:+.1} % over the load), peak {:.1} MiB",
+        "memory: VmRSS {:.1} MiB at start, {:.1} MiB after setup, {:.1} MiB at 10 % of the load, {:.1} MiB at the end ({:+.1} % since 10 %, {:+.1} % since setup), peak {:.1} MiB",
         mib(r.rss_start_kib),
         mib(r.rss_setup_kib),
+        mib(r.rss_tenth_kib),
         mib(r.rss_end_kib),
-        growth,
+        growth(r.rss_tenth_kib),
+        growth(r.rss_setup_kib),
         mib(r.rss_peak_kib)
     )?;
     let total: f64 = r.cpu.iter().map(|c| c.seconds).sum();
@@ -730,6 +838,20 @@ fn write_report(r: &BenchReport, out: &mut dyn Write) -> std::io::Result<()> {
         total / wall.max(1e-9),
         parts.join(", ")
     )?;
+    let relay: f64 = r
+        .cpu
+        .iter()
+        .filter(|c| c.group.starts_with("relay") || c.group.starts_with("sotto-relay"))
+        .map(|c| c.seconds)
+        .sum();
+    let client = total - relay;
+    let per = |s: f64| s * 1e6 / r.messages.max(1) as f64;
+    writeln!(
+        out,
+        "cpu per message: relay {:.0} us (runtime and writer), clients {:.0} us (sealing, HTTP)",
+        per(relay),
+        per(client)
+    )?;
     writeln!(
         out,
         "requests: {} sends, {} fetches and acknowledgements ({:.1} messages per fetch)",
@@ -737,4 +859,27 @@ fn write_report(r: &BenchReport, out: &mut dyn Write) -> std::io::Result<()> {
         r.fetches,
         2.0 * r.messages as f64 / r.fetches.max(1) as f64
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_quantiles_are_bucket_edges_within_the_samples() {
+        let mut h = Histogram::new();
+        for us in 1..=1000u64 {
+            h.record(Duration::from_micros(us * 100));
+        }
+        assert_eq!(h.count(), 1000);
+        assert_eq!(h.quantile(0.5), Duration::from_micros(50_010));
+        assert_eq!(h.quantile(0.99), Duration::from_micros(99_010));
+        assert_eq!(h.quantile(1.0), Duration::from_millis(100));
+        let mut other = Histogram::new();
+        other.record(Duration::from_secs(20));
+        h.merge(&other);
+        assert_eq!(h.count(), 1001);
+        assert_eq!(h.quantile(1.0), Duration::from_secs(20));
+        assert_eq!(Histogram::new().quantile(0.5), Duration::ZERO);
+    }
 }
