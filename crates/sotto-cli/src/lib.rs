@@ -1,7 +1,9 @@
-//! The library behind the `sotto` command: the scripted demo conversation, a deterministic
-//! function so that tests can call it directly.
+//! The library behind the `sotto` command: the scripted demo conversation (a deterministic
+//! function so that tests can call it directly), `sotto relay` and `sotto bench-relay`.
 //!
 //! The test-vector generator is a developer tool of its own (`cargo run -p sotto-vectors`), so
 //! that this user-facing binary does not compile the hazmat trace hooks.
 
+pub mod bench;
 pub mod demo;
+pub mod relay;
