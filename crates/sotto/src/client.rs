@@ -304,10 +304,8 @@ impl PendingDevice {
             Ok(device)
         })
         .await?;
-        let mut client = Client::assemble(transport, files, State::default(), device, &config);
-        client.pin_trust_root().await?;
-        client.register_with_relay(false).await?;
-        Ok(client)
+        let client = Client::assemble(transport, files, State::default(), device, &config);
+        client.finish_registration(false).await
     }
 }
 
@@ -396,10 +394,8 @@ impl<T: Transport> Client<T> {
             profile_key: Some(hex::encode(ProfileKey::generate(&mut rand::rng()).expose())),
             ..State::default()
         };
-        let mut client = Self::assemble(transport, files, state, device, &config);
-        client.pin_trust_root().await?;
-        client.register_with_relay(true).await?;
-        Ok(client)
+        let client = Self::assemble(transport, files, state, device, &config);
+        client.finish_registration(true).await
     }
 
     /// Opens a registered client from its home: the device store at no older a generation
@@ -510,6 +506,29 @@ impl<T: Transport> Client<T> {
         self.certificates
             .clone()
             .ok_or(ClientError::MalformedAnswer("certificates"))
+    }
+
+    /// Pins the trust root and registers with the relay; on failure removes the files made
+    /// so far, so the same home can register again.
+    async fn finish_registration(mut self, primary: bool) -> Result<Self, ClientError> {
+        let result = match self.pin_trust_root().await {
+            Ok(()) => self.register_with_relay(primary).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => Ok(self),
+            Err(e) => {
+                let Self { files, device, .. } = self;
+                // The store's connection closes before its files go.
+                drop(device);
+                blocking(move || {
+                    files.remove_all();
+                    Ok(())
+                })
+                .await?;
+                Err(e)
+            }
+        }
     }
 
     /// Registers this device with the relay (`primary`: the account with it) and uploads

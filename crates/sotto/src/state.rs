@@ -73,6 +73,20 @@ impl Files {
         self.home.join(STORE_FILE)
     }
 
+    /// Removes every file a failed registration may have left (the home directory stays).
+    pub(crate) fn remove_all(&self) {
+        for name in [
+            STORE_FILE,
+            "store.db-wal",
+            "store.db-shm",
+            GENERATION_FILE,
+            STATE_FILE,
+        ] {
+            // A file that is not there is what we want.
+            drop(std::fs::remove_file(self.home.join(name)));
+        }
+    }
+
     pub(crate) fn exists(&self) -> bool {
         self.home.join(STATE_FILE).exists() || self.store_path().exists()
     }

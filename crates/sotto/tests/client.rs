@@ -328,3 +328,44 @@ async fn two_users_talk_over_http_on_loopback() {
     );
     relay.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_contact_goes_identified_and_everything_after_the_share_is_sealed() {
+    let net = Net::new().await;
+    let mut alice = net.register("alice").await;
+    let mut bob = net.register("bob").await;
+    let (a, b) = (alice.account_id(), bob.account_id());
+    alice.send_text(b, "first").await.unwrap();
+    assert_eq!(alice.transport().sends(), ["identified"]);
+    bob.receive().await.unwrap();
+    // Alice's share came with her message: Bob's reply is sealed.
+    bob.send_text(a, "reply").await.unwrap();
+    assert_eq!(bob.transport().sends(), ["sealed"]);
+    alice.receive().await.unwrap();
+    // And Bob's share with his: Alice now sends sealed too.
+    alice.send_text(b, "second").await.unwrap();
+    assert_eq!(alice.transport().sends(), ["sealed"]);
+    assert_eq!(
+        texts(&bob.receive().await.unwrap()),
+        [(a, 1, "second".into())]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_serving_another_trust_root_than_the_configured_one_is_refused() {
+    let net = Net::new().await;
+    let mut config = net.config("alice");
+    config.trust_root =
+        Some(sotto_sealed::certificate::TrustRootKey::generate(&mut rand::rng()).public());
+    assert!(matches!(
+        Client::register(net.transport(), config).await,
+        Err(ClientError::TrustRootMismatch)
+    ));
+    // Nothing was left behind: the same home registers once the root is right.
+    let alice = net.register("alice").await;
+    let pinned = alice.trust_root().unwrap().to_bytes();
+    let mut bob_config = net.config("bob");
+    bob_config.trust_root = Some(alice.trust_root().unwrap());
+    let bob = Client::register(net.transport(), bob_config).await.unwrap();
+    assert_eq!(bob.trust_root().unwrap().to_bytes(), pinned);
+}

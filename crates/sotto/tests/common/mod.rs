@@ -82,6 +82,23 @@ pub fn config(home: std::path::PathBuf, key: [u8; 32]) -> ClientConfig {
     c
 }
 
+impl Tap {
+    /// The sends made since the last call: `"sealed"` or `"identified"` each.
+    pub fn sends(&self) -> Vec<&'static str> {
+        let mut requests = self.requests.lock().unwrap();
+        let out = requests
+            .iter()
+            .filter_map(|r| match r.as_str() {
+                "Post /v1/sealed" => Some("sealed"),
+                "Post /v1/messages" => Some("identified"),
+                _ => None,
+            })
+            .collect();
+        requests.clear();
+        out
+    }
+}
+
 /// The texts of the message events, with their sender and device.
 pub fn texts(events: &[Event]) -> Vec<(sotto::AccountId, u32, String)> {
     events
@@ -106,6 +123,8 @@ pub struct Tap {
     pub fail_acks: Arc<AtomicBool>,
     pub last_fetch: Arc<AtomicUsize>,
     pub replace: Replacement,
+    /// `METHOD path` of every request, in order.
+    pub requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl Tap {
@@ -115,6 +134,7 @@ impl Tap {
             fail_acks: Arc::new(AtomicBool::new(false)),
             last_fetch: Arc::new(AtomicUsize::new(0)),
             replace: Arc::new(Mutex::new(None)),
+            requests: Arc::new(Mutex::new(Vec::new())),
         }
     }
 }
@@ -125,6 +145,10 @@ struct Lost;
 
 impl Transport for Tap {
     async fn call(&self, request: Request) -> Result<Response, TransportError> {
+        self.requests
+            .lock()
+            .unwrap()
+            .push(format!("{:?} {}", request.method, request.path));
         if request.path == "/v1/messages/ack" && self.fail_acks.load(Ordering::SeqCst) {
             return Err(TransportError(Box::new(Lost)));
         }
