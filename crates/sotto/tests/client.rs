@@ -369,3 +369,46 @@ async fn a_relay_serving_another_trust_root_than_the_configured_one_is_refused()
     let bob = Client::register(net.transport(), bob_config).await.unwrap();
     assert_eq!(bob.trust_root().unwrap().to_bytes(), pinned);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_linked_after_first_contact_is_learnt_from_its_first_message() {
+    let net = Net::new().await;
+    let mut alice = net.register("alice").await;
+    let mut bob = net.register("bob").await;
+    let (a, b) = (alice.account_id(), bob.account_id());
+    alice.send_text(b, "hi").await.unwrap();
+    bob.receive().await.unwrap();
+    // Bob's view of Alice's list predates this device.
+    let mut alice2 = net.link(&mut alice, "alice2").await;
+    let d2 = alice2.device_id();
+    alice2.send_text(b, "from the new device").await.unwrap();
+    let events = bob.receive().await.unwrap();
+    assert!(
+        events.contains(&Event::Trust(TrustEvent::DeviceAdded {
+            account: a,
+            device_id: d2
+        })),
+        "{events:?}"
+    );
+    assert_eq!(texts(&events), [(a, d2, "from the new device".into())]);
+    // Bob's answer reaches both of Alice's devices.
+    bob.send_text(a, "both").await.unwrap();
+    assert_eq!(
+        texts(&alice.receive().await.unwrap()).last().unwrap().2,
+        "both"
+    );
+    assert_eq!(
+        texts(&alice2.receive().await.unwrap()),
+        [(b, 1, "both".into())]
+    );
+}
+
+/// Compiles only if the client's futures can be spawned on a multi-threaded runtime.
+#[allow(dead_code)]
+fn client_futures_are_send(client: &mut Client<sotto::InProcessTransport>, to: sotto::AccountId) {
+    fn is_send<F: Send>(_: F) {}
+    is_send(client.send_text(to, "x"));
+    is_send(client.receive());
+    is_send(client.link_device("code"));
+    is_send(client.maintain());
+}
