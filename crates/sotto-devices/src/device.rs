@@ -1002,6 +1002,50 @@ impl<B: RecordBackend> Device<B> {
         self.reload_on_error(result)
     }
 
+    /// Rotates the signed prekey (and the last-resort ML-KEM prekey with it) at `now`; the
+    /// previous ones stay usable for the policy's grace period and
+    /// [`Device::refresh_prekeys`] prunes them afterwards. Written before it returns. The
+    /// caller publishes [`Device::published_prekeys`] again (a relay's replace-all upload).
+    pub fn rotate_signed_prekey<R: CryptoRng + ?Sized>(
+        &mut self,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<(), DeviceError> {
+        self.usable()?;
+        self.prekeys.rotate_signed_prekey(now, rng);
+        let write = self.prekeys_write(rng)?;
+        let result = self.write(vec![write], rng);
+        self.reload_on_error(result)
+    }
+
+    // ------------------------------------------------------------------ relay and sealed sender
+
+    /// Signs a relay registration proof with this device identity's Ed25519 key (docs/relay.md,
+    /// "Authentication"): `RELAY_REGISTRATION || challenge || account_id || u32be(device_id)`,
+    /// for this device's account and id. The relay verifies it under the identity in the
+    /// signed device list.
+    pub fn sign_relay_registration(
+        &self,
+        challenge: &[u8; 32],
+    ) -> Result<sotto_crypto::ed25519::Signature, DeviceError> {
+        self.usable()?;
+        let label = sotto_crypto::labels::RELAY_REGISTRATION;
+        let mut message = Vec::with_capacity(label.len() + 32 + 16 + 4);
+        message.extend_from_slice(label);
+        message.extend_from_slice(challenge);
+        message.extend_from_slice(&self.own.account.to_bytes());
+        message.extend_from_slice(&self.own.device_id.to_be_bytes());
+        Ok(self.prekeys.identity()?.signing_key().sign(&message))
+    }
+
+    /// A copy of this device's **secret** identity, for sealed sender only (protocol.md
+    /// chapter 9: `seal` takes the sender's identity, `open` the recipient's). The copy holds
+    /// the private keys (wiped when it drops); keep it no longer than the seal or open.
+    pub fn sealed_sender_identity(&self) -> Result<DeviceIdentity, DeviceError> {
+        self.usable()?;
+        Ok(self.prekeys.identity()?)
+    }
+
     // ------------------------------------------------------------------ persistence
 
     fn commit<R: CryptoRng + ?Sized>(
@@ -1411,4 +1455,68 @@ fn decode_account(p: &[u8]) -> Option<AccountTrust> {
         pending,
     )
     .map(|t| t.with_floor(floor))
+}
+
+#[cfg(test)]
+mod relay_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::store::MemoryBackend;
+
+    fn device() -> Device<MemoryBackend> {
+        Device::create_account(
+            MemoryBackend::default(),
+            &SecretBytes::random(&mut rand::rng()),
+            HandshakeConfig::default(),
+            PrekeyPolicy {
+                post_quantum: sotto_handshake::PostQuantum::Absent,
+                one_time_prekeys: 2,
+                replenish_below: 1,
+                kem_one_time_prekeys: 0,
+                signed_prekey_grace: 60,
+            },
+            1_000,
+            &mut rand::rng(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn relay_registration_proof_signs_label_challenge_account_and_device_id() {
+        let d = device();
+        let challenge = [7u8; 32];
+        let signature = d.sign_relay_registration(&challenge).unwrap();
+        let mut message = sotto_crypto::labels::RELAY_REGISTRATION.to_vec();
+        message.extend_from_slice(&challenge);
+        message.extend_from_slice(&d.account_id().to_bytes());
+        message.extend_from_slice(&1u32.to_be_bytes());
+        let key = d.identity_key().unwrap();
+        key.signing().verify(&message, &signature).unwrap();
+        // Another challenge or device id does not verify.
+        let mut other = message.clone();
+        *other.last_mut().unwrap() = 2;
+        assert!(key.signing().verify(&other, &signature).is_err());
+        let other = d.sign_relay_registration(&[8u8; 32]).unwrap();
+        assert!(key.signing().verify(&message, &other).is_err());
+    }
+
+    #[test]
+    fn sealed_sender_identity_is_this_devices_identity() {
+        let d = device();
+        let identity = d.sealed_sender_identity().unwrap();
+        assert!(identity.public().ct_matches(&d.identity_key().unwrap()));
+    }
+
+    #[test]
+    fn rotating_the_signed_prekey_changes_the_published_one_and_is_stored() {
+        let mut d = device();
+        let before = d.published_prekeys().unwrap().signed_prekey;
+        let generation = d.generation();
+        d.rotate_signed_prekey(2_000, &mut rand::rng()).unwrap();
+        let after = d.published_prekeys().unwrap().signed_prekey;
+        assert_ne!(before.id(), after.id());
+        assert_eq!(after.timestamp(), 2_000);
+        assert_eq!(d.generation(), generation + 1);
+    }
 }

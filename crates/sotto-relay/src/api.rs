@@ -18,7 +18,7 @@ use sotto_sealed::multi::SentEnvelope;
 
 use crate::auth;
 use crate::error::ApiError;
-use crate::storage::Delivery;
+use crate::storage::{Access, Delivery};
 
 /// A challenge's length in bytes.
 pub const CHALLENGE_LEN: usize = 32;
@@ -415,6 +415,50 @@ pub struct SealedRequest {
     pub access_keys: Option<BTreeMap<String, String>>,
 }
 
+/// The envelopes of a single-recipient send: 1 to [`MAX_ENVELOPES`], each a single-recipient
+/// sealed envelope, no device named twice; sorted by device id.
+fn decode_envelopes(envelopes: Vec<DeviceEnvelope>) -> Result<Vec<(u32, Vec<u8>)>, ApiError> {
+    if envelopes.is_empty() || envelopes.len() > MAX_ENVELOPES {
+        return Err(ApiError::field("envelopes", "1 to 32 envelopes"));
+    }
+    let mut out = Vec::with_capacity(envelopes.len());
+    for e in envelopes {
+        let bytes = unb64("envelope", &e.envelope)?;
+        check_single_envelope(&bytes)?;
+        out.push((e.device_id, bytes));
+    }
+    out.sort_by_key(|(id, _)| *id);
+    if out.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(ApiError::field("envelopes", "a device named twice"));
+    }
+    Ok(out)
+}
+
+/// Decodes an identified send (`POST /v1/messages`) from the authenticated device
+/// `sender_account`/`sender_device`: the single form of [`decode_sealed`] (`recipient` and
+/// `envelopes`), no access key; the multi-recipient form is refused.
+pub fn decode_identified(
+    body: &[u8],
+    sender_account: AccountId,
+    sender_device: u32,
+) -> Result<Delivery, ApiError> {
+    let req: SealedRequest = json(body)?;
+    match (req.recipient, req.envelopes, req.sent, req.access_keys) {
+        (Some(recipient), Some(envelopes), None, None) => Ok(Delivery {
+            account: parse_account("recipient", &recipient)?,
+            access: Access::Sender {
+                account: sender_account,
+                device_id: sender_device,
+            },
+            envelopes: decode_envelopes(envelopes)?,
+        }),
+        _ => Err(ApiError::field(
+            "recipient",
+            "an identified send takes recipient and envelopes only",
+        )),
+    }
+}
+
 /// Decodes a sealed send: `header_key` is the `Sotto-Access-Key` header (required by the
 /// single form, refused with the multi form). Each single-recipient envelope's tag, subtype
 /// and length are checked (section 9.3); a multi-recipient form is checked by
@@ -427,23 +471,10 @@ pub fn decode_sealed(body: &[u8], header_key: Option<&str>) -> Result<Vec<Delive
             let access_key = decode_access_key(
                 header_key.ok_or(ApiError::field("Sotto-Access-Key", "required"))?,
             )?;
-            if envelopes.is_empty() || envelopes.len() > MAX_ENVELOPES {
-                return Err(ApiError::field("envelopes", "1 to 32 envelopes"));
-            }
-            let mut out = Vec::with_capacity(envelopes.len());
-            for e in envelopes {
-                let bytes = unb64("envelope", &e.envelope)?;
-                check_single_envelope(&bytes)?;
-                out.push((e.device_id, bytes));
-            }
-            out.sort_by_key(|(id, _)| *id);
-            if out.windows(2).any(|w| w[0].0 == w[1].0) {
-                return Err(ApiError::field("envelopes", "a device named twice"));
-            }
             Ok(vec![Delivery {
                 account,
-                access_key,
-                envelopes: out,
+                access: Access::Key(access_key),
+                envelopes: decode_envelopes(envelopes)?,
             }])
         }
         (None, None, Some(sent), Some(access_keys)) => {
@@ -477,7 +508,7 @@ pub fn decode_sealed(body: &[u8], header_key: Option<&str>) -> Result<Vec<Delive
                             .ok_or(ApiError::AccessRefused)?;
                         out.push(Delivery {
                             account: delivery.account,
-                            access_key,
+                            access: Access::Key(access_key),
                             envelopes: vec![(delivery.device_id, delivery.envelope)],
                         });
                     }
@@ -534,6 +565,10 @@ pub struct MessageOut {
     pub envelope: String,
     /// The day it was received (days since the Unix epoch).
     pub received_day: i64,
+    /// Present (`true`) only for a message of an identified send (`POST /v1/messages`): the
+    /// recipient learns that the sender did not present its access key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identified: bool,
 }
 
 /// `GET /v1/messages`.

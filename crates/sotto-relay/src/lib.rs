@@ -29,5 +29,5 @@ pub mod storage;
 pub use error::ApiError;
 pub use limits::Limits;
 pub use retention::Profile;
-pub use server::{ConfiguredKeys, Relay, RelayConfig, RunningRelay, StartError};
+pub use server::{ConfiguredKeys, InProcessRelay, Relay, RelayConfig, RunningRelay, StartError};
 pub use storage::{Durability, SqliteStorage, Storage, StorageError};

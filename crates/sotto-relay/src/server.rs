@@ -159,9 +159,45 @@ type AppState = Arc<Shared>;
 impl Relay {
     /// Opens the database, loads or makes the keys, binds and serves.
     pub async fn start(config: RelayConfig) -> Result<RunningRelay, StartError> {
+        let addr = config.addr;
+        let (shared, storage) = Self::open(config).await?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = router(shared);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    drop(rx.await);
+                })
+                .await
+        });
+        Ok(RunningRelay {
+            local_addr,
+            shutdown: Some(tx),
+            task,
+            storage,
+        })
+    }
+    /// The relay without a socket: the same database, keys and router as [`Relay::start`]
+    /// (every handler, limit and check), for a client that drives the router itself (tests
+    /// of the `sotto` client, with `tower::ServiceExt::oneshot`). `config.addr` is unused.
+    pub async fn in_process(config: RelayConfig) -> Result<InProcessRelay, StartError> {
+        let (shared, storage) = Self::open(config).await?;
+        Ok(InProcessRelay {
+            router: router(shared),
+            storage,
+        })
+    }
+
+    async fn open(config: RelayConfig) -> Result<(AppState, Arc<SqliteStorage>), StartError> {
         let RelayConfig {
             db,
-            addr,
+            addr: _,
             durability,
             limits,
             profile,
@@ -187,27 +223,29 @@ impl Relay {
             server_certificate,
             mailboxes: Mutex::new(HashMap::new()),
         });
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr, source })?;
-        let (tx, rx) = oneshot::channel::<()>();
-        let app = router(shared);
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    drop(rx.await);
-                })
-                .await
-        });
-        Ok(RunningRelay {
-            local_addr,
-            shutdown: Some(tx),
-            task,
-            storage,
-        })
+        Ok((shared, storage))
+    }
+}
+
+/// A relay served without a socket ([`Relay::in_process`]): its router answers requests
+/// handed to it directly.
+#[derive(Debug)]
+pub struct InProcessRelay {
+    router: Router,
+    storage: Arc<SqliteStorage>,
+}
+
+impl InProcessRelay {
+    /// The router (cheap to clone: the state is shared). Every clone serves the same relay.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Closes the database (requests still handed to a router clone afterwards fail with a
+    /// storage error).
+    pub async fn close(self) {
+        let storage = Arc::clone(&self.storage);
+        drop(tokio::task::spawn_blocking(move || storage.close()).await);
     }
 }
 
@@ -270,7 +308,7 @@ fn router(state: AppState) -> Router {
         .route("/v1/certificates", get(certificates))
         .route("/v1/certificate", post(certificate))
         .route("/v1/sealed", post(sealed))
-        .route("/v1/messages", get(messages))
+        .route("/v1/messages", get(messages).post(identified))
         .route("/v1/messages/ack", post(ack))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -627,6 +665,30 @@ async fn sealed(
     Ok(Json(api::SealedResponse { stored }))
 }
 
+/// `POST /v1/messages`: an identified send. The sender is the authenticated device (the
+/// relay records it with each envelope); no access key is needed, the device's rate limit
+/// applies. For first contact, before the sender holds the recipient's profile key.
+async fn identified(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<api::SealedResponse>, ApiError> {
+    let device = authenticate(&state, &headers).await?;
+    let bytes = read_json(&headers, body, state.limits.sealed_body).await?;
+    let delivery = api::decode_identified(&bytes, device.account, device.device_id)?;
+    let targets: Vec<(AccountId, u32)> = delivery
+        .envelopes
+        .iter()
+        .map(|(id, _)| (delivery.account, *id))
+        .collect();
+    let day = state.profile.stamp(retention::now());
+    let stored = store(&state, move |s| s.deliver(vec![delivery], day)).await?;
+    for (account, device_id) in targets {
+        state.mailbox(account, device_id).notify_waiters();
+    }
+    Ok(Json(api::SealedResponse { stored }))
+}
+
 async fn messages(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -650,6 +712,7 @@ async fn messages(
                         id: m.id,
                         envelope: b64(&m.envelope),
                         received_day: m.received_day,
+                        identified: m.identified,
                     })
                     .collect(),
             }));

@@ -31,7 +31,7 @@ pub enum Durability {
 pub const MAX_BATCH: usize = 512;
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -153,15 +153,32 @@ pub struct StoredMessage {
     pub envelope: Vec<u8>,
     /// The day it was received.
     pub received_day: i64,
+    /// It came by an identified send (`POST /v1/messages`), not sealed.
+    pub identified: bool,
 }
 
-/// Messages for one account, with the access key presented for it.
+/// What lets a delivery in: the recipient's access key (sealed, the sender unknown) or an
+/// authenticated sender (identified, `POST /v1/messages`: the relay records who sent it).
+#[derive(Debug)]
+pub enum Access {
+    /// A sealed send: the presented access key, checked against the stored verifier.
+    Key(AccessKey),
+    /// An identified send from this authenticated device; no access key is checked.
+    Sender {
+        /// The sending account.
+        account: AccountId,
+        /// The sending device.
+        device_id: u32,
+    },
+}
+
+/// Messages for one account, with what lets them in.
 #[derive(Debug)]
 pub struct Delivery {
     /// The account.
     pub account: AccountId,
-    /// The presented access key.
-    pub access_key: AccessKey,
+    /// The access key presented for it, or the identified sender.
+    pub access: Access,
     /// `(device id, envelope)`.
     pub envelopes: Vec<(u32, Vec<u8>)>,
 }

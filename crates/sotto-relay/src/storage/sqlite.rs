@@ -11,8 +11,8 @@ use sotto_devices::AccountId;
 use sotto_sealed::access::AccessVerifier;
 
 use super::{
-    Delivery, DeviceAuth, Durability, ListRecord, MAX_BATCH, NewAccount, NewDevice, SCHEMA_VERSION,
-    Storage, StorageError, StoredKeys, StoredMessage,
+    Access, Delivery, DeviceAuth, Durability, ListRecord, MAX_BATCH, NewAccount, NewDevice,
+    SCHEMA_VERSION, Storage, StorageError, StoredKeys, StoredMessage,
 };
 
 type Reply = Box<dyn FnOnce(bool) + Send>;
@@ -73,6 +73,9 @@ const MIGRATIONS: &[&str] = &[
         received_day INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX messages_by_device ON messages (account_id, device_id, id);",
+    // Version 2: the sender of an identified send (`POST /v1/messages`); NULL when sealed.
+    "ALTER TABLE messages ADD COLUMN sender_account BLOB;
+    ALTER TABLE messages ADD COLUMN sender_device INTEGER;",
 ];
 
 fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
@@ -588,17 +591,27 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             for d in &deliveries {
                 let row = load_account(conn, d.account)?;
-                let verifier =
-                    AccessVerifier::from_bytes(&row.verifier).map_err(|_| StorageError::Corrupt)?;
-                verifier
-                    .check(&d.access_key)
-                    .map_err(|_| StorageError::AccessRefused)?;
+                if let Access::Key(key) = &d.access {
+                    let verifier = AccessVerifier::from_bytes(&row.verifier)
+                        .map_err(|_| StorageError::Corrupt)?;
+                    verifier
+                        .check(key)
+                        .map_err(|_| StorageError::AccessRefused)?;
+                }
                 let addressed: Vec<u32> = d.envelopes.iter().map(|(id, _)| *id).collect();
+                // An identified send to the sender's own account (copies to its other
+                // devices) is not addressed to the sending device itself.
+                let sender_device = match &d.access {
+                    Access::Sender { account, device_id } if *account == d.account => {
+                        Some(*device_id)
+                    }
+                    _ => None,
+                };
                 let missing: Vec<u32> = row
                     .listed
                     .iter()
                     .copied()
-                    .filter(|id| !addressed.contains(id))
+                    .filter(|id| !addressed.contains(id) && Some(*id) != sender_device)
                     .collect();
                 let extra: Vec<u32> = addressed
                     .iter()
@@ -614,13 +627,27 @@ impl Storage for SqliteStorage {
                 }
             }
             let mut stmt = conn.prepare_cached(
-                "INSERT INTO messages (account_id, device_id, envelope, received_day)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO messages (account_id, device_id, envelope, received_day,
+                     sender_account, sender_device)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             let mut stored = 0;
             for d in &deliveries {
+                let (sender_account, sender_device) = match &d.access {
+                    Access::Key(_) => (None, None),
+                    Access::Sender { account, device_id } => {
+                        (Some(account_bytes(*account)), Some(*device_id))
+                    }
+                };
                 for (device_id, envelope) in &d.envelopes {
-                    stmt.execute(params![account_bytes(d.account), device_id, envelope, day])?;
+                    stmt.execute(params![
+                        account_bytes(d.account),
+                        device_id,
+                        envelope,
+                        day,
+                        sender_account,
+                        sender_device
+                    ])?;
                     stored += 1;
                 }
             }
@@ -636,7 +663,7 @@ impl Storage for SqliteStorage {
     ) -> Result<Vec<StoredMessage>, StorageError> {
         self.run(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, envelope, received_day FROM messages
+                "SELECT id, envelope, received_day, sender_device IS NOT NULL FROM messages
                  WHERE account_id = ?1 AND device_id = ?2 ORDER BY id LIMIT ?3",
             )?;
             let rows = stmt.query_map(
@@ -650,6 +677,7 @@ impl Storage for SqliteStorage {
                         id: r.get(0)?,
                         envelope: r.get(1)?,
                         received_day: r.get(2)?,
+                        identified: r.get(3)?,
                     })
                 },
             )?;

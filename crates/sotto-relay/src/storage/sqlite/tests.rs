@@ -74,3 +74,31 @@ fn a_refused_operation_in_a_batch_leaves_the_others_committed() {
     }
     assert!(storage.keys().unwrap().is_some());
 }
+
+#[test]
+fn a_version_1_database_migrates_to_2_keeping_its_mail_as_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("relay.db");
+    let account = AccountId::from_bytes([5; 16]);
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO messages (account_id, device_id, envelope, received_day)
+             VALUES (?1, 1, x'1f01', 7)",
+            params![account_bytes(account)],
+        )
+        .unwrap();
+    }
+    let storage = SqliteStorage::open(&path, Durability::ProcessCrash).unwrap();
+    let mail = storage.fetch_messages(account, 1, 10).unwrap();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(
+        (mail[0].envelope.clone(), mail[0].received_day),
+        (vec![0x1f, 1], 7)
+    );
+    assert!(!mail[0].identified);
+    storage.close();
+    assert_eq!(pragma(&path, "user_version"), 2);
+}
