@@ -74,8 +74,9 @@ enum Command {
         #[arg(long, value_enum, default_value = "process-crash")]
         durability: DurabilityArg,
     },
-    /// Create an account on a relay, with this device as its first device; prints the
-    /// account id (32 hex digits) to give to the people who will write to you.
+    /// Create an account on a relay (this device is its first) and print its id.
+    ///
+    /// The account id (32 hex digits) is what the people who write to you pass to `--to`.
     ///
     /// Writes HOME/store.key (32 random bytes, mode 0600: a real application keeps this key
     /// in the OS keystore) and HOME/relay.url, so later commands need only `--home`.
@@ -111,7 +112,9 @@ enum Command {
         #[arg(long)]
         relay: Option<String>,
     },
-    /// Send a text to every trusted device of an account (and a copy to your other devices).
+    /// Send a text to an account.
+    ///
+    /// It goes to every trusted device of the account, and a copy to your other devices.
     Send {
         /// The device's state directory.
         #[arg(long)]
@@ -122,8 +125,9 @@ enum Command {
         /// The text.
         text: String,
     },
-    /// Fetch and print new messages, one line per event: `from ACCOUNT device N: TEXT`,
-    /// `to ACCOUNT from own device N: TEXT` (a copy from another device of yours),
+    /// Fetch and print new messages and trust events, one line each.
+    ///
+    /// The lines: `from ACCOUNT device N: TEXT`, `to ACCOUNT from own device N: TEXT` (a copy from another device of yours),
     /// `trust: device added: ...`, `trust: device removed: ...`,
     /// `trust: account key changed: ...`, `undecryptable message ID (dropped)`.
     Receive {
@@ -134,8 +138,10 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         wait: u64,
     },
-    /// Print the safety number with a peer (12 groups of 5 digits; both sides see the same
-    /// number): compare it in person, then mark the peer verified with `--verify`.
+    /// Print the safety number with a peer, or verify it.
+    ///
+    /// 12 groups of 5 digits; both sides see the same number: compare it in person, then
+    /// mark the peer verified with `--verify`.
     SafetyNumber {
         /// The device's state directory.
         #[arg(long)]
