@@ -49,6 +49,12 @@ pub enum ChatError {
         "{0}: no sotto client here (no {STORE_KEY_FILE}); run `sotto register --home DIR --relay URL` or `sotto link --home DIR --relay URL` first"
     )]
     NoClient(PathBuf),
+    /// `open` on a home with a store key but no registered client (an interrupted
+    /// `register` or `link`).
+    #[error(
+        "{0}: no registered client here (an interrupted register or link?); run `sotto register` or `sotto link` with this --home again"
+    )]
+    NotRegistered(PathBuf),
     /// `register` or a new device's `link` on a home that already holds a client.
     #[error("{0}: already holds a sotto client; use another --home")]
     AlreadyThere(PathBuf),
@@ -131,14 +137,20 @@ fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> ChatError + '_ {
     }
 }
 
-/// Creates `home` (if missing) with a fresh store key (mode 0600) and the relay URL.
+/// Creates `home` (if missing) with a fresh store key (mode 0600) and the relay URL. A
+/// store key left by an interrupted `register` or `link` (no client files beside it) is
+/// replaced.
 fn create_home(home: &Path, relay: &str) -> Result<SecretBytes<32>, ChatError> {
-    if home.join(STORE_KEY_FILE).exists() || home.join("client.state").exists() {
+    if home.join("client.state").exists() || home.join("store.db").exists() {
         return Err(ChatError::AlreadyThere(home.to_path_buf()));
     }
     std::fs::create_dir_all(home).map_err(file_error(home))?;
     let key = SecretBytes::<32>::random(&mut rand::rng());
     let path = home.join(STORE_KEY_FILE);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(file_error(&path)(e)),
+        _ => {}
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -176,8 +188,12 @@ fn load_home(home: &Path) -> Result<(SecretBytes<32>, String), ChatError> {
 
 async fn open(home: &Path) -> Result<Client<HttpTransport>, ChatError> {
     let (key, url) = load_home(home)?;
-    let client = Client::open(HttpTransport::new(url), ClientConfig::new(home, key)).await?;
-    Ok(client)
+    Client::open(HttpTransport::new(url), ClientConfig::new(home, key))
+        .await
+        .map_err(|e| match e {
+            ClientError::NotRegistered => ChatError::NotRegistered(home.to_path_buf()),
+            other => other.into(),
+        })
 }
 
 /// `sotto register`: creates an account in `home` on the relay at `relay` and prints its id.

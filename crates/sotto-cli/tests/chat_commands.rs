@@ -250,6 +250,25 @@ fn errors_are_one_line() {
     assert!(!home.join("store.key").exists());
 
     let relay = start_relay(dir.path());
+    // A new device's link whose message never comes (standard input closed): one line, and
+    // the home stays usable.
+    let new_home = dir.path().join("new");
+    let err = fails_in_one_line(&[
+        "link",
+        "--home",
+        new_home.to_str().unwrap(),
+        "--relay",
+        &relay.url,
+    ]);
+    assert!(err.contains("no link message"), "{err}");
+    // A store key left behind without a client (an interrupted link): a clear message, then
+    // a register in the same home works.
+    std::fs::write(new_home.join("store.key"), [7u8; 32]).unwrap();
+    std::fs::write(new_home.join("relay.url"), &relay.url).unwrap();
+    let err = fails_in_one_line(&["receive", "--home", new_home.to_str().unwrap()]);
+    assert!(err.contains("no registered client here"), "{err}");
+    register(&new_home, &relay.url);
+
     let id = register(&home, &relay.url);
     let err = fails_in_one_line(&[
         "register",
