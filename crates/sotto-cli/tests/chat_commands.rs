@@ -218,6 +218,22 @@ fn a_second_device_links_and_receives() {
             "{home}: {got}"
         );
     }
+
+    // Bob's reply from his first device reaches Alice, and a copy reaches his second device;
+    // a newline in a text is shown escaped, on one line.
+    ok(&["send", "--home", b, "--to", &alice, "reply\nfrom Bob"]);
+    let got = ok(&["receive", "--home", a, "--wait", "10"]);
+    assert!(
+        got.lines()
+            .any(|l| l == format!("from {bob} device 1: reply\\nfrom Bob")),
+        "{got}"
+    );
+    let got = ok(&["receive", "--home", b2, "--wait", "10"]);
+    assert!(
+        got.lines()
+            .any(|l| l == format!("to {alice} from own device 1: reply\\nfrom Bob")),
+        "{got}"
+    );
 }
 
 #[test]
