@@ -5,11 +5,23 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use sotto_cli::chat;
 use sotto_relay::{Durability, RelayConfig};
 
+/// A chat command's result with its error as one line.
+fn chat(result: Result<(), chat::ChatError>) -> Result<(), String> {
+    result.map_err(|e| chat::error_line(&e))
+}
+
 /// Sotto: an end-to-end encryption messenger core.
+///
+/// Chat from two terminals: start a relay (`sotto relay --db relay.db --addr 127.0.0.1:8080`),
+/// then each person runs `sotto register --home DIR --relay http://127.0.0.1:8080`, shares the
+/// account id it prints, and uses `send`, `receive` and `safety-number` with the same `--home`.
+/// Each home holds one device: its encrypted store, and `store.key` (mode 0600), the key of
+/// that store, which a real application would keep in the OS keystore instead.
 #[derive(Parser)]
-#[command(name = "sotto", version, about)]
+#[command(name = "sotto", version, about, long_about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,10 +74,130 @@ enum Command {
         #[arg(long, value_enum, default_value = "process-crash")]
         durability: DurabilityArg,
     },
+    /// Create an account on a relay (this device is its first) and print its id.
+    ///
+    /// The account id (32 hex digits) is what the people who write to you pass to `--to`.
+    ///
+    /// Writes HOME/store.key (32 random bytes, mode 0600: a real application keeps this key
+    /// in the OS keystore) and HOME/relay.url, so later commands need only `--home`.
+    Register {
+        /// The directory holding this device's state (created if missing; must not hold a
+        /// client yet).
+        #[arg(long)]
+        home: PathBuf,
+        /// The relay's base URL.
+        #[arg(long)]
+        relay: String,
+    },
+    /// Link a second device to an account, in two terminals.
+    ///
+    /// 1. On the new device: `sotto link --home NEW --relay URL` prints a link code and waits
+    ///    for the link message on standard input (keep it running: the pending link exists
+    ///    only in this process).
+    /// 2. On the primary: `sotto link --home PRIMARY --code CODE` prints the link message
+    ///    (hex, one line).
+    /// 3. Paste that line into the new device's terminal: it finishes and prints
+    ///    `linked: account ID device N`.
+    ///
+    /// The code and the message hold the link secret: carry them only over a channel you
+    /// trust (the same screen, the same person).
+    Link {
+        /// The device's state directory.
+        #[arg(long)]
+        home: PathBuf,
+        /// On the primary: the code the new device printed.
+        #[arg(long, conflicts_with = "relay")]
+        code: Option<String>,
+        /// On the new device: the relay's base URL.
+        #[arg(long)]
+        relay: Option<String>,
+    },
+    /// Send a text to an account.
+    ///
+    /// It goes to every trusted device of the account, and a copy to your other devices.
+    Send {
+        /// The device's state directory.
+        #[arg(long)]
+        home: PathBuf,
+        /// The recipient's account id (32 hex digits).
+        #[arg(long)]
+        to: String,
+        /// The text.
+        text: String,
+    },
+    /// Fetch and print new messages and trust events, one line each.
+    ///
+    /// The lines: `from ACCOUNT device N: TEXT`, `to ACCOUNT from own device N: TEXT` (a copy from another device of yours),
+    /// `trust: device added: ...`, `trust: device removed: ...`,
+    /// `trust: account key changed: ...`, `undecryptable message ID (dropped)`.
+    Receive {
+        /// The device's state directory.
+        #[arg(long)]
+        home: PathBuf,
+        /// Wait up to this many seconds for a first message (0: do not wait; at most 3600).
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+    /// Print the safety number with a peer, or verify it.
+    ///
+    /// 12 groups of 5 digits; both sides see the same number: compare it in person, then
+    /// mark the peer verified with `--verify`.
+    SafetyNumber {
+        /// The device's state directory.
+        #[arg(long)]
+        home: PathBuf,
+        /// The peer's account id (32 hex digits).
+        #[arg(long)]
+        peer: String,
+        /// The number shown on the peer's screen (spaces allowed): on a match the peer is
+        /// marked verified, else the command fails.
+        #[arg(long, value_name = "NUMBER")]
+        verify: Option<String>,
+        /// Accept the peer's new account key after `trust: account key changed` (sending
+        /// to the peer is blocked until then).
+        #[arg(long)]
+        accept_key_change: bool,
+    },
+}
+
+/// A clap error (other than `--help` and `--version`) as one line.
+fn parse_cli() -> Result<Cli, String> {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            Err(format!("{message} (see `sotto --help`)"))
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("sotto: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Demo => {
@@ -94,6 +226,36 @@ fn main() -> ExitCode {
             sotto_cli::bench::run(config, &mut stdout)
                 .map(drop)
                 .map_err(|e| e.to_string())
+        }
+        Command::Register { home, relay } => chat(chat::register(&home, &relay, &mut stdout)),
+        Command::Link {
+            home,
+            code: Some(code),
+            ..
+        } => chat(chat::link_primary(&home, &code, &mut stdout)),
+        Command::Link {
+            home,
+            code: None,
+            relay,
+        } => chat(chat::link_new(
+            &home,
+            relay.as_deref(),
+            &mut std::io::stdin().lock(),
+            &mut stdout,
+        )),
+        Command::Send { home, to, text } => chat(chat::send(&home, &to, &text)),
+        Command::Receive { home, wait } => chat(chat::receive(&home, wait, &mut stdout)),
+        Command::SafetyNumber {
+            home,
+            peer,
+            verify,
+            accept_key_change,
+        } => {
+            let options = chat::SafetyOptions {
+                verify,
+                accept_key_change,
+            };
+            chat(chat::safety_number(&home, &peer, &options, &mut stdout))
         }
     };
     match result {
