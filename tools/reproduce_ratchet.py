@@ -79,6 +79,7 @@ LABEL_TABLE = [
     ("SEALED_ACCESS_KEY", "Sotto/1 sealed access key"),
     ("SEALED_ACCESS_VERIFIER", "Sotto/1 sealed access verifier"),
     ("RELAY_REGISTRATION", "Sotto/1 relay registration"),
+    ("CLIENT_STATE", "Sotto/1 client state"),
 ]
 _L = {name: ascii_.encode("ascii") for name, ascii_ in LABEL_TABLE}
 RATCHET_ROOT, RATCHET_ROOT_HE, RATCHET_HE_INIT = _L["RATCHET_ROOT"], _L["RATCHET_ROOT_HE"], _L["RATCHET_HE_INIT"]

@@ -27,7 +27,7 @@ use sotto_tests::fuzz_targets::{
     self, Op, Party, Profile, encode_ops, known_messages, pickle_key, snapshot,
 };
 
-const TARGETS: [&str; 17] = [
+const TARGETS: [&str; 18] = [
     "bundle_decode",
     "certificate_decode",
     "device_list",
@@ -45,6 +45,7 @@ const TARGETS: [&str; 17] = [
     "multi_split",
     "access_decode",
     "relay_request",
+    "client_content",
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -186,6 +187,12 @@ fn multi_split_corpus() {
 }
 
 #[test]
+fn client_content_corpus() {
+    let accepted = replay("client_content", fuzz_targets::client_content);
+    assert!(accepted > 0, "no seed decodes; {STALE}");
+}
+
+#[test]
 fn unpad_corpus() {
     let accepted = replay("unpad", fuzz_targets::unpad);
     assert!(accepted > 0, "no seed unpads; {STALE}");
@@ -266,6 +273,7 @@ fn generate_seed_corpus() {
         ("multi_split", multi_split_seeds()),
         ("access_decode", access_decode_seeds()),
         ("relay_request", relay_request_seeds()),
+        ("client_content", client_content_seeds()),
     ] {
         let dir = corpus_dir(target);
         let mut existing: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -1093,6 +1101,42 @@ fn fan_out_seeds() -> Seeds {
         if let Some(expected) = expected {
             assert_eq!(FanOut::from_bytes(data), Err(expected), "{name}");
         }
+    }
+    seeds
+}
+
+/// The contents, the state file under the fixture's store key and every negative case of
+/// docs/vectors/client.json (protocol.md chapter 10), each named after its validation ID.
+fn client_content_seeds() -> Seeds {
+    let v = sotto_vectors::vectors::client::generate().expect("client vectors");
+    let mut seeds = Seeds::new();
+    for (i, case) in v.content.iter().enumerate() {
+        add(
+            &mut seeds,
+            &format!("valid-content-{i}"),
+            hex::decode(&case.content).expect("hex"),
+        );
+    }
+    for (i, case) in v.state.iter().enumerate() {
+        add(
+            &mut seeds,
+            &format!("state-{i}"),
+            hex::decode(&case.file).expect("hex"),
+        );
+    }
+    for case in &v.negative {
+        let name = format!("{}-{:02}", case.validation_id.to_lowercase(), case.id);
+        add(&mut seeds, &name, hex::decode(&case.input).expect("hex"));
+    }
+    let fixture = hex::encode(fuzz_targets::CLIENT_FIXTURE_STORE_KEY);
+    for (name, data) in &seeds {
+        let accepted = fuzz_targets::client_content(data);
+        // Content decodes; of the state files, only the one under the fixture's key opens.
+        let expected = name.starts_with("seed-valid")
+            || (name.starts_with("seed-state-")
+                && v.state[name["seed-state-".len()..].parse::<usize>().expect("index")].store_key
+                    == fixture);
+        assert_eq!(accepted, expected, "{name}");
     }
     seeds
 }

@@ -99,6 +99,7 @@ const ID_CRATES: &[(&str, &str)] = &[
     ("HS-", "crates/sotto-handshake/src"),
     ("DEV-", "crates/sotto-devices/src"),
     ("SEAL-", "crates/sotto-sealed/src"),
+    ("CLI-", "crates/sotto/src"),
 ];
 
 /// The implementation and the test code of one crate's sources: `#[cfg(test)]` parts and

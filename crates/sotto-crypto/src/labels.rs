@@ -58,6 +58,10 @@ pub const SEALED_ACCESS_VERIFIER: &[u8] = b"Sotto/1 sealed access verifier";
 /// Relay registration: a device signs this label || challenge || account id || u32be(device
 /// id) with its identity's Ed25519 key to prove it holds the identity it registers (docs/relay.md).
 pub const RELAY_REGISTRATION: &[u8] = b"Sotto/1 relay registration";
+/// Client state file: HKDF-SHA256(salt absent, ikm = store key, info = this label) to the
+/// ChaCha20-Poly1305 key of the client state file; the file's associated data is
+/// `u8(version) || this label` (protocol.md 10.2).
+pub const CLIENT_STATE: &[u8] = b"Sotto/1 client state";
 
 /// All labels with their constant names, in the order `docs/protocol.md` lists them.
 pub const ALL: &[(&str, &[u8])] = &[
@@ -84,6 +88,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("SEALED_ACCESS_KEY", SEALED_ACCESS_KEY),
     ("SEALED_ACCESS_VERIFIER", SEALED_ACCESS_VERIFIER),
     ("RELAY_REGISTRATION", RELAY_REGISTRATION),
+    ("CLIENT_STATE", CLIENT_STATE),
 ];
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod access_tokens;
 pub mod certificates;
+pub mod client;
 pub mod device_lists;
 pub mod device_plaintext;
 pub mod ed25519_negative;
@@ -133,5 +134,6 @@ pub fn render_all() -> Result<Vec<(&'static str, String)>, VectorError> {
     out.push(("certificates.json", certificates::render()?));
     out.push(("access-tokens.json", access_tokens::render()?));
     out.push(("sealed.json", sealed::render()?));
+    out.push(("client.json", client::render()?));
     Ok(out)
 }

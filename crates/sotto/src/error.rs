@@ -32,9 +32,13 @@ pub enum ClientError {
     /// The client's files could not be read or written.
     #[error("client files")]
     Io(#[from] std::io::Error),
-    /// The client state file does not open under the store key, or does not decode.
-    #[error("client state file is corrupt or under another key")]
+    /// The client's own bookkeeping is inconsistent (the generation file does not parse, a
+    /// value the state should hold is missing).
+    #[error("client state is inconsistent")]
     State,
+    /// The client state file does not open (protocol.md 10.2, CLI-ST-01..CLI-ST-04).
+    #[error("client state file: {0}")]
+    StateFile(#[from] crate::state::StateFileError),
     /// `register` or `link` on a home that already holds a client.
     #[error("the home directory already holds a client")]
     AlreadyRegistered,

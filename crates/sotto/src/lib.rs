@@ -139,18 +139,17 @@
 //!   [`Event::Undecryptable`], never as a second message.
 
 mod client;
-mod content;
+pub mod content;
 mod error;
 mod messaging;
 mod relay;
-mod state;
+pub mod state;
 pub mod transport;
 
 pub use client::{
     CERTIFICATE_RENEW_BEFORE, Client, ClientConfig, Event, MAX_BUNDLES_PER_UPLOAD, PendingDevice,
 };
 pub use error::ClientError;
-pub use state::CLIENT_STATE_INFO;
 pub use transport::{HttpTransport, InProcessTransport, Method, Request, Response, Transport};
 
 pub use sotto_devices::safety::{Comparison, SafetyNumber};

@@ -62,7 +62,7 @@ impl<T: Transport> Client<T> {
     /// does not hold yet, it goes by the identified send instead (first contact). A stale
     /// device set is refreshed and retried once.
     pub async fn send_text(&mut self, to: AccountId, text: &str) -> Result<(), ClientError> {
-        if text.len() > sotto_sealed::padding::MAX_UNPADDED_LEN / 2 {
+        if text.len() > content::MAX_TEXT_LEN {
             return Err(ClientError::TooLong);
         }
         self.maintain().await?;
@@ -128,7 +128,9 @@ impl<T: Transport> Client<T> {
                 .iter()
                 .any(|(a, d)| !self.state.sealed_from.contains(&(hex_account(*a), *d)))
         });
-        let plaintext = zeroize::Zeroizing::new(content::encode(text, share.as_ref()));
+        let plaintext = zeroize::Zeroizing::new(
+            content::encode(text, share.as_ref()).ok_or(ClientError::TooLong)?,
+        );
         let certificate = certificate.clone();
         self.with_device(move |d, cache| {
             let mut rng = rand::rng();

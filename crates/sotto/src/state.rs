@@ -8,7 +8,8 @@
 //! - `client.state`: what the client keeps besides the device (the relay token, the pinned
 //!   trust root, the profile keys, the unacknowledged message ids, prekey bookkeeping), as
 //!   JSON sealed with ChaCha20-Poly1305 under `HKDF(salt absent, store key,
-//!   CLIENT_STATE_INFO)`: `nonce[12] || ciphertext || tag`, the info as associated data.
+//!   labels::CLIENT_STATE)`: `u8(STATE_VERSION) || nonce[12] || ciphertext || tag`, with
+//!   `u8(STATE_VERSION) || labels::CLIENT_STATE` as associated data (protocol.md 10.2).
 //!
 //! Both small files are replaced atomically (written beside, synced, renamed).
 
@@ -17,12 +18,97 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sotto_crypto::{SecretBytes, aead, kdf};
+use sotto_crypto::{SecretBytes, aead, kdf, labels};
+use zeroize::Zeroizing;
 
 use crate::error::ClientError;
 
-/// The HKDF info (and AEAD associated data) of the client state key.
-pub const CLIENT_STATE_INFO: &[u8] = b"Sotto/1 client state";
+/// The state file format version, its first byte (protocol.md 10.2).
+pub const STATE_VERSION: u8 = 0x01;
+
+/// The shortest state file: the version, the nonce and the tag.
+pub const STATE_MIN_LEN: usize = 1 + aead::NONCE_LEN + aead::TAG_LEN;
+
+/// Why a client state file does not open, in the order [`open_state_file`] checks
+/// (protocol.md 10.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateFileError {
+    /// CLI-ST-01: the first byte is not [`STATE_VERSION`] (empty input counts as `0x00`).
+    #[error("unknown client state version {0:#04x}")]
+    UnknownVersion(u8),
+    /// CLI-ST-02: the file is shorter than [`STATE_MIN_LEN`] bytes.
+    #[error("client state file truncated")]
+    Truncated,
+    /// CLI-ST-03: the file does not authenticate under the key derived from the store key.
+    #[error("client state file is under another key or corrupt")]
+    WrongKeyOrCorrupted,
+    /// CLI-ST-04: the plaintext is not the JSON object of protocol.md 10.2 (a field
+    /// missing, unknown or of the wrong type, trailing data).
+    #[error("client state JSON does not decode")]
+    Malformed,
+}
+
+/// The state file's key: `HKDF(salt absent, store key, labels::CLIENT_STATE, 32)`.
+#[must_use]
+pub fn state_key(store_key: &SecretBytes<32>) -> SecretBytes<{ aead::KEY_LEN }> {
+    kdf::hkdf_sha256(None, store_key.expose(), labels::CLIENT_STATE)
+}
+
+/// The associated data of the state file: `u8(STATE_VERSION) || labels::CLIENT_STATE`.
+fn state_ad() -> Vec<u8> {
+    let mut ad = vec![STATE_VERSION];
+    ad.extend_from_slice(labels::CLIENT_STATE);
+    ad
+}
+
+/// The state file's bytes for the JSON `json`, sealed under `key` (from [`state_key`]) with
+/// `nonce`: `u8(STATE_VERSION) || nonce || AEAD(key, nonce, ad, json)`. The client draws a
+/// fresh random nonce for every write.
+#[must_use]
+pub fn seal_state_file(
+    key: &SecretBytes<{ aead::KEY_LEN }>,
+    nonce: &[u8; aead::NONCE_LEN],
+    json: &[u8],
+) -> Vec<u8> {
+    let mut out = vec![STATE_VERSION];
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(&aead::seal(key, nonce, &state_ad(), json));
+    out
+}
+
+/// Opens a state file under `key` (from [`state_key`]) with the checks of protocol.md 10.2
+/// in their order (CLI-ST-01..CLI-ST-04) and returns its JSON, which decodes as the state.
+pub fn open_state_file(
+    key: &SecretBytes<{ aead::KEY_LEN }>,
+    bytes: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, StateFileError> {
+    let (json, _) = open_state(key, bytes)?;
+    Ok(json)
+}
+
+fn open_state(
+    key: &SecretBytes<{ aead::KEY_LEN }>,
+    bytes: &[u8],
+) -> Result<(Zeroizing<Vec<u8>>, State), StateFileError> {
+    let version = bytes.first().copied().unwrap_or(0);
+    if version != STATE_VERSION {
+        return Err(StateFileError::UnknownVersion(version));
+    }
+    if bytes.len() < STATE_MIN_LEN {
+        return Err(StateFileError::Truncated);
+    }
+    let nonce: [u8; aead::NONCE_LEN] = bytes
+        .get(1..=aead::NONCE_LEN)
+        .and_then(|n| n.try_into().ok())
+        .ok_or(StateFileError::Truncated)?;
+    let json = Zeroizing::new(
+        aead::open(key, &nonce, &state_ad(), &bytes[1 + aead::NONCE_LEN..])
+            .map_err(|_| StateFileError::WrongKeyOrCorrupted)?,
+    );
+    let state = serde_json::from_slice(&json).map_err(|_| StateFileError::Malformed)?;
+    Ok((json, state))
+}
 
 /// The device store's file name.
 pub(crate) const STORE_FILE: &str = "store.db";
@@ -65,7 +151,7 @@ impl Files {
     pub(crate) fn new(home: &Path, store_key: &SecretBytes<32>) -> Self {
         Self {
             home: home.to_path_buf(),
-            key: kdf::hkdf_sha256(None, store_key.expose(), CLIENT_STATE_INFO),
+            key: state_key(store_key),
         }
     }
 
@@ -96,10 +182,7 @@ impl Files {
         let json =
             zeroize::Zeroizing::new(serde_json::to_vec(state).map_err(|_| ClientError::State)?);
         let nonce_bytes = SecretBytes::<{ aead::NONCE_LEN }>::random(&mut rand::rng());
-        let nonce = *nonce_bytes.expose();
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&aead::seal(&self.key, &nonce, CLIENT_STATE_INFO, &json));
-        Ok(out)
+        Ok(seal_state_file(&self.key, nonce_bytes.expose(), &json))
     }
 
     #[cfg(test)]
@@ -115,18 +198,7 @@ impl Files {
             }
             Err(e) => return Err(e.into()),
         };
-        let nonce: [u8; aead::NONCE_LEN] = bytes
-            .get(..aead::NONCE_LEN)
-            .and_then(|n| n.try_into().ok())
-            .ok_or(ClientError::State)?;
-        let json = aead::open(
-            &self.key,
-            &nonce,
-            CLIENT_STATE_INFO,
-            &bytes[aead::NONCE_LEN..],
-        )
-        .map_err(|_| ClientError::State)?;
-        serde_json::from_slice(&json).map_err(|_| ClientError::State)
+        Ok(open_state(&self.key, &bytes)?.1)
     }
 
     /// The generation kept beside the store (0 if none was written yet).
@@ -189,12 +261,65 @@ mod tests {
         let back = files.load_state().unwrap();
         assert_eq!((back.token.as_str(), back.pending_acks), ("t", vec![3, 4]));
         let other = Files::new(dir.path(), &SecretBytes::random(&mut rand::rng()));
-        assert!(matches!(other.load_state(), Err(ClientError::State)));
+        assert!(matches!(
+            other.load_state(),
+            Err(ClientError::StateFile(StateFileError::WrongKeyOrCorrupted))
+        ));
         let path = dir.path().join(STATE_FILE);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[20] ^= 1;
-        std::fs::write(&path, bytes).unwrap();
-        assert!(matches!(files.load_state(), Err(ClientError::State)));
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(
+            files.load_state(),
+            Err(ClientError::StateFile(StateFileError::WrongKeyOrCorrupted))
+        ));
+    }
+
+    #[test]
+    fn state_file_refusals_carry_their_ids_in_order() {
+        let key = state_key(&SecretBytes::new([7; 32]));
+        let nonce = [9; aead::NONCE_LEN];
+        let good = seal_state_file(&key, &nonce, br#"{"token":"t"}"#);
+        // CLI-ST-01: empty input, another version (checked before the length).
+        assert_eq!(
+            open_state_file(&key, &[]).err(),
+            Some(StateFileError::UnknownVersion(0))
+        );
+        let mut v = good.clone();
+        v[0] = 2;
+        assert_eq!(
+            open_state_file(&key, &v).err(),
+            Some(StateFileError::UnknownVersion(2))
+        );
+        // CLI-ST-02: shorter than version, nonce and tag.
+        for n in 1..STATE_MIN_LEN {
+            assert_eq!(
+                open_state_file(&key, &good[..n]).err(),
+                Some(StateFileError::Truncated)
+            );
+        }
+        // CLI-ST-03: a flipped bit anywhere after the version, or another key.
+        for i in 1..good.len() {
+            let mut b = good.clone();
+            b[i] ^= 0x80;
+            assert_eq!(
+                open_state_file(&key, &b).err(),
+                Some(StateFileError::WrongKeyOrCorrupted)
+            );
+        }
+        let other = state_key(&SecretBytes::new([8; 32]));
+        assert_eq!(
+            open_state_file(&other, &good).err(),
+            Some(StateFileError::WrongKeyOrCorrupted)
+        );
+        // CLI-ST-04: authentic bytes that are not the state's JSON.
+        for json in [&b"{}"[..], b"not json", br#"{"token":"t","x":1}"#] {
+            let bad = seal_state_file(&key, &nonce, json);
+            assert_eq!(
+                open_state_file(&key, &bad).err(),
+                Some(StateFileError::Malformed)
+            );
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! | [`sealed_open`](fn@sealed_open) | `envelope::open` (protocol.md 9.3, both subtypes) against a fixed live recipient, store and clock | no panic; an accepted envelope names the fixture's sender; every refusal is the one opaque `OpenError` with a SEAL-ENV reason; `open` and `open_cached` (a long-lived cache) agree |
 //! | [`multi_split`](fn@multi_split) | `multi::SentEnvelope::parse` (protocol.md 9.4, the relay's decoder), the split, and the fixture recipient's `open` of each envelope | no panic; a refusal has a SEAL-MR ID; an accepted message names 1 to 1024 recipients in strictly increasing order and splits into envelopes of the length 9.4 gives; whatever the fixture recipient opens names the fixture sender (an entry's address is routing, not authenticated) |
 //! | [`access_decode`] | `ProfileKey::from_share`, `AccessKey::from_bytes` and `AccessVerifier::from_bytes` (the delivery-token decoders of protocol.md 9.5), then `check` against a fixed account's verifier | no panic; a refusal is the first failing check of 9.5 (SEAL-TOK-01..04); an accepted input re-encodes to itself; only the fixture's token passes the fixture's verifier (SEAL-TOK-05), and a check leaves the verifier unchanged |
+//! | [`client_content`] | `sotto::content::decode` (the recipient's decoding of a device message's content, protocol.md 10.1), `sotto::state::open_state_file` under a fixed store key (10.2), and the input sealed as a state file's JSON | no panic; an accepted content re-encodes to itself; a content refusal is the first failing check of 10.1 (CLI-CT-01..07), a state refusal that of 10.2 (CLI-ST-01..04); an opened file re-seals to itself; sealed input opens back to itself or is refused as `Malformed` |
 //! | [`relay_request`](fn@relay_request) | the relay's request decoders (`sotto_relay::api`: registration, device list, prekeys, access verifier, both sealed forms, acknowledgement, long-poll query), the first byte choosing which | no panic; a refusal is a 4xx `ApiError`, never a 5xx; an accepted body meets its decoder's postconditions (the registering device is in its verified list, bundles are of the fixed identity, envelopes strictly increasing per account) |
 //! | [`two_party`] | an op stream: send, deliver, reorder, drop, tamper, replay, reflect, save and restore | every message decrypts exactly when a reference model of the counters says so; failures leave the receiver unchanged |
 //!
@@ -37,6 +38,7 @@
 
 mod access_decode;
 mod certificate_decode;
+mod client_content;
 mod decrypt_bytes;
 mod device_list;
 mod fan_out;
@@ -61,6 +63,7 @@ pub use access_decode::access_decode;
 pub use certificate_decode::{
     CERTIFICATE_NOW, CertificateFixture, certificate_decode, certificate_fixture,
 };
+pub use client_content::{CLIENT_FIXTURE_STORE_KEY, client_content};
 pub use decrypt_bytes::{KnownMessage, decrypt_bytes, known_messages};
 pub use device_list::device_list;
 pub use fan_out::fan_out;
