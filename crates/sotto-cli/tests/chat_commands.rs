@@ -2,52 +2,14 @@
 //! against a `sotto relay` child process.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+
+use common::start_relay;
 use std::time::{Duration, Instant};
-
-/// A relay child process, killed on drop.
-struct RelayProcess {
-    child: Child,
-    url: String,
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_relay(dir: &Path) -> RelayProcess {
-    let db = dir.join("relay.db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sotto"))
-        .args([
-            "relay",
-            "--db",
-            db.to_str().unwrap(),
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    RelayProcess {
-        child,
-        url: format!("http://{addr}"),
-    }
-}
 
 /// Runs `sotto ARGS`, killed after 60 s (every wait is bounded).
 fn sotto(args: &[&str]) -> Output {

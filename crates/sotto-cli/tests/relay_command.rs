@@ -1,42 +1,23 @@
 //! `sotto relay` and `sotto bench-relay` run as the built binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
 
 #[tokio::test]
 async fn relay_listens_and_answers() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("relay.db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sotto"))
-        .args([
-            "relay",
-            "--db",
-            db.to_str().unwrap(),
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let relay = common::start_relay(dir.path());
+    let addr = relay.url.strip_prefix("http://").unwrap().to_owned();
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
     let resp = reqwest::get(format!("http://{addr}/v1/certificates"))
         .await
         .unwrap();
     let status = resp.status();
     let body: serde_json::Value = resp.json().await.unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(relay);
     assert_eq!(status, reqwest::StatusCode::OK);
     assert!(body["trust_root"].is_string(), "{body}");
     assert!(db.exists());
