@@ -105,21 +105,11 @@ pub fn error_line(err: &dyn std::error::Error) -> String {
 
 /// Parses an account id: 32 hex digits.
 pub fn parse_account(text: &str) -> Result<AccountId, ChatError> {
-    hex::decode(text.trim())
-        .ok()
-        .and_then(|b| <[u8; 16]>::try_from(b).ok())
-        .map(AccountId::from_bytes)
-        .ok_or_else(|| {
-            ChatError::Argument(format!(
-                "{text:?} is not an account id (32 hex digits, as `sotto register` prints)"
-            ))
-        })
-}
-
-/// An account id as the 32 hex digits the commands print and take.
-#[must_use]
-pub fn account_hex(account: AccountId) -> String {
-    hex::encode(account.to_bytes())
+    AccountId::from_hex(text.trim()).ok_or_else(|| {
+        ChatError::Argument(format!(
+            "{text:?} is not an account id (32 hex digits, as `sotto register` prints)"
+        ))
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ChatError> {
@@ -203,9 +193,7 @@ pub fn register(home: &Path, relay: &str, out: &mut dyn Write) -> Result<(), Cha
         Client::register(HttpTransport::new(relay), ClientConfig::new(home, key)).await
     });
     match result {
-        Ok(client) => {
-            writeln!(out, "{}", account_hex(client.account_id())).map_err(ChatError::Output)
-        }
+        Ok(client) => writeln!(out, "{}", client.account_id().to_hex()).map_err(ChatError::Output),
         Err(e) => {
             remove_home_files(home);
             Err(e.into())
@@ -274,7 +262,7 @@ fn link_new_inner(
     writeln!(
         out,
         "linked: account {} device {}",
-        account_hex(client.account_id()),
+        client.account_id().to_hex(),
         client.device_id()
     )
     .map_err(ChatError::Output)
@@ -288,14 +276,14 @@ pub fn send(home: &Path, to: &str, text: &str) -> Result<(), ChatError> {
         client.send_text(to, text).await.map_err(|e| match e {
             ClientError::Relay { status: 404, .. } => ChatError::Argument(format!(
                 "the relay knows no account {}",
-                account_hex(to)
+                to.to_hex()
             )),
             ClientError::Device(sotto_devices::DeviceError::Trust(
                 sotto_devices::TrustError::KeyChangePending,
             )) => ChatError::Argument(format!(
                 "the account key of {} changed: compare safety numbers, then run `sotto safety-number --peer {} --accept-key-change`",
-                account_hex(to),
-                account_hex(to)
+                to.to_hex(),
+                to.to_hex()
             )),
             other => other.into(),
         })?;
@@ -340,36 +328,32 @@ pub fn event_line(own: AccountId, event: &Event) -> String {
             ..
         } if *from == own => format!(
             "to {} from own device {device}: {}",
-            account_hex(*to),
+            to.to_hex(),
             one_line(text)
         ),
         Event::Message {
             from, device, text, ..
-        } => format!(
-            "from {} device {device}: {}",
-            account_hex(*from),
-            one_line(text)
-        ),
+        } => format!("from {} device {device}: {}", from.to_hex(), one_line(text)),
         Event::Trust(TrustEvent::DeviceAdded { account, device_id }) => format!(
             "trust: device added: account {} device {device_id}",
-            account_hex(*account)
+            account.to_hex()
         ),
         Event::Trust(TrustEvent::DeviceRemoved { account, device_id }) => format!(
             "trust: device removed: account {} device {device_id}",
-            account_hex(*account)
+            account.to_hex()
         ),
         Event::Trust(TrustEvent::AccountKeyChanged {
             account,
             was_verified,
         }) => format!(
             "trust: account key changed: account {}{}; sending to it is blocked until `sotto safety-number --peer {} --accept-key-change`",
-            account_hex(*account),
+            account.to_hex(),
             if *was_verified {
                 " (it was VERIFIED: compare safety numbers again)"
             } else {
                 ""
             },
-            account_hex(*account)
+            account.to_hex()
         ),
         Event::Trust(other) => format!("trust: {other:?}"),
         Event::ThisDeviceRevoked => {
@@ -426,7 +410,7 @@ pub fn safety_number(
             ClientError::Device(sotto_devices::DeviceError::UnknownAccount(_)) => {
                 ChatError::Argument(format!(
                     "no conversation with {} yet: send or receive a message first",
-                    account_hex(peer)
+                    peer.to_hex()
                 ))
             }
             other => other.into(),

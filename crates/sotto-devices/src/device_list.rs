@@ -84,6 +84,20 @@ impl AccountId {
     pub const fn to_bytes(&self) -> [u8; ACCOUNT_ID_LEN] {
         self.0
     }
+
+    /// The 32 lower-case hex digits the relay's API, the client and the CLI print.
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Decodes exactly 32 hex digits (either case); `None` for anything else.
+    #[must_use]
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut bytes = [0u8; ACCOUNT_ID_LEN];
+        hex::decode_to_slice(text, &mut bytes).ok()?;
+        Some(Self(bytes))
+    }
 }
 
 /// The account key: an Ed25519 key that signs the account's device lists, kept on the device
@@ -408,6 +422,24 @@ mod tests {
     use sotto_handshake::DeviceIdentity;
 
     use super::*;
+
+    #[test]
+    fn account_ids_print_and_parse_as_32_hex_digits() {
+        let id = AccountId::from_bytes(*b"\x00\x01\xab\xcd0123456789AB");
+        let text = id.to_hex();
+        assert_eq!(text, "0001abcd303132333435363738394142");
+        assert_eq!(AccountId::from_hex(&text), Some(id));
+        assert_eq!(AccountId::from_hex(&text.to_uppercase()), Some(id));
+        for bad in [
+            &text[..31],
+            &format!("{text}0"),
+            &text[..30],
+            "",
+            &"g".repeat(32),
+        ] {
+            assert_eq!(AccountId::from_hex(bad), None, "{bad:?}");
+        }
+    }
 
     fn list(rng: &mut StdRng, devices: usize) -> (AccountKey, SignedDeviceList) {
         let key = AccountKey::generate(rng);

@@ -52,7 +52,7 @@ fn unb64_array<const N: usize>(field: &'static str, text: &str) -> Result<[u8; N
 /// Encodes an account id as 32 lower-case hex digits.
 #[must_use]
 pub fn account_hex(account: AccountId) -> String {
-    hex::encode(account.to_bytes())
+    account.to_hex()
 }
 
 /// Decodes an account id: exactly 32 lower-case hex digits.
@@ -64,9 +64,7 @@ pub fn parse_account(field: &'static str, text: &str) -> Result<AccountId, ApiEr
     {
         return Err(ApiError::field(field, "not 32 lower-case hex digits"));
     }
-    let mut out = [0u8; 16];
-    hex::decode_to_slice(text, &mut out).map_err(|_| ApiError::field(field, "not hex"))?;
-    Ok(AccountId::from_bytes(out))
+    AccountId::from_hex(text).ok_or_else(|| ApiError::field(field, "not hex"))
 }
 
 fn json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {

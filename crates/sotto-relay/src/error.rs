@@ -158,7 +158,7 @@ impl From<StorageError> for ApiError {
                 missing,
                 extra,
             } => Self::StaleDevices {
-                account: hex::encode(account.to_bytes()),
+                account: account.to_hex(),
                 missing,
                 extra,
             },

@@ -129,6 +129,18 @@ fn array<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     a
 }
 
+/// A sender certificate's bytes from its compact form and the identity of bytes 22..86.
+fn rebuild(
+    compact: &[u8; COMPACT_SENDER_CERTIFICATE_LEN],
+    identity: &[u8; DEVICE_IDENTITY_KEY_LEN],
+) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(SENDER_CERTIFICATE_LEN);
+    bytes.extend_from_slice(&compact[..IDENTITY_AT]);
+    bytes.extend_from_slice(identity);
+    bytes.extend_from_slice(&compact[IDENTITY_AT..]);
+    bytes
+}
+
 /// `label || body`.
 fn signed_message(label: &[u8], body: &[u8]) -> Vec<u8> {
     let mut m = Vec::with_capacity(label.len() + body.len());
@@ -529,11 +541,7 @@ impl SenderCertificate {
         compact: &[u8; COMPACT_SENDER_CERTIFICATE_LEN],
         identity: &[u8; DEVICE_IDENTITY_KEY_LEN],
     ) -> Result<Self, CertificateError> {
-        let mut bytes = Vec::with_capacity(SENDER_CERTIFICATE_LEN);
-        bytes.extend_from_slice(&compact[..IDENTITY_AT]);
-        bytes.extend_from_slice(identity);
-        bytes.extend_from_slice(&compact[IDENTITY_AT..]);
-        Self::from_bytes(&bytes)
+        Self::from_bytes(&rebuild(compact, identity))
     }
 
     /// [`Self::from_compact`] with the identity already decoded (the envelope decoded it with
@@ -543,10 +551,7 @@ impl SenderCertificate {
         compact: &[u8; COMPACT_SENDER_CERTIFICATE_LEN],
         identity: &DeviceIdentityKey,
     ) -> Result<Self, CertificateError> {
-        let mut bytes = Vec::with_capacity(SENDER_CERTIFICATE_LEN);
-        bytes.extend_from_slice(&compact[..IDENTITY_AT]);
-        bytes.extend_from_slice(&identity.to_bytes());
-        bytes.extend_from_slice(&compact[IDENTITY_AT..]);
+        let bytes = rebuild(compact, &identity.to_bytes());
         check_frame(&bytes, SENDER_CERTIFICATE_SUBTYPE, SENDER_CERTIFICATE_LEN)?;
         Ok(Self::from_checked(bytes, *identity))
     }

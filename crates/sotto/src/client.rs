@@ -16,7 +16,7 @@ use sotto_sealed::certificate::{CertificateStore, SenderCertificate, TrustRoot};
 use sotto_store_sqlite::{Durability, SqliteBackend};
 
 use crate::error::ClientError;
-use crate::relay::{self, Auth, b64, hex_account, ok_json, unb64};
+use crate::relay::{self, Auth, b64, ok_json, unb64};
 use crate::state::{Files, State, save_generation};
 use crate::transport::{Method, Transport};
 
@@ -570,7 +570,7 @@ impl<T: Transport> Client<T> {
             body["access_verifier"] = json!(b64(&key.verifier().to_bytes()));
             "/v1/accounts".to_owned()
         } else {
-            format!("/v1/accounts/{}/devices", hex_account(self.account))
+            format!("/v1/accounts/{}/devices", self.account.to_hex())
         };
         let response =
             relay::call(&self.transport, Method::Post, path, Auth::None, Some(body)).await?;
@@ -611,7 +611,7 @@ impl<T: Transport> Client<T> {
         }
         self.state
             .peers
-            .get(&hex_account(account))
+            .get(&account.to_hex())
             .and_then(|k| profile_key(k))
     }
 
@@ -650,7 +650,7 @@ impl<T: Transport> Client<T> {
         let response = relay::call(
             &self.transport,
             Method::Put,
-            format!("/v1/accounts/{}/devices", hex_account(self.account)),
+            format!("/v1/accounts/{}/devices", self.account.to_hex()),
             Auth::Token(&self.state.token),
             Some(json!({"device_list": b64(list)})),
         )

@@ -10,7 +10,7 @@ use sotto_sealed::envelope::{open_cached, seal_cached};
 use crate::client::{CERTIFICATE_RENEW_BEFORE, Client, Event, bundles_after, now};
 use crate::content;
 use crate::error::ClientError;
-use crate::relay::{self, Auth, b64, hex_account, ok_json, unb64};
+use crate::relay::{self, Auth, b64, ok_json, unb64};
 use crate::transport::{Method, Transport};
 
 /// Envelopes for one account: `(device id, sealed envelope)`.
@@ -126,7 +126,7 @@ impl<T: Transport> Client<T> {
         let share = self.own_profile_key().filter(|_| {
             recipients
                 .iter()
-                .any(|(a, d)| !self.state.sealed_from.contains(&(hex_account(*a), *d)))
+                .any(|(a, d)| !self.state.sealed_from.contains(&(a.to_hex(), *d)))
         });
         let plaintext = zeroize::Zeroizing::new(
             content::encode(text, share.as_ref()).ok_or(ClientError::TooLong)?,
@@ -181,7 +181,7 @@ impl<T: Transport> Client<T> {
             let response = relay::call(
                 &self.transport,
                 Method::Get,
-                format!("/v1/accounts/{}/bundles", hex_account(account)),
+                format!("/v1/accounts/{}/bundles", account.to_hex()),
                 Auth::None,
                 None,
             )
@@ -209,7 +209,7 @@ impl<T: Transport> Client<T> {
         envelopes: Envelopes,
     ) -> Result<Posted, ClientError> {
         let body = json!({
-            "recipient": hex_account(account),
+            "recipient": account.to_hex(),
             "envelopes": envelopes
                 .iter()
                 .map(|(id, e)| json!({"device_id": id, "envelope": b64(e)}))
@@ -237,7 +237,7 @@ impl<T: Transport> Client<T> {
             match ok_json::<serde_json::Value>(&response) {
                 Ok(_) => return Ok(Posted::Stored),
                 Err(ClientError::Relay { status: 401, .. }) => {
-                    self.state.peers.remove(&hex_account(account));
+                    self.state.peers.remove(&account.to_hex());
                     self.save().await?;
                 }
                 Err(e) => return Err(e),
@@ -457,7 +457,7 @@ impl<T: Transport> Client<T> {
     /// Keeps what a decrypted message taught: the sender account's profile key, and, for a
     /// sealed message, that the sending device holds this account's.
     fn learn(&mut self, received: &Received, share: Option<ProfileKey>, identified: bool) {
-        let account = hex_account(received.account);
+        let account = received.account.to_hex();
         if let Some(key) = share {
             let key = hex::encode(key.expose());
             if received.account == self.account {

@@ -29,16 +29,8 @@ pub(crate) fn unb64(text: &str) -> Result<Vec<u8>, ClientError> {
         .map_err(|_| ClientError::MalformedAnswer("base64"))
 }
 
-pub(crate) fn hex_account(account: AccountId) -> String {
-    hex::encode(account.to_bytes())
-}
-
 pub(crate) fn parse_account(text: &str) -> Result<AccountId, ClientError> {
-    let bytes: [u8; 16] = hex::decode(text)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or(ClientError::MalformedAnswer("account id"))?;
-    Ok(AccountId::from_bytes(bytes))
+    AccountId::from_hex(text).ok_or(ClientError::MalformedAnswer("account id"))
 }
 
 /// Sends one request; JSON body if `body` is given.
@@ -184,7 +176,7 @@ pub(crate) async fn device_list<T: Transport>(
     let response = call(
         transport,
         Method::Get,
-        format!("/v1/accounts/{}/devices", hex_account(account)),
+        format!("/v1/accounts/{}/devices", account.to_hex()),
         Auth::None,
         None,
     )
