@@ -82,9 +82,23 @@ pub enum ChatError {
     /// Writing the output failed.
     #[error("output: {0}")]
     Output(#[source] std::io::Error),
+    /// The relay refused this device's token (HTTP 401): the device was revoked, or the
+    /// relay lost its registration.
+    #[error(
+        "the relay no longer accepts this device: it was revoked (see `sotto revoke`) or the relay forgot it"
+    )]
+    DeviceRefused,
     /// The client refused.
     #[error("{0}")]
     Client(#[from] ClientError),
+}
+
+/// A 401 from the relay, told as what it means for the user ([`ChatError::DeviceRefused`]).
+fn refused(e: ChatError) -> ChatError {
+    match e {
+        ChatError::Client(ClientError::Relay { status: 401, .. }) => ChatError::DeviceRefused,
+        other => other,
+    }
 }
 
 /// `err` and its sources joined by `: `, as the one line `sotto: ...` prints.
@@ -268,10 +282,28 @@ fn link_new_inner(
     .map_err(ChatError::Output)
 }
 
-/// `sotto send`: sends `text` to every trusted device of `to`.
-pub fn send(home: &Path, to: &str, text: &str) -> Result<(), ChatError> {
-    let to = parse_account(to)?;
+/// `sotto revoke`: on the primary, removes device `device_id` from the account's signed
+/// list and uploads the list (the relay drops the device's token, prekeys and mail; peers
+/// see `trust: device removed` when they next fetch the list).
+pub fn revoke(home: &Path, device_id: u32, out: &mut dyn Write) -> Result<(), ChatError> {
     runtime()?.block_on(async {
+        let mut client = open(home).await?;
+        if device_id == client.device_id() {
+            return Err(ChatError::Argument(
+                "a device cannot revoke itself: run `sotto revoke` on the primary".to_owned(),
+            ));
+        }
+        client.revoke_device(device_id).await?;
+        Ok::<_, ChatError>(())
+    })?;
+    writeln!(out, "revoked device {device_id}").map_err(ChatError::Output)
+}
+
+/// `sotto send`: sends `text` to every trusted device of `to`, and prints the trust events
+/// the send observed (one line each, as [`event_line`]).
+pub fn send(home: &Path, to: &str, text: &str, out: &mut dyn Write) -> Result<(), ChatError> {
+    let to = parse_account(to)?;
+    let (own, events) = runtime()?.block_on(async {
         let mut client = open(home).await?;
         client.send_text(to, text).await.map_err(|e| match e {
             ClientError::Relay { status: 404, .. } => ChatError::Argument(format!(
@@ -287,8 +319,15 @@ pub fn send(home: &Path, to: &str, text: &str) -> Result<(), ChatError> {
             )),
             other => other.into(),
         })?;
-        Ok(())
+        Ok::<_, ChatError>((client.account_id(), client.take_events()))
     })
+    .map_err(refused)?;
+    // The trust events the send observed (a device added or removed): the process ends
+    // here, so they are shown now rather than lost.
+    for event in &events {
+        writeln!(out, "{}", event_line(own, event)).map_err(ChatError::Output)?;
+    }
+    Ok(())
 }
 
 /// `sotto receive`: fetches the mail, waiting up to `wait` seconds for some, and prints one
@@ -299,17 +338,19 @@ pub fn receive(home: &Path, wait: u64, out: &mut dyn Write) -> Result<(), ChatEr
             "--wait: at most {MAX_WAIT} seconds"
         )));
     }
-    let (own, events) = runtime()?.block_on(async {
-        let mut client = open(home).await?;
-        let deadline = Instant::now() + Duration::from_secs(wait);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now()).as_secs();
-            let events = client.receive_wait(left.min(30)).await?;
-            if !events.is_empty() || left == 0 {
-                return Ok::<_, ChatError>((client.account_id(), events));
+    let (own, events) = runtime()?
+        .block_on(async {
+            let mut client = open(home).await?;
+            let deadline = Instant::now() + Duration::from_secs(wait);
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now()).as_secs();
+                let events = client.receive_wait(left.min(30)).await?;
+                if !events.is_empty() || left == 0 {
+                    return Ok::<_, ChatError>((client.account_id(), events));
+                }
             }
-        }
-    })?;
+        })
+        .map_err(refused)?;
     for event in &events {
         writeln!(out, "{}", event_line(own, event)).map_err(ChatError::Output)?;
     }

@@ -125,6 +125,18 @@ enum Command {
         /// The text.
         text: String,
     },
+    /// Revoke another device of your account (run it on the primary).
+    ///
+    /// The account's signed device list is replaced by one without the device; the relay
+    /// drops its token, prekeys and mail, and your contacts see `trust: device removed`.
+    Revoke {
+        /// The primary device's state directory.
+        #[arg(long)]
+        home: PathBuf,
+        /// The id of the device to revoke (as `linked: account ID device N` printed it).
+        #[arg(long)]
+        device: u32,
+    },
     /// Fetch and print new messages and trust events, one line each.
     ///
     /// The lines: `from ACCOUNT device N: TEXT`, `to ACCOUNT from own device N: TEXT` (a copy from another device of yours),
@@ -243,7 +255,8 @@ fn main() -> ExitCode {
             &mut std::io::stdin().lock(),
             &mut stdout,
         )),
-        Command::Send { home, to, text } => chat(chat::send(&home, &to, &text)),
+        Command::Send { home, to, text } => chat(chat::send(&home, &to, &text, &mut stdout)),
+        Command::Revoke { home, device } => chat(chat::revoke(&home, device, &mut stdout)),
         Command::Receive { home, wait } => chat(chat::receive(&home, wait, &mut stdout)),
         Command::SafetyNumber {
             home,

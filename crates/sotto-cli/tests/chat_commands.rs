@@ -196,6 +196,42 @@ fn a_second_device_links_and_receives() {
             .any(|l| l == format!("to {alice} from own device 1: reply\\nfrom Bob")),
         "{got}"
     );
+
+    // Bob revokes his second device from the primary: it learns it was revoked, Alice is
+    // told, and her next text reaches only the primary.
+    let err = fails_in_one_line(&["revoke", "--home", b, "--device", "1"]);
+    assert!(err.contains("cannot revoke itself"), "{err}");
+    assert_eq!(
+        ok(&["revoke", "--home", b, "--device", "2"]),
+        "revoked device 2\n"
+    );
+    let got = ok(&["send", "--home", a, "--to", &bob, "only the primary"]);
+    assert!(
+        got.lines()
+            .any(|l| l == format!("trust: device removed: account {bob} device 2")),
+        "{got}"
+    );
+    let got = ok(&["receive", "--home", b, "--wait", "10"]);
+    assert!(
+        got.lines()
+            .any(|l| l == format!("from {alice} device 1: only the primary")),
+        "{got}"
+    );
+    let revoked = Command::new(env!("CARGO_BIN_EXE_sotto"))
+        .args(["receive", "--home", b2, "--wait", "0"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&revoked.stdout),
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    assert!(!text.contains("only the primary"), "{text}");
+    assert!(
+        text.contains("the relay no longer accepts this device"),
+        "{text}"
+    );
+    assert!(!revoked.status.success());
 }
 
 #[test]

@@ -619,6 +619,14 @@ impl<T: Transport> Client<T> {
         self.events.extend(observed_events(observed));
     }
 
+    /// Takes the trust events queued since the last [`Client::receive`] (a send, a link or
+    /// a revocation observes device lists, and their events wait here for the next
+    /// receive). They live in memory only: a process that exits before its next receive
+    /// takes them first, or they are lost.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
     // ------------------------------------------------------------------ devices
 
     /// The primary (account key holder) links the device that shows `code`: a new list
