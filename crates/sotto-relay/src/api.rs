@@ -30,6 +30,9 @@ pub const MAX_ENVELOPES: usize = sotto_devices::MAX_DEVICES;
 pub const MAX_ACK_IDS: usize = 1000;
 /// The longest account `identifier` accepted, in bytes.
 pub const MAX_IDENTIFIER_LEN: usize = 64;
+/// The longest text a `transport` send carries, in bytes (the client's limit,
+/// `sotto::content::MAX_TEXT_LEN`, is below it).
+pub const MAX_TRANSPORT_TEXT: usize = 65_536;
 
 /// Encodes bytes as standard base64.
 #[must_use]
@@ -93,9 +96,14 @@ pub struct RegisterRequest {
     pub bundles: Vec<String>,
     /// The last-resort bundle (no one-time prekey), base64.
     pub last_resort_bundle: String,
-    /// An optional identifier (a user name, a phone number) the account chooses to publish.
+    /// An optional identifier (a user name) the account chooses to publish.
     #[serde(default)]
     pub identifier: Option<String>,
+    /// The phone number the account registers with, E.164 (`+` and 8 to 15 digits):
+    /// required by every profile but `sotto`, which refuses it; ignored when a device is
+    /// added.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// `POST /v1/accounts` and `POST /v1/accounts/{account}/devices`: the answer.
@@ -123,6 +131,8 @@ pub struct Registration {
     pub prekeys: PrekeyUpload,
     /// The published identifier, if any.
     pub identifier: Option<String>,
+    /// The phone number, if any (E.164, checked).
+    pub phone: Option<String>,
 }
 
 /// Decodes and verifies a registration body: JSON, base64, the device list (its signature
@@ -157,6 +167,9 @@ pub fn decode_registration(body: &[u8]) -> Result<Registration, ApiError> {
             "empty, too long or with control characters",
         ));
     }
+    if let Some(phone) = &req.phone {
+        check_phone(phone)?;
+    }
     Ok(Registration {
         challenge,
         list,
@@ -165,7 +178,23 @@ pub fn decode_registration(body: &[u8]) -> Result<Registration, ApiError> {
         verifier,
         prekeys,
         identifier: req.identifier,
+        phone: req.phone,
     })
+}
+
+/// Checks a phone number: E.164, `+` then 8 to 15 ASCII digits, the first not 0.
+pub fn check_phone(phone: &str) -> Result<(), ApiError> {
+    let digits = phone.strip_prefix('+').unwrap_or("");
+    if !(8..=15).contains(&digits.len())
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || digits.starts_with('0')
+    {
+        return Err(ApiError::field(
+            "phone",
+            "not an E.164 number (+ and 8 to 15 digits)",
+        ));
+    }
+    Ok(())
 }
 
 fn decode_list(text: &str) -> Result<SignedDeviceList, ApiError> {
@@ -411,6 +440,31 @@ pub struct SealedRequest {
     /// Multi form: account (hex) to access key (base64 of 16 bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_keys: Option<BTreeMap<String, String>>,
+    /// The originator hash of an identified send under `traceable` (docs/relay.md,
+    /// "Profiles"): base64 of 32 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// `POST /v1/transport` (`transport` profile only): a text to the server, in plaintext.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportRequest {
+    /// The recipient account, hex.
+    pub recipient: String,
+    /// The text.
+    pub text: String,
+}
+
+/// Decodes a `transport` send: the recipient and the text (at most
+/// [`MAX_TRANSPORT_TEXT`] bytes, not empty).
+pub fn decode_transport(body: &[u8]) -> Result<(AccountId, String), ApiError> {
+    let req: TransportRequest = json(body)?;
+    let recipient = parse_account("recipient", &req.recipient)?;
+    if req.text.is_empty() || req.text.len() > MAX_TRANSPORT_TEXT {
+        return Err(ApiError::field("text", "empty or longer than 65536 bytes"));
+    }
+    Ok((recipient, req.text))
 }
 
 /// The envelopes of a single-recipient send: 1 to [`MAX_ENVELOPES`], each a single-recipient
@@ -439,17 +493,25 @@ pub fn decode_identified(
     body: &[u8],
     sender_account: AccountId,
     sender_device: u32,
-) -> Result<Delivery, ApiError> {
+) -> Result<(Delivery, Option<[u8; 32]>), ApiError> {
     let req: SealedRequest = json(body)?;
+    let trace = req
+        .trace
+        .as_deref()
+        .map(|t| unb64_array::<32>("trace", t))
+        .transpose()?;
     match (req.recipient, req.envelopes, req.sent, req.access_keys) {
-        (Some(recipient), Some(envelopes), None, None) => Ok(Delivery {
-            account: parse_account("recipient", &recipient)?,
-            access: Access::Sender {
-                account: sender_account,
-                device_id: sender_device,
+        (Some(recipient), Some(envelopes), None, None) => Ok((
+            Delivery {
+                account: parse_account("recipient", &recipient)?,
+                access: Access::Sender {
+                    account: sender_account,
+                    device_id: sender_device,
+                },
+                envelopes: decode_envelopes(envelopes)?,
             },
-            envelopes: decode_envelopes(envelopes)?,
-        }),
+            trace,
+        )),
         _ => Err(ApiError::field(
             "recipient",
             "an identified send takes recipient and envelopes only",
@@ -463,6 +525,9 @@ pub fn decode_identified(
 /// `SentEnvelope::parse` (section 9.4) and split.
 pub fn decode_sealed(body: &[u8], header_key: Option<&str>) -> Result<Vec<Delivery>, ApiError> {
     let req: SealedRequest = json(body)?;
+    if req.trace.is_some() {
+        return Err(ApiError::field("trace", "a sealed send carries no trace"));
+    }
     match (req.recipient, req.envelopes, req.sent, req.access_keys) {
         (Some(recipient), Some(envelopes), None, None) => {
             let account = parse_account("recipient", &recipient)?;
@@ -559,14 +624,40 @@ pub struct SealedResponse {
 pub struct MessageOut {
     /// The id to acknowledge.
     pub id: i64,
-    /// The envelope, base64.
+    /// The envelope, base64 (empty for a `transport` message, which carries `text`).
     pub envelope: String,
-    /// The day it was received (days since the Unix epoch).
-    pub received_day: i64,
+    /// When it was received: seconds since the Unix epoch, truncated by the profile.
+    pub received_at: i64,
+    /// A `transport` message's plaintext.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A `transport` message's sender account, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    /// A `transport` message's sending device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_device: Option<u32>,
     /// Present (`true`) only for a message of an identified send (`POST /v1/messages`): the
     /// recipient learns that the sender did not present its access key.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub identified: bool,
+}
+
+/// `GET /v1/profile`: what this relay takes and keeps, so a client picks its path.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProfileResponse {
+    /// The profile's name.
+    pub profile: String,
+    /// An account registers with a phone number.
+    pub phone_required: bool,
+    /// Text goes in plaintext by `POST /v1/transport`, and only so.
+    pub plaintext: bool,
+    /// `POST /v1/sealed` is taken.
+    pub sealed: bool,
+    /// `POST /v1/messages` (identified) is taken.
+    pub identified: bool,
+    /// Identified sends must carry a `trace` hash.
+    pub trace: bool,
 }
 
 /// `GET /v1/messages`.

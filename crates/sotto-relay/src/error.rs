@@ -80,6 +80,19 @@ pub enum ApiError {
     /// The device would hold more one-time bundles than the limit (409).
     #[error("too many one-time bundles for this device")]
     TooManyPrekeys,
+    /// The relay's profile does not take this request (403): an identified send under
+    /// `sotto`, a sealed send under `e2ee`, anything but `POST /v1/transport` for text under
+    /// `transport`, a phone number under `sotto` is refused with `BadField`.
+    #[error("this relay's profile ({profile}) does not take {what}")]
+    ProfileRefuses {
+        /// The profile's name.
+        profile: &'static str,
+        /// What it refused.
+        what: &'static str,
+    },
+    /// The phone number is registered to another account (409).
+    #[error("the phone number is registered")]
+    PhoneExists,
     /// The device exceeded its request rate (429).
     #[error("rate limited")]
     RateLimited,
@@ -110,6 +123,8 @@ impl ApiError {
             Self::StaleList { .. } => "stale_list",
             Self::StaleDevices { .. } => "stale_devices",
             Self::TooManyPrekeys => "too_many_prekeys",
+            Self::ProfileRefuses { .. } => "profile_refuses",
+            Self::PhoneExists => "phone_exists",
             Self::RateLimited => "rate_limited",
             Self::Storage(_) => "storage",
         }
@@ -125,8 +140,11 @@ impl ApiError {
             Self::UnknownAccount | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unauthorized | Self::BadProof | Self::AccessRefused => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::AccountKeyMismatch => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::AccountKeyMismatch | Self::ProfileRefuses { .. } => {
+                StatusCode::FORBIDDEN
+            }
             Self::AccountExists
+            | Self::PhoneExists
             | Self::DeviceExists
             | Self::StaleList { .. }
             | Self::StaleDevices { .. }
@@ -163,6 +181,7 @@ impl From<StorageError> for ApiError {
                 extra,
             },
             StorageError::TooManyPrekeys => Self::TooManyPrekeys,
+            StorageError::PhoneExists => Self::PhoneExists,
             other => Self::Storage(other),
         }
     }

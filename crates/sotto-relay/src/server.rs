@@ -10,7 +10,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use sotto_crypto::SecretBytes;
@@ -24,10 +24,10 @@ use crate::api::{self, PrekeyMode, b64};
 use crate::auth::{self, Challenges};
 use crate::error::ApiError;
 use crate::limits::{Limits, RateLimiter};
-use crate::retention::{self, Profile};
+use crate::retention::{self, Profile, Stamped};
 use crate::storage::{
-    DeviceAuth, Durability, ListRecord, NewAccount, NewDevice, SqliteStorage, Storage,
-    StorageError, StoredKeys,
+    Access, DeviceAuth, Durability, ListRecord, NewAccount, NewDevice, SendRecord, SqliteStorage,
+    Storage, StorageError, StoredKeys,
 };
 
 /// How long a sender certificate is valid.
@@ -168,7 +168,7 @@ impl Relay {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         let (tx, rx) = oneshot::channel::<()>();
-        let app = router(shared);
+        let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -207,6 +207,10 @@ impl Relay {
             .await
             .map_err(|_| StartError::Task)??;
         let storage = Arc::new(storage);
+        let binder = Arc::clone(&storage);
+        tokio::task::spawn_blocking(move || binder.bind_profile(profile.name()))
+            .await
+            .map_err(|_| StartError::Task)??;
         let loader = Arc::clone(&storage);
         let (server_key, trust_root, server_certificate) =
             tokio::task::spawn_blocking(move || load_keys(&*loader, keys))
@@ -296,6 +300,8 @@ fn load_keys(
 fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/challenge", get(challenge))
+        .route("/v1/profile", get(profile))
+        .route("/v1/transport", post(transport))
         .route("/v1/accounts", post(register_account))
         .route(
             "/v1/accounts/{account}/devices",
@@ -358,10 +364,60 @@ async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
         .map_err(|_| ApiError::PayloadTooLarge { limit })
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceAuth, ApiError> {
+/// The address of the connection a request came on (absent for a router driven in
+/// process). Stored only where the profile logs metadata.
+struct ClientIp(Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+impl Shared {
+    /// The client address to store: only where the profile logs metadata.
+    fn kept_ip(&self, ip: &ClientIp) -> Option<String> {
+        ip.0.filter(|_| self.profile.logs_metadata())
+            .map(|a| a.to_string())
+    }
+
+    /// What to record with a send at `now`.
+    fn send_record(&self, ip: &ClientIp, trace: Option<[u8; 32]>, logged: bool) -> SendRecord {
+        SendRecord {
+            at: self.profile.stamp(Stamped::Message, retention::now()),
+            log: logged && self.profile.logs_metadata(),
+            ip: self.kept_ip(ip),
+            trace: trace.filter(|_| self.profile.traces()),
+        }
+    }
+
+    fn refuse(&self, what: &'static str) -> ApiError {
+        ApiError::ProfileRefuses {
+            profile: self.profile.name(),
+            what,
+        }
+    }
+}
+
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &ClientIp,
+) -> Result<DeviceAuth, ApiError> {
     let hash = auth::bearer_hash(headers)?;
-    let day = state.profile.stamp(retention::now());
-    let device = store(state, move |s| s.authenticate(hash, day))
+    let seen = state.profile.stamp(Stamped::LastSeen, retention::now());
+    let ip = state.kept_ip(ip);
+    let device = store(state, move |s| s.authenticate(hash, seen, ip))
         .await?
         .ok_or(ApiError::Unauthorized)?;
     if !state.limiter.allow(device.account, device.device_id) {
@@ -424,6 +480,55 @@ async fn challenge(State(state): State<AppState>) -> Json<api::ChallengeResponse
     })
 }
 
+async fn profile(State(state): State<AppState>) -> Json<api::ProfileResponse> {
+    let p = state.profile;
+    Json(api::ProfileResponse {
+        profile: p.name().to_owned(),
+        phone_required: p.requires_phone(),
+        plaintext: p.plaintext(),
+        sealed: p.sealed_sends(),
+        identified: p.identified_sends(),
+        trace: p.traces(),
+    })
+}
+
+/// `POST /v1/transport` (`transport` only): the text in plaintext, from the authenticated
+/// device, stored for every listed device of the recipient.
+async fn transport(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<api::SealedResponse>, ApiError> {
+    if !state.profile.plaintext() {
+        return Err(state.refuse("plaintext sends"));
+    }
+    let device = authenticate(&state, &headers, &ip).await?;
+    let bytes = read_json(&headers, body, state.limits.sealed_body).await?;
+    let (recipient, text) = api::decode_transport(&bytes)?;
+    let record = state.send_record(&ip, None, true);
+    let sender = (device.account, device.device_id);
+    let stored = store(&state, move |s| {
+        s.deliver_plain(sender, recipient, text, record)
+    })
+    .await?;
+    let devices = list_devices(&state, recipient).await;
+    for device_id in devices {
+        state.mailbox(recipient, device_id).notify_waiters();
+    }
+    Ok(Json(api::SealedResponse { stored }))
+}
+
+/// The device ids of an account's stored list (for waking mailboxes; empty on error).
+async fn list_devices(state: &AppState, account: AccountId) -> Vec<u32> {
+    let Ok(bytes) = store(state, move |s| s.device_list(account)).await else {
+        return Vec::new();
+    };
+    SignedDeviceList::from_bytes(&bytes)
+        .map(|l| l.list().devices().iter().map(|d| d.device_id()).collect())
+        .unwrap_or_default()
+}
+
 async fn register(
     state: &AppState,
     path_account: Option<AccountId>,
@@ -446,6 +551,7 @@ async fn register(
     if reg.prekeys.bundles.len() > state.limits.max_prekeys as usize {
         return Err(ApiError::TooManyPrekeys);
     }
+    let now = retention::now();
     let (token, token_hash) = auth::new_token();
     let device = NewDevice {
         device_id: reg.device_id,
@@ -453,7 +559,8 @@ async fn register(
         token_hash,
         bundles: reg.prekeys.bundles,
         last_resort,
-        day: state.profile.stamp(retention::now()),
+        registered_at: state.profile.stamp(Stamped::DeviceRegistered, now),
+        seen_at: state.profile.stamp(Stamped::LastSeen, now),
     };
     let list = list_record(&reg.list);
     match path_account {
@@ -465,11 +572,24 @@ async fn register(
                 .verifier
                 .ok_or(ApiError::field("access_verifier", "required"))?
                 .to_bytes();
+            let phone = match (state.profile.requires_phone(), reg.phone) {
+                (true, Some(phone)) => Some(phone),
+                (true, None) => return Err(ApiError::field("phone", "this relay requires one")),
+                (false, Some(_)) => {
+                    return Err(ApiError::field(
+                        "phone",
+                        "this relay registers by key alone",
+                    ));
+                }
+                (false, None) => None,
+            };
             let new = NewAccount {
                 account,
                 list,
                 verifier,
                 identifier: reg.identifier,
+                phone,
+                created_at: state.profile.stamp(Stamped::AccountCreated, now),
                 device,
             };
             store(state, move |s| s.create_account(new)).await?;
@@ -503,12 +623,13 @@ async fn register_device(
 
 async fn put_devices(
     State(state): State<AppState>,
+    ip: ClientIp,
     account: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let account = path_account(account)?;
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate(&state, &headers, &ip).await?;
     if device.account != account {
         return Err(ApiError::Forbidden);
     }
@@ -554,10 +675,11 @@ async fn get_bundles(
 async fn prekeys(
     state: &AppState,
     headers: &HeaderMap,
+    ip: &ClientIp,
     body: Body,
     mode: PrekeyMode,
 ) -> Result<Json<api::PrekeyCount>, ApiError> {
-    let device = authenticate(state, headers).await?;
+    let device = authenticate(state, headers, ip).await?;
     let identity = device_identity(&device)?;
     let bytes = read_json(headers, body, state.limits.prekey_body).await?;
     let upload = decode(move || api::decode_prekeys(&bytes, mode, &identity)).await?;
@@ -577,25 +699,28 @@ async fn prekeys(
 
 async fn replace_prekeys(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<api::PrekeyCount>, ApiError> {
-    prekeys(&state, &headers, body, PrekeyMode::Replace).await
+    prekeys(&state, &headers, &ip, body, PrekeyMode::Replace).await
 }
 
 async fn add_prekeys(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<api::PrekeyCount>, ApiError> {
-    prekeys(&state, &headers, body, PrekeyMode::Add).await
+    prekeys(&state, &headers, &ip, body, PrekeyMode::Add).await
 }
 
 async fn prekey_count(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
 ) -> Result<Json<api::PrekeyCount>, ApiError> {
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate(&state, &headers, &ip).await?;
     let count = store(&state, move |s| {
         s.prekey_count(device.account, device.device_id)
     })
@@ -605,10 +730,11 @@ async fn prekey_count(
 
 async fn put_access(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate(&state, &headers, &ip).await?;
     let bytes = read_json(&headers, body, state.limits.small_body).await?;
     let verifier = api::decode_access(&bytes)?.to_bytes();
     store(&state, move |s| {
@@ -627,9 +753,10 @@ async fn certificates(State(state): State<AppState>) -> Json<api::CertificatesRe
 
 async fn certificate(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
 ) -> Result<Json<api::CertificateResponse>, ApiError> {
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate(&state, &headers, &ip).await?;
     let identity = device_identity(&device)?;
     let expires = retention::now().saturating_add(SENDER_CERTIFICATE_LIFETIME);
     let cert = state
@@ -643,22 +770,52 @@ async fn certificate(
 
 async fn sealed(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<api::SealedResponse>, ApiError> {
+    if !state.profile.sealed_sends() {
+        return Err(state.refuse("sealed sends"));
+    }
+    // A device token is optional: presented, it lets a send to the device's own account
+    // leave that device out (copies to its other devices); no sender is recorded.
+    let owner = if headers.contains_key(header::AUTHORIZATION) {
+        Some(authenticate(&state, &headers, &ip).await?)
+    } else {
+        None
+    };
     let bytes = read_json(&headers, body, state.limits.sealed_body).await?;
     let header_key = headers
         .get("sotto-access-key")
         .map(|v| v.to_str().map(str::to_owned))
         .transpose()
         .map_err(|_| ApiError::field("Sotto-Access-Key", "not ASCII"))?;
-    let deliveries = api::decode_sealed(&bytes, header_key.as_deref())?;
+    let mut deliveries = api::decode_sealed(&bytes, header_key.as_deref())?;
+    if let Some(owner) = owner {
+        for d in &mut deliveries {
+            if d.account == owner.account {
+                let access = std::mem::replace(
+                    &mut d.access,
+                    Access::Sender {
+                        account: owner.account,
+                        device_id: owner.device_id,
+                    },
+                );
+                if let Access::Key(key) = access {
+                    d.access = Access::Own {
+                        key,
+                        device_id: owner.device_id,
+                    };
+                }
+            }
+        }
+    }
     let targets: Vec<(AccountId, u32)> = deliveries
         .iter()
         .flat_map(|d| d.envelopes.iter().map(|(id, _)| (d.account, *id)))
         .collect();
-    let day = state.profile.stamp(retention::now());
-    let stored = store(&state, move |s| s.deliver(deliveries, day)).await?;
+    let record = state.send_record(&ip, None, false);
+    let stored = store(&state, move |s| s.deliver(deliveries, record)).await?;
     for (account, device_id) in targets {
         state.mailbox(account, device_id).notify_waiters();
     }
@@ -670,19 +827,28 @@ async fn sealed(
 /// applies. For first contact, before the sender holds the recipient's profile key.
 async fn identified(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<api::SealedResponse>, ApiError> {
-    let device = authenticate(&state, &headers).await?;
+    if !state.profile.identified_sends() {
+        return Err(state.refuse("identified sends"));
+    }
+    let device = authenticate(&state, &headers, &ip).await?;
     let bytes = read_json(&headers, body, state.limits.sealed_body).await?;
-    let delivery = api::decode_identified(&bytes, device.account, device.device_id)?;
+    let (delivery, trace) = api::decode_identified(&bytes, device.account, device.device_id)?;
+    match (state.profile.traces(), trace.is_some()) {
+        (true, false) => return Err(ApiError::field("trace", "this relay requires one")),
+        (false, true) => return Err(ApiError::field("trace", "this relay keeps no trace")),
+        _ => {}
+    }
     let targets: Vec<(AccountId, u32)> = delivery
         .envelopes
         .iter()
         .map(|(id, _)| (delivery.account, *id))
         .collect();
-    let day = state.profile.stamp(retention::now());
-    let stored = store(&state, move |s| s.deliver(vec![delivery], day)).await?;
+    let record = state.send_record(&ip, trace, true);
+    let stored = store(&state, move |s| s.deliver(vec![delivery], record)).await?;
     for (account, device_id) in targets {
         state.mailbox(account, device_id).notify_waiters();
     }
@@ -691,10 +857,11 @@ async fn identified(
 
 async fn messages(
     State(state): State<AppState>,
+    ip: ClientIp,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Json<api::MessagesResponse>, ApiError> {
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate(&state, &headers, &ip).await?;
     let wait = api::decode_wait(query.as_deref(), state.limits.max_wait)?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     let (account, id, limit) = (device.account, device.device_id, state.limits.fetch_batch);
@@ -708,11 +875,17 @@ async fn messages(
             return Ok(Json(api::MessagesResponse {
                 messages: found
                     .into_iter()
-                    .map(|m| api::MessageOut {
-                        id: m.id,
-                        envelope: b64(&m.envelope),
-                        received_day: m.received_day,
-                        identified: m.identified,
+                    .map(|m| {
+                        let transport = m.body.is_some();
+                        api::MessageOut {
+                            id: m.id,
+                            envelope: b64(&m.envelope),
+                            received_at: m.received_at,
+                            identified: m.sender.is_some(),
+                            sender: m.sender.filter(|_| transport).map(|(a, _)| a.to_hex()),
+                            sender_device: m.sender.filter(|_| transport).map(|(_, d)| d),
+                            text: m.body,
+                        }
                     })
                     .collect(),
             }));
@@ -724,14 +897,19 @@ async fn messages(
 
 async fn ack(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<api::AckResponse>, ApiError> {
-    let device = authenticate(&state, &headers).await?;
+    let device = authenticate(&state, &headers, &ip).await?;
     let bytes = read_json(&headers, body, state.limits.small_body).await?;
     let ids = api::decode_ack(&bytes)?;
+    let keep = state
+        .profile
+        .keeps_history()
+        .then(|| state.profile.stamp(Stamped::Message, retention::now()));
     let acknowledged = store(&state, move |s| {
-        s.acknowledge(device.account, device.device_id, ids)
+        s.acknowledge(device.account, device.device_id, ids, keep)
     })
     .await?;
     Ok(Json(api::AckResponse { acknowledged }))

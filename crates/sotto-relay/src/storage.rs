@@ -31,7 +31,17 @@ pub enum Durability {
 pub const MAX_BATCH: usize = 512;
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// A device's address as the relay stores it in sender and recipient columns:
+/// `account id (16 bytes) || device id (4 bytes, big-endian)`.
+#[must_use]
+pub fn address(account: AccountId, device_id: u32) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    out[..16].copy_from_slice(&account.to_bytes());
+    out[16..].copy_from_slice(&device_id.to_be_bytes());
+    out
+}
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +95,15 @@ pub enum StorageError {
     /// Too many one-time bundles.
     #[error("too many prekeys")]
     TooManyPrekeys,
+    /// The database was made under another profile.
+    #[error("the database was made under the {stored} profile")]
+    ProfileMismatch {
+        /// The profile it was made under.
+        stored: String,
+    },
+    /// The phone number is registered to another account.
+    #[error("the phone number is registered")]
+    PhoneExists,
 }
 
 /// A signed device list as stored: its bytes and what the relay read from them (after
@@ -114,8 +133,10 @@ pub struct NewDevice {
     pub bundles: Vec<Vec<u8>>,
     /// The last-resort bundle.
     pub last_resort: Vec<u8>,
-    /// Today's stamp (retention).
-    pub day: i64,
+    /// Its registration time, as the profile stamps it.
+    pub registered_at: i64,
+    /// Its first last-seen time, as the profile stamps it.
+    pub seen_at: i64,
 }
 
 /// An account to create with its first device.
@@ -129,6 +150,10 @@ pub struct NewAccount {
     pub verifier: [u8; 32],
     /// An identifier it publishes, if any.
     pub identifier: Option<String>,
+    /// The phone number it registered with (every profile but `sotto`).
+    pub phone: Option<String>,
+    /// Its creation time, as the profile stamps it.
+    pub created_at: i64,
     /// The first device.
     pub device: NewDevice,
 }
@@ -151,10 +176,12 @@ pub struct StoredMessage {
     pub id: i64,
     /// The envelope.
     pub envelope: Vec<u8>,
-    /// The day it was received.
-    pub received_day: i64,
-    /// It came by an identified send (`POST /v1/messages`), not sealed.
-    pub identified: bool,
+    /// When it was received, as the profile stamps it.
+    pub received_at: i64,
+    /// The sender, when the relay knows it (an identified or a plaintext send).
+    pub sender: Option<(AccountId, u32)>,
+    /// The plaintext of a `transport` send (its envelope is empty).
+    pub body: Option<String>,
 }
 
 /// What lets a delivery in: the recipient's access key (sealed, the sender unknown) or an
@@ -163,6 +190,15 @@ pub struct StoredMessage {
 pub enum Access {
     /// A sealed send: the presented access key, checked against the stored verifier.
     Key(AccessKey),
+    /// A sealed send to the sender's own account (copies to its other devices): the
+    /// account's own access key, presented with the device's token so that the sending
+    /// device may be left out. No sender is recorded.
+    Own {
+        /// The account's access key.
+        key: AccessKey,
+        /// The sending device, not addressed.
+        device_id: u32,
+    },
     /// An identified send from this authenticated device; no access key is checked.
     Sender {
         /// The sending account.
@@ -181,6 +217,20 @@ pub struct Delivery {
     pub access: Access,
     /// `(device id, envelope)`.
     pub envelopes: Vec<(u32, Vec<u8>)>,
+}
+
+/// What the profile has the relay record with a send (retention.rs decides).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendRecord {
+    /// `messages.received_at`.
+    pub at: i64,
+    /// Log each stored message in `delivery_log` and the pair in `contacts` (identified and
+    /// plaintext sends only: a sealed send has no sender to log).
+    pub log: bool,
+    /// The sender's network address, for `delivery_log.ip`.
+    pub ip: Option<String>,
+    /// The originator hash (`traceable`): `trace` and `trace_log`.
+    pub trace: Option<[u8; 32]>,
 }
 
 /// The relay's keys as stored (seeds of the trust root and server key, and the server
@@ -222,11 +272,13 @@ pub trait Storage: Send + Sync {
     ) -> Result<Vec<u32>, StorageError>;
     /// The stored signed list.
     fn device_list(&self, account: AccountId) -> Result<Vec<u8>, StorageError>;
-    /// The device whose token hashes to `token_hash`, stamping its last-seen day.
+    /// The device whose token hashes to `token_hash`, stamping its last-seen time and, when
+    /// given, its client address.
     fn authenticate(
         &self,
         token_hash: [u8; 32],
-        day: i64,
+        seen_at: i64,
+        ip: Option<String>,
     ) -> Result<Option<DeviceAuth>, StorageError>;
     /// Replaces a device's one-time bundles and last-resort bundle.
     fn replace_prekeys(
@@ -257,22 +309,37 @@ pub trait Storage: Send + Sync {
         verifier: [u8; 32],
     ) -> Result<(), StorageError>;
     /// Checks each account's access key and device set, then stores every envelope, all or
-    /// nothing.
-    fn deliver(&self, deliveries: Vec<Delivery>, day: i64) -> Result<usize, StorageError>;
-    /// The oldest `limit` messages of a device.
+    /// nothing, with what `record` says to record.
+    fn deliver(&self, deliveries: Vec<Delivery>, record: SendRecord)
+    -> Result<usize, StorageError>;
+    /// A `transport` send: stores `text` for every listed device of `recipient`, from the
+    /// sending device, with what `record` says to record. Returns how many were stored.
+    fn deliver_plain(
+        &self,
+        sender: (AccountId, u32),
+        recipient: AccountId,
+        text: String,
+        record: SendRecord,
+    ) -> Result<usize, StorageError>;
+    /// The oldest `limit` undelivered messages of a device.
     fn fetch_messages(
         &self,
         account: AccountId,
         device_id: u32,
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StorageError>;
-    /// Deletes the device's messages among `ids`; others' ids are ignored. Returns how many.
+    /// Deletes the device's messages among `ids` (or, with `keep_at`, marks them delivered
+    /// at that time and keeps them); others' ids are ignored. Returns how many.
     fn acknowledge(
         &self,
         account: AccountId,
         device_id: u32,
         ids: Vec<i64>,
+        keep_at: Option<i64>,
     ) -> Result<u64, StorageError>;
+    /// Records the profile the database is made under at first start; refuses another
+    /// one later (`ProfileMismatch`).
+    fn bind_profile(&self, name: &str) -> Result<(), StorageError>;
     /// The relay's keys, stored by [`Storage::store_keys`] at first start.
     fn keys(&self) -> Result<Option<StoredKeys>, StorageError>;
     /// Stores the relay's keys.

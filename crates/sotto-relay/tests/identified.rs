@@ -13,7 +13,7 @@ use tower::ServiceExt as _;
 
 #[tokio::test]
 async fn identified_send_needs_a_token_not_an_access_key_and_records_the_sender() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start_profile(sotto_relay::Profile::Sealed).await;
     let a = register(&relay, 1).await;
     let b = register(&relay, 1).await;
     let body = json!({
@@ -61,14 +61,10 @@ async fn identified_send_needs_a_token_not_an_access_key_and_records_the_sender(
         .await;
     assert_eq!((s, v["stored"].as_u64()), (StatusCode::OK, Some(1)), "{v}");
     let conn = rusqlite::Connection::open(&relay.db).unwrap();
-    let (sender, device): (Vec<u8>, u32) = conn
-        .query_row(
-            "SELECT sender_account, sender_device FROM messages",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+    let sender: Vec<u8> = conn
+        .query_row("SELECT sender FROM messages", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((sender, device), (a.account.to_bytes().to_vec(), 1));
+    assert_eq!(sender, sotto_relay::storage::address(a.account, 1).to_vec());
     let (_, got) = fetch(&relay, b.token(), 0).await;
     assert_eq!(got[0].1, fake_envelope(7));
     let (_, v) = relay
@@ -80,7 +76,7 @@ async fn identified_send_needs_a_token_not_an_access_key_and_records_the_sender(
     assert_eq!(s, StatusCode::OK);
     let nulls: i64 = conn
         .query_row(
-            "SELECT COUNT(*) FROM messages WHERE sender_account IS NULL AND sender_device IS NULL",
+            "SELECT COUNT(*) FROM messages WHERE sender IS NULL",
             [],
             |r| r.get(0),
         )
@@ -94,7 +90,7 @@ async fn identified_send_needs_a_token_not_an_access_key_and_records_the_sender(
 
 #[tokio::test]
 async fn the_multi_form_is_refused_on_the_identified_send() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start_profile(sotto_relay::Profile::Sealed).await;
     let a = register(&relay, 1).await;
     let body = json!({"sent": b64(&[0x1f, 0x03]), "access_keys": {}});
     let (s, v) = relay
@@ -138,7 +134,7 @@ async fn in_process_router_serves_the_api_without_a_socket() {
 
 #[tokio::test]
 async fn an_identified_send_to_the_own_account_leaves_out_only_the_sending_device() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start_profile(sotto_relay::Profile::Sealed).await;
     let mut a = register(&relay, 1).await;
     link(&relay, &mut a, 2, 1).await;
     let to_own = |ids: &[u32]| {

@@ -47,6 +47,9 @@ pub struct ClientConfig {
     /// Seconds between checks of the relay's one-time prekey count (default 1 hour; a
     /// receive that used prekeys checks at once).
     pub prekey_check_interval: u64,
+    /// The phone number to register an account with (E.164), for a relay whose profile
+    /// asks for one (every profile but `sotto`, which never receives it). Default none.
+    pub phone: Option<String>,
 }
 
 impl core::fmt::Debug for ClientConfig {
@@ -77,6 +80,7 @@ impl ClientConfig {
             durability: Durability::PowerLoss,
             signed_prekey_lifetime: 7 * 24 * 3600,
             prekey_check_interval: 3600,
+            phone: None,
         }
     }
 }
@@ -158,6 +162,27 @@ pub struct Client<T: Transport> {
     pub(crate) certificates: Option<CertificateStore>,
     pub(crate) sender_certificate: Option<(SenderCertificate, u64)>,
     pub(crate) events: Vec<Event>,
+    pub(crate) phone: Option<String>,
+    pub(crate) relay_profile: Option<RelayProfile>,
+}
+
+/// What the relay's platform profile takes (`GET /v1/profile`, docs/relay.md, "Profiles"):
+/// the client picks its path from it, and the same code runs under every profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RelayProfile {
+    /// The profile's name (`transport`, `e2ee`, `traceable`, `sealed`, `sotto`).
+    pub name: String,
+    /// Accounts register with a phone number.
+    pub phone_required: bool,
+    /// Text goes to the server in plaintext (no end-to-end encryption), and only so.
+    pub plaintext: bool,
+    /// Sealed sends are taken.
+    pub sealed: bool,
+    /// Identified sends are taken.
+    pub identified: bool,
+    /// Identified sends carry an originator hash of their text.
+    pub trace: bool,
 }
 
 impl<T: Transport> core::fmt::Debug for Client<T> {
@@ -332,7 +357,70 @@ impl<T: Transport> Client<T> {
             certificates: None,
             sender_certificate: None,
             events: Vec::new(),
+            phone: config.phone.clone(),
+            relay_profile: None,
         }
+    }
+
+    /// The relay's profile, fetched once per client.
+    pub async fn relay_profile(&mut self) -> Result<RelayProfile, ClientError> {
+        if let Some(p) = &self.relay_profile {
+            return Ok(p.clone());
+        }
+        let response = relay::call(
+            &self.transport,
+            Method::Get,
+            "/v1/profile".to_owned(),
+            Auth::None,
+            None,
+        )
+        .await?;
+        let body: relay::ProfileBody = ok_json(&response)?;
+        let profile = RelayProfile {
+            name: body.profile,
+            phone_required: body.phone_required,
+            plaintext: body.plaintext,
+            sealed: body.sealed,
+            identified: body.identified,
+            trace: body.trace,
+        };
+        self.relay_profile = Some(profile.clone());
+        Ok(profile)
+    }
+
+    /// This account's contact card, `ACCOUNT_HEX.PROFILE_KEY_HEX` (32 and 64 hex digits):
+    /// handed to a contact out of band, it lets the contact send to this account sealed
+    /// from the first message, so the relay never learns who wrote first (the `sotto`
+    /// profile takes nothing else). It holds the profile key: whoever has it can deliver
+    /// to this account, so hand it only to contacts (rotating the key revokes it).
+    pub fn contact_card(&self) -> Result<zeroize::Zeroizing<String>, ClientError> {
+        let key = self
+            .state
+            .profile_key
+            .as_deref()
+            .ok_or(ClientError::State)?;
+        Ok(zeroize::Zeroizing::new(format!(
+            "{}.{key}",
+            self.account.to_hex()
+        )))
+    }
+
+    /// Keeps a contact's card (from [`Client::contact_card`]): its profile key, for sealed
+    /// sends to it. Returns the contact's account.
+    pub async fn add_contact(&mut self, card: &str) -> Result<AccountId, ClientError> {
+        let (account, key) = card.split_once('.').ok_or(ClientError::BadContactCard)?;
+        let account = relay::parse_account(account).map_err(|_| ClientError::BadContactCard)?;
+        if key.len() != 64
+            || !key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            || profile_key(key).is_none()
+        {
+            return Err(ClientError::BadContactCard);
+        }
+        if account != self.account {
+            self.state.peers.insert(account.to_hex(), key.to_owned());
+            self.save().await?;
+        }
+        Ok(account)
     }
 
     /// Runs a device call on the blocking pool (see [`Client`]), then writes the device's
@@ -568,6 +656,10 @@ impl<T: Transport> Client<T> {
         let path = if primary {
             let key = self.own_profile_key().ok_or(ClientError::State)?;
             body["access_verifier"] = json!(b64(&key.verifier().to_bytes()));
+            // The phone goes only to a relay that asks for it.
+            if self.relay_profile().await?.phone_required {
+                body["phone"] = json!(self.phone.as_deref().ok_or(ClientError::PhoneRequired)?);
+            }
             "/v1/accounts".to_owned()
         } else {
             format!("/v1/accounts/{}/devices", self.account.to_hex())

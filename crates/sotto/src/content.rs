@@ -23,6 +23,15 @@ pub const CONTENT_VERSION: u8 = 0x01;
 /// pads (protocol.md 9.1), which leaves room for the device plaintext's header and the share.
 pub const MAX_TEXT_LEN: usize = sotto_sealed::padding::MAX_UNPADDED_LEN / 2;
 
+/// The originator hash a `traceable` relay asks for with each identified send:
+/// `SHA-256("SOTTO_TRACE_V1" || UTF-8 text)` (docs/relay.md, "Profiles"). The same text
+/// forwarded by anyone has the same hash, which is what lets that relay name its first
+/// sender.
+#[must_use]
+pub fn trace_hash(text: &str) -> [u8; 32] {
+    sotto_crypto::hash::sha256_concat(&[b"SOTTO_TRACE_V1", text.as_bytes()])
+}
+
 /// Decoded content.
 pub struct Content {
     /// The sender account's profile key, if shared.

@@ -63,6 +63,17 @@ pub enum ClientError {
     /// The text is longer than a message may be.
     #[error("message too long")]
     TooLong,
+    /// The relay registers accounts with a phone number and the configuration has none
+    /// (`ClientConfig::phone`).
+    #[error("this relay requires a phone number to register")]
+    PhoneRequired,
+    /// The relay takes only sealed sends and this device holds no access key for the
+    /// account: add its contact card first ([`crate::Client::add_contact`]).
+    #[error("no contact card for {0:?}: this relay takes sealed sends only")]
+    NoAccessKey(AccountId),
+    /// A contact card did not decode (`ACCOUNT_HEX.PROFILE_KEY_HEX`).
+    #[error("not a contact card")]
+    BadContactCard,
     /// A blocking task panicked or was cancelled, or a lock was poisoned by a panic.
     #[error("a background task failed")]
     Task,

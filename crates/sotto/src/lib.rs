@@ -20,12 +20,16 @@
 //! let mut alice = Client::register(transport(), ClientConfig::new(dir.path().join("alice"), key())).await?;
 //! let mut bob = Client::register(transport(), ClientConfig::new(dir.path().join("bob"), key())).await?;
 //!
-//! // Alice writes first: Bob's account id reached her out of band (a QR code, a link).
-//! alice.send_text(bob.account_id(), "hello").await?;
+//! // The relay's default profile, `sotto`, takes sealed sends only: contact cards (the
+//! // account id and the profile key) are exchanged out of band (a QR code, a link), so
+//! // the relay never learns who writes to whom, not even for the first message.
+//! let bob_id = alice.add_contact(&bob.contact_card()?).await?;
+//! bob.add_contact(&alice.contact_card()?).await?;
+//! alice.send_text(bob_id, "hello").await?;
 //! // Bob gets the message, and the trust events of pinning Alice's account on first use.
 //! assert_eq!(texts(&bob.receive().await?), ["hello"]);
 //!
-//! // Bob replies; his message is sealed (Alice's profile key came with hers).
+//! // Bob replies, sealed too.
 //! bob.send_text(alice.account_id(), "hi Alice").await?;
 //! assert_eq!(texts(&alice.receive().await?), ["hi Alice"]);
 //!
@@ -148,6 +152,7 @@ pub mod transport;
 
 pub use client::{
     CERTIFICATE_RENEW_BEFORE, Client, ClientConfig, Event, MAX_BUNDLES_PER_UPLOAD, PendingDevice,
+    RelayProfile,
 };
 pub use error::ClientError;
 pub use transport::{HttpTransport, InProcessTransport, Method, Request, Response, Transport};

@@ -61,9 +61,23 @@ impl<T: Transport> Client<T> {
     /// posted with the recipient's access key; to an account whose profile key this device
     /// does not hold yet, it goes by the identified send instead (first contact). A stale
     /// device set is refreshed and retried once.
+    ///
+    /// The relay's profile ([`Client::relay_profile`]) picks the path: under `transport`
+    /// the text goes to the server in plaintext (`POST /v1/transport`: no end-to-end
+    /// encryption exists there); under `e2ee` and `traceable` every envelope goes
+    /// identified (`traceable` adds the text's originator hash); under `sotto` only sealed
+    /// sends exist, and an account whose contact card this device lacks is refused
+    /// ([`ClientError::NoAccessKey`]) before anything is sent.
     pub async fn send_text(&mut self, to: AccountId, text: &str) -> Result<(), ClientError> {
         if text.len() > content::MAX_TEXT_LEN {
             return Err(ClientError::TooLong);
+        }
+        let profile = self.relay_profile().await?;
+        if profile.plaintext {
+            return self.send_plaintext(to, text).await;
+        }
+        if !profile.identified && to != self.account && self.peer_profile_key(to).is_none() {
+            return Err(ClientError::NoAccessKey(to));
         }
         self.maintain().await?;
         let list = relay::device_list(&self.transport, to).await?;
@@ -82,7 +96,7 @@ impl<T: Transport> Client<T> {
                     // receiver sees a skipped message key, nothing else).
                     continue;
                 }
-                if let Posted::Stale(s) = self.post(account, envelopes).await? {
+                if let Posted::Stale(s) = self.post(account, envelopes, text).await? {
                     stale.push(s);
                 }
             }
@@ -200,34 +214,56 @@ impl<T: Transport> Client<T> {
         Ok(out)
     }
 
+    /// `POST /v1/transport`: the text in plaintext to the server (the `transport` profile).
+    async fn send_plaintext(&mut self, to: AccountId, text: &str) -> Result<(), ClientError> {
+        let response = relay::call(
+            &self.transport,
+            Method::Post,
+            "/v1/transport".to_owned(),
+            Auth::Token(&self.state.token),
+            Some(json!({"recipient": to.to_hex(), "text": text})),
+        )
+        .await?;
+        ok_json::<serde_json::Value>(&response).map(drop)
+    }
+
     /// Posts one account's envelopes: sealed with its access key if this device holds its
-    /// profile key, else identified. A refused access key (the owner rotated its profile
-    /// key) drops the key and falls back to the identified send.
+    /// profile key and the relay takes sealed sends, else identified. A refused access key
+    /// (the owner rotated its profile key) drops the key and falls back to the identified
+    /// send where the relay takes one. Copies to this account's other devices go sealed
+    /// with the device's token beside the own access key (so that the sending device may
+    /// be left out; the relay records no sender), or identified where sealed sends do not
+    /// exist.
     async fn post(
         &mut self,
         account: AccountId,
         envelopes: Envelopes,
+        text: &str,
     ) -> Result<Posted, ClientError> {
-        let body = json!({
+        let profile = self.relay_profile().await?;
+        let mut body = json!({
             "recipient": account.to_hex(),
             "envelopes": envelopes
                 .iter()
                 .map(|(id, e)| json!({"device_id": id, "envelope": b64(e)}))
                 .collect::<Vec<_>>(),
         });
-        // Copies to this account's other devices always go identified: a sealed send must
-        // address every listed device, the sending one included, which only the identified
-        // send (where the relay knows the sender) can leave out.
-        let key = (account != self.account)
+        let key = profile
+            .sealed
             .then(|| self.peer_profile_key(account))
             .flatten();
         if let Some(key) = key {
             let access = b64(key.access_key().to_bytes().expose());
+            let auth = if account == self.account {
+                Auth::TokenAndKey(&self.state.token, &access)
+            } else {
+                Auth::AccessKey(&access)
+            };
             let response = relay::call(
                 &self.transport,
                 Method::Post,
                 "/v1/sealed".to_owned(),
-                Auth::AccessKey(&access),
+                auth,
                 Some(body.clone()),
             )
             .await?;
@@ -236,12 +272,18 @@ impl<T: Transport> Client<T> {
             }
             match ok_json::<serde_json::Value>(&response) {
                 Ok(_) => return Ok(Posted::Stored),
-                Err(ClientError::Relay { status: 401, .. }) => {
+                Err(ClientError::Relay { status: 401, .. }) if account != self.account => {
                     self.state.peers.remove(&account.to_hex());
                     self.save().await?;
                 }
                 Err(e) => return Err(e),
             }
+        }
+        if !profile.identified {
+            return Err(ClientError::NoAccessKey(account));
+        }
+        if profile.trace {
+            body["trace"] = json!(b64(&crate::content::trace_hash(text)));
         }
         let response = relay::call(
             &self.transport,
@@ -372,6 +414,26 @@ impl<T: Transport> Client<T> {
         message: &relay::MessageIn,
     ) -> Result<(Vec<Event>, bool), ClientError> {
         let id = message.id;
+        if let Some(text) = &message.text {
+            // A `transport` message: the relay's word for the sender, nothing to verify.
+            let from = message
+                .sender
+                .as_deref()
+                .and_then(|a| relay::parse_account(a).ok());
+            return Ok(match (from, message.sender_device) {
+                (Some(from), Some(device)) => (
+                    vec![Event::Message {
+                        id,
+                        from,
+                        device,
+                        to: self.account,
+                        text: text.clone(),
+                    }],
+                    false,
+                ),
+                _ => (vec![Event::Undecryptable { id }], false),
+            });
+        }
         let Ok(envelope) = unb64(&message.envelope) else {
             return Ok((vec![Event::Undecryptable { id }], false));
         };

@@ -17,6 +17,8 @@ pub(crate) enum Auth<'a> {
     Token(&'a str),
     /// With a recipient's access key (base64), for a sealed send.
     AccessKey(&'a str),
+    /// With both: a sealed send to the device's own account, leaving the device out.
+    TokenAndKey(&'a str, &'a str),
 }
 
 pub(crate) fn b64(bytes: &[u8]) -> String {
@@ -46,6 +48,10 @@ pub(crate) async fn call<T: Transport>(
         Auth::None => {}
         Auth::Token(t) => headers.push(("Authorization".to_owned(), format!("Bearer {t}"))),
         Auth::AccessKey(k) => headers.push(("Sotto-Access-Key".to_owned(), k.to_owned())),
+        Auth::TokenAndKey(t, k) => {
+            headers.push(("Authorization".to_owned(), format!("Bearer {t}")));
+            headers.push(("Sotto-Access-Key".to_owned(), k.to_owned()));
+        }
     }
     let body = match body {
         Some(v) => {
@@ -165,6 +171,24 @@ pub(crate) struct MessageIn {
     pub(crate) envelope: String,
     #[serde(default)]
     pub(crate) identified: bool,
+    /// A `transport` message: the plaintext and its sender, as the relay states them.
+    #[serde(default)]
+    pub(crate) text: Option<String>,
+    #[serde(default)]
+    pub(crate) sender: Option<String>,
+    #[serde(default)]
+    pub(crate) sender_device: Option<u32>,
+}
+
+/// `GET /v1/profile`.
+#[derive(Deserialize)]
+pub(crate) struct ProfileBody {
+    pub(crate) profile: String,
+    pub(crate) phone_required: bool,
+    pub(crate) plaintext: bool,
+    pub(crate) sealed: bool,
+    pub(crate) identified: bool,
+    pub(crate) trace: bool,
 }
 
 /// Fetches and decodes `account`'s signed device list (its signature is checked by the

@@ -304,9 +304,9 @@ async fn a_due_signed_prekey_rotation_replaces_the_bundles_and_first_contact_sti
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_talk_over_http_on_loopback() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = sotto_relay::Relay::start(sotto_relay::RelayConfig::new(dir.path().join("r.db")))
-        .await
-        .unwrap();
+    let mut config = sotto_relay::RelayConfig::new(dir.path().join("r.db"));
+    config.profile = sotto_relay::Profile::Sealed;
+    let relay = sotto_relay::Relay::start(config).await.unwrap();
     let base = format!("http://{}", relay.local_addr);
     let key = |b| common::config(dir.path().join(format!("home{b}")), [b; 32]);
     let mut alice = Client::register(HttpTransport::new(base.clone()), key(1))

@@ -12,7 +12,7 @@ use sotto_sealed::access::AccessVerifier;
 
 use super::{
     Access, Delivery, DeviceAuth, Durability, ListRecord, MAX_BATCH, NewAccount, NewDevice,
-    SCHEMA_VERSION, Storage, StorageError, StoredKeys, StoredMessage,
+    SCHEMA_VERSION, SendRecord, Storage, StorageError, StoredKeys, StoredMessage, address,
 };
 
 type Reply = Box<dyn FnOnce(bool) + Send>;
@@ -76,6 +76,53 @@ const MIGRATIONS: &[&str] = &[
     // Version 2: the sender of an identified send (`POST /v1/messages`); NULL when sealed.
     "ALTER TABLE messages ADD COLUMN sender_account BLOB;
     ALTER TABLE messages ADD COLUMN sender_device INTEGER;",
+    // Version 3: platform profiles (retention.rs). Times become seconds since the epoch,
+    // truncated by the profile (the days of version 2 are converted); the sender becomes
+    // one 20-byte address; what the metadata-logging profiles keep gets its own tables.
+    "ALTER TABLE accounts RENAME COLUMN created_day TO created_at;
+    UPDATE accounts SET created_at = created_at * 86400;
+    ALTER TABLE accounts ADD COLUMN phone TEXT;
+    CREATE UNIQUE INDEX accounts_by_phone ON accounts (phone);
+    ALTER TABLE devices RENAME COLUMN registered_day TO registered_at;
+    ALTER TABLE devices RENAME COLUMN last_seen_day TO last_seen_at;
+    UPDATE devices SET registered_at = registered_at * 86400,
+                       last_seen_at = last_seen_at * 86400;
+    ALTER TABLE devices ADD COLUMN last_ip TEXT;
+    ALTER TABLE messages RENAME COLUMN received_day TO received_at;
+    UPDATE messages SET received_at = received_at * 86400;
+    ALTER TABLE messages ADD COLUMN sender BLOB;
+    UPDATE messages SET sender = CAST(sender_account || unhex(printf('%08x', sender_device)) AS BLOB)
+        WHERE sender_account IS NOT NULL;
+    ALTER TABLE messages DROP COLUMN sender_account;
+    ALTER TABLE messages DROP COLUMN sender_device;
+    ALTER TABLE messages ADD COLUMN body TEXT;
+    ALTER TABLE messages ADD COLUMN delivered_at INTEGER;
+    CREATE TABLE delivery_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sender BLOB NOT NULL,
+        recipient BLOB NOT NULL,
+        at INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        ip TEXT
+    ) STRICT;
+    CREATE TABLE contacts (
+        owner BLOB NOT NULL,
+        contact BLOB NOT NULL,
+        first_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, contact)
+    ) STRICT;
+    CREATE TABLE trace (
+        hash BLOB PRIMARY KEY,
+        originator BLOB NOT NULL,
+        first_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE trace_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash BLOB NOT NULL,
+        sender BLOB NOT NULL,
+        recipient BLOB NOT NULL,
+        at INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
@@ -298,15 +345,16 @@ fn insert_device(
         return Err(StorageError::DeviceExists);
     }
     conn.execute(
-        "INSERT INTO devices (account_id, device_id, identity, token_hash, registered_day,
-                              last_seen_day, last_resort_bundle)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+        "INSERT INTO devices (account_id, device_id, identity, token_hash, registered_at,
+                              last_seen_at, last_resort_bundle)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             account_bytes(account),
             device.device_id,
             device.identity.as_slice(),
             device.token_hash.as_slice(),
-            device.day,
+            device.registered_at,
+            device.seen_at,
             device.last_resort,
         ],
     )?;
@@ -377,8 +425,9 @@ impl Storage for SqliteStorage {
             }
             conn.execute(
                 "INSERT INTO accounts (account_id, account_key, device_list, list_version,
-                                       listed_devices, access_verifier, identifier, created_day)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                       listed_devices, access_verifier, identifier, created_at,
+                                       phone)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     account_bytes(new.account),
                     new.list.account_key.as_slice(),
@@ -387,10 +436,17 @@ impl Storage for SqliteStorage {
                     encode_ids(&new.list.devices),
                     new.verifier.as_slice(),
                     new.identifier,
-                    new.device.day,
+                    new.created_at,
+                    new.phone,
                 ],
             )
             .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, Some(text))
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation
+                        && text.contains("accounts.phone") =>
+                {
+                    StorageError::PhoneExists
+                }
                 rusqlite::Error::SqliteFailure(f, _)
                     if f.code == rusqlite::ErrorCode::ConstraintViolation =>
                 {
@@ -456,12 +512,13 @@ impl Storage for SqliteStorage {
     fn authenticate(
         &self,
         token_hash: [u8; 32],
-        day: i64,
+        seen_at: i64,
+        ip: Option<String>,
     ) -> Result<Option<DeviceAuth>, StorageError> {
         self.run(move |conn| {
             let row = conn
                 .query_row(
-                    "SELECT account_id, device_id, identity, last_seen_day FROM devices
+                    "SELECT account_id, device_id, identity, last_seen_at, last_ip FROM devices
                      WHERE token_hash = ?1",
                     params![token_hash.as_slice()],
                     |r| {
@@ -470,18 +527,26 @@ impl Storage for SqliteStorage {
                             r.get::<_, u32>(1)?,
                             r.get::<_, Vec<u8>>(2)?,
                             r.get::<_, i64>(3)?,
+                            r.get::<_, Option<String>>(4)?,
                         ))
                     },
                 )
                 .optional()?;
-            let Some((account, device_id, identity, last_seen)) = row else {
+            let Some((account, device_id, identity, last_seen, last_ip)) = row else {
                 return Ok(None);
             };
             let account = AccountId::from_bytes(array(&account)?);
-            if last_seen != day {
+            // Written only when it changes: most requests of a busy device write nothing.
+            if last_seen != seen_at {
                 conn.execute(
-                    "UPDATE devices SET last_seen_day = ?3 WHERE account_id = ?1 AND device_id = ?2",
-                    params![account_bytes(account), device_id, day],
+                    "UPDATE devices SET last_seen_at = ?3 WHERE account_id = ?1 AND device_id = ?2",
+                    params![account_bytes(account), device_id, seen_at],
+                )?;
+            }
+            if ip.is_some() && ip != last_ip {
+                conn.execute(
+                    "UPDATE devices SET last_ip = ?3 WHERE account_id = ?1 AND device_id = ?2",
+                    params![account_bytes(account), device_id, ip],
                 )?;
             }
             Ok(Some(DeviceAuth {
@@ -587,11 +652,15 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn deliver(&self, deliveries: Vec<Delivery>, day: i64) -> Result<usize, StorageError> {
+    fn deliver(
+        &self,
+        deliveries: Vec<Delivery>,
+        record: SendRecord,
+    ) -> Result<usize, StorageError> {
         self.run(move |conn| {
             for d in &deliveries {
                 let row = load_account(conn, d.account)?;
-                if let Access::Key(key) = &d.access {
+                if let Access::Key(key) | Access::Own { key, .. } = &d.access {
                     let verifier = AccessVerifier::from_bytes(&row.verifier)
                         .map_err(|_| StorageError::Corrupt)?;
                     verifier
@@ -599,12 +668,13 @@ impl Storage for SqliteStorage {
                         .map_err(|_| StorageError::AccessRefused)?;
                 }
                 let addressed: Vec<u32> = d.envelopes.iter().map(|(id, _)| *id).collect();
-                // An identified send to the sender's own account (copies to its other
-                // devices) is not addressed to the sending device itself.
+                // A send to the sender's own account (copies to its other devices) is not
+                // addressed to the sending device itself.
                 let sender_device = match &d.access {
                     Access::Sender { account, device_id } if *account == d.account => {
                         Some(*device_id)
                     }
+                    Access::Own { device_id, .. } => Some(*device_id),
                     _ => None,
                 };
                 let missing: Vec<u32> = row
@@ -627,31 +697,65 @@ impl Storage for SqliteStorage {
                 }
             }
             let mut stmt = conn.prepare_cached(
-                "INSERT INTO messages (account_id, device_id, envelope, received_day,
-                     sender_account, sender_device)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO messages (account_id, device_id, envelope, received_at, sender)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             let mut stored = 0;
             for d in &deliveries {
-                let (sender_account, sender_device) = match &d.access {
-                    Access::Key(_) => (None, None),
-                    Access::Sender { account, device_id } => {
-                        (Some(account_bytes(*account)), Some(*device_id))
-                    }
+                let sender = match &d.access {
+                    Access::Key(_) | Access::Own { .. } => None,
+                    Access::Sender { account, device_id } => Some((*account, *device_id)),
                 };
                 for (device_id, envelope) in &d.envelopes {
                     stmt.execute(params![
                         account_bytes(d.account),
                         device_id,
                         envelope,
-                        day,
-                        sender_account,
-                        sender_device
+                        record.at,
+                        sender.map(|(a, id)| address(a, id).to_vec()),
                     ])?;
                     stored += 1;
                 }
+                if let Some(sender) = sender {
+                    let sizes: Vec<(u32, usize)> =
+                        d.envelopes.iter().map(|(id, e)| (*id, e.len())).collect();
+                    log_send(conn, sender, d.account, &sizes, &record)?;
+                }
             }
             Ok(stored)
+        })
+    }
+
+    fn deliver_plain(
+        &self,
+        sender: (AccountId, u32),
+        recipient: AccountId,
+        text: String,
+        record: SendRecord,
+    ) -> Result<usize, StorageError> {
+        self.run(move |conn| {
+            let row = load_account(conn, recipient)?;
+            let mut stmt = conn.prepare_cached(
+                "INSERT INTO messages (account_id, device_id, envelope, received_at, sender, body)
+                 VALUES (?1, ?2, X'', ?3, ?4, ?5)",
+            )?;
+            let from = address(sender.0, sender.1).to_vec();
+            let mut sizes = Vec::new();
+            for device_id in &row.listed {
+                if (recipient, *device_id) == sender {
+                    continue;
+                }
+                stmt.execute(params![
+                    account_bytes(recipient),
+                    device_id,
+                    record.at,
+                    from,
+                    text
+                ])?;
+                sizes.push((*device_id, text.len()));
+            }
+            log_send(conn, sender, recipient, &sizes, &record)?;
+            Ok(sizes.len())
         })
     }
 
@@ -663,8 +767,9 @@ impl Storage for SqliteStorage {
     ) -> Result<Vec<StoredMessage>, StorageError> {
         self.run(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, envelope, received_day, sender_device IS NOT NULL FROM messages
-                 WHERE account_id = ?1 AND device_id = ?2 ORDER BY id LIMIT ?3",
+                "SELECT id, envelope, received_at, sender, body FROM messages
+                 WHERE account_id = ?1 AND device_id = ?2 AND delivered_at IS NULL
+                 ORDER BY id LIMIT ?3",
             )?;
             let rows = stmt.query_map(
                 params![
@@ -673,15 +778,38 @@ impl Storage for SqliteStorage {
                     i64::try_from(limit).unwrap_or(i64::MAX)
                 ],
                 |r| {
-                    Ok(StoredMessage {
-                        id: r.get(0)?,
-                        envelope: r.get(1)?,
-                        received_day: r.get(2)?,
-                        identified: r.get(3)?,
-                    })
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<Vec<u8>>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
                 },
             )?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, envelope, received_at, sender, body) = row?;
+                let sender = sender
+                    .map(|a| {
+                        let a: [u8; 20] = array(&a)?;
+                        let mut account = [0u8; 16];
+                        account.copy_from_slice(&a[..16]);
+                        Ok::<_, StorageError>((
+                            AccountId::from_bytes(account),
+                            u32::from_be_bytes([a[16], a[17], a[18], a[19]]),
+                        ))
+                    })
+                    .transpose()?;
+                out.push(StoredMessage {
+                    id,
+                    envelope,
+                    received_at,
+                    sender,
+                    body,
+                });
+            }
+            Ok(out)
         })
     }
 
@@ -690,16 +818,53 @@ impl Storage for SqliteStorage {
         account: AccountId,
         device_id: u32,
         ids: Vec<i64>,
+        keep_at: Option<i64>,
     ) -> Result<u64, StorageError> {
         self.run(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "DELETE FROM messages WHERE id = ?1 AND account_id = ?2 AND device_id = ?3",
-            )?;
-            let mut deleted = 0u64;
-            for id in ids {
-                deleted += stmt.execute(params![id, account_bytes(account), device_id])? as u64;
+            let mut done = 0u64;
+            if let Some(at) = keep_at {
+                let mut stmt = conn.prepare_cached(
+                    "UPDATE messages SET delivered_at = ?4
+                     WHERE id = ?1 AND account_id = ?2 AND device_id = ?3
+                       AND delivered_at IS NULL",
+                )?;
+                for id in ids {
+                    done +=
+                        stmt.execute(params![id, account_bytes(account), device_id, at])? as u64;
+                }
+            } else {
+                let mut stmt = conn.prepare_cached(
+                    "DELETE FROM messages WHERE id = ?1 AND account_id = ?2 AND device_id = ?3",
+                )?;
+                for id in ids {
+                    done += stmt.execute(params![id, account_bytes(account), device_id])? as u64;
+                }
             }
-            Ok(deleted)
+            Ok(done)
+        })
+    }
+
+    fn bind_profile(&self, name: &str) -> Result<(), StorageError> {
+        let name = name.to_owned();
+        self.run(move |conn| {
+            let stored: Option<Vec<u8>> = conn
+                .query_row("SELECT value FROM meta WHERE key = 'profile'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            match stored {
+                None => {
+                    conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('profile', ?1)",
+                        params![name.as_bytes()],
+                    )?;
+                    Ok(())
+                }
+                Some(bytes) if bytes == name.as_bytes() => Ok(()),
+                Some(bytes) => Err(StorageError::ProfileMismatch {
+                    stored: String::from_utf8_lossy(&bytes).into_owned(),
+                }),
+            }
         })
     }
 
@@ -748,6 +913,60 @@ impl Storage for SqliteStorage {
             put("server_certificate", &keys.server_certificate)
         })
     }
+}
+
+/// Writes what a metadata-logging profile keeps of one send from `sender` to `recipient`'s
+/// devices (`sizes`: device id and stored length): a `delivery_log` row per device, the
+/// `contacts` pair, and under `traceable` the `trace` originator and a `trace_log` row.
+fn log_send(
+    conn: &Connection,
+    sender: (AccountId, u32),
+    recipient: AccountId,
+    sizes: &[(u32, usize)],
+    record: &SendRecord,
+) -> Result<(), StorageError> {
+    let from = address(sender.0, sender.1).to_vec();
+    if record.log {
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO delivery_log (sender, recipient, at, size, ip)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (device_id, size) in sizes {
+            stmt.execute(params![
+                from,
+                address(recipient, *device_id).to_vec(),
+                record.at,
+                i64::try_from(*size).map_err(|_| StorageError::Corrupt)?,
+                record.ip,
+            ])?;
+        }
+        if sender.0 != recipient {
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO contacts (owner, contact, first_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![
+                account_bytes(sender.0),
+                account_bytes(recipient),
+                record.at
+            ])?;
+        }
+    }
+    if let Some(hash) = record.trace {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO trace (hash, originator, first_at) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![hash.as_slice(), from, record.at])?;
+        conn.prepare_cached(
+            "INSERT INTO trace_log (hash, sender, recipient, at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            hash.as_slice(),
+            from,
+            account_bytes(recipient),
+            record.at
+        ])?;
+    }
+    Ok(())
 }
 
 /// Deletes the token, prekeys and mailbox of every registered device not in `keep`.

@@ -20,7 +20,7 @@ use sotto_crypto::ed25519::SigningKey;
 use sotto_crypto::x25519::{KeyPair, SecretKey};
 use sotto_devices::{AccountId, AccountKey, DeviceEntry, DeviceList, SignedDeviceList};
 use sotto_handshake::{DeviceIdentity, InMemoryPrekeyStore, PostQuantum, PrekeyPolicy};
-use sotto_relay::{Limits, Relay, RelayConfig, RunningRelay};
+use sotto_relay::{Limits, Profile, Relay, RelayConfig, RunningRelay};
 use sotto_sealed::access::ProfileKey;
 
 pub fn b64(bytes: &[u8]) -> String {
@@ -48,6 +48,7 @@ pub struct TestRelay {
     pub http: reqwest::Client,
     pub db: PathBuf,
     pub dir: tempfile::TempDir,
+    pub profile: Profile,
 }
 
 impl TestRelay {
@@ -56,10 +57,19 @@ impl TestRelay {
     }
 
     pub async fn start_with(limits: Limits) -> Self {
+        Self::start_as(limits, Profile::default()).await
+    }
+
+    pub async fn start_profile(profile: Profile) -> Self {
+        Self::start_as(Limits::default(), profile).await
+    }
+
+    pub async fn start_as(limits: Limits, profile: Profile) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("relay.db");
         let mut config = RelayConfig::new(&db);
         config.limits = limits;
+        config.profile = profile;
         let running = Relay::start(config).await.unwrap();
         assert!(running.local_addr.ip().is_loopback());
         let base = format!("http://{}", running.local_addr);
@@ -69,6 +79,7 @@ impl TestRelay {
             http: reqwest::Client::new(),
             db,
             dir,
+            profile,
         }
     }
 
@@ -80,6 +91,7 @@ impl TestRelay {
             http: reqwest::Client::new(),
             db,
             dir,
+            profile: Profile::default(),
         }
     }
 
@@ -129,7 +141,17 @@ impl TestRelay {
         )
         .unwrap();
         let mut out = Vec::new();
-        for table in ["meta", "accounts", "devices", "prekeys", "messages"] {
+        for table in [
+            "meta",
+            "accounts",
+            "devices",
+            "prekeys",
+            "messages",
+            "delivery_log",
+            "contacts",
+            "trace",
+            "trace_log",
+        ] {
             let mut stmt = conn
                 .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
                 .unwrap();
@@ -251,7 +273,7 @@ pub async fn registration_body(relay: &TestRelay, member: &Member, id: u32, n: u
     let identity = &member.devices.iter().find(|(d, _)| *d == id).unwrap().1;
     let ids: Vec<u32> = member.devices.iter().map(|(d, _)| *d).collect();
     let (one_time, last) = bundles(identity, n);
-    json!({
+    let mut body = json!({
         "challenge": b64(&challenge),
         "device_list": b64(member.list(&ids).as_bytes()),
         "device_id": id,
@@ -259,7 +281,20 @@ pub async fn registration_body(relay: &TestRelay, member: &Member, id: u32, n: u
         "access_verifier": b64(&member.profile.verifier().to_bytes()),
         "bundles": one_time,
         "last_resort_bundle": last,
-    })
+    });
+    if relay.profile.requires_phone() {
+        body["phone"] = json!(phone_of(member.account));
+    }
+    body
+}
+
+/// A phone number per account (distinct for distinct accounts, almost surely).
+pub fn phone_of(account: AccountId) -> String {
+    let b = account.to_bytes();
+    format!(
+        "+1{:010}",
+        u64::from_be_bytes([0, 0, 0, b[0], b[1], b[2], b[3], b[4]]) % 10_000_000_000
+    )
 }
 
 /// Links a second device (id `id`) with a list of the next version.

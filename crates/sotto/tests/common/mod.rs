@@ -18,7 +18,7 @@ use sotto::{
 };
 use sotto_crypto::SecretBytes;
 use sotto_handshake::{PostQuantum, PrekeyPolicy};
-use sotto_relay::{InProcessRelay, Relay, RelayConfig};
+use sotto_relay::{InProcessRelay, Profile, Relay, RelayConfig};
 use sotto_store_sqlite::Durability;
 
 pub struct Net {
@@ -28,11 +28,17 @@ pub struct Net {
 }
 
 impl Net {
+    /// A relay under the `sealed` profile (Signal's: identified first contact, sealed
+    /// after the profile-key share), which most client tests exercise.
     pub async fn new() -> Self {
+        Self::with_profile(Profile::Sealed).await
+    }
+
+    pub async fn with_profile(profile: Profile) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let relay = Relay::in_process(RelayConfig::new(dir.path().join("relay.db")))
-            .await
-            .unwrap();
+        let mut config = RelayConfig::new(dir.path().join("relay.db"));
+        config.profile = profile;
+        let relay = Relay::in_process(config).await.unwrap();
         Self {
             relay,
             dir,
@@ -79,6 +85,11 @@ pub fn config(home: std::path::PathBuf, key: [u8; 32]) -> ClientConfig {
         signed_prekey_grace: 3600,
     };
     c.durability = Durability::Process;
+    // A phone number per store key, for the profiles that register with one.
+    c.phone = Some(format!(
+        "+1555{:07}",
+        u32::from_be_bytes([key[0], key[1], key[2], key[3]]) % 10_000_000
+    ));
     c
 }
 
@@ -91,6 +102,7 @@ impl Tap {
             .filter_map(|r| match r.as_str() {
                 "Post /v1/sealed" => Some("sealed"),
                 "Post /v1/messages" => Some("identified"),
+                "Post /v1/transport" => Some("plaintext"),
                 _ => None,
             })
             .collect();

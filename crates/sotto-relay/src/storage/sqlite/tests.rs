@@ -76,7 +76,7 @@ fn a_refused_operation_in_a_batch_leaves_the_others_committed() {
 }
 
 #[test]
-fn a_version_1_database_migrates_to_2_keeping_its_mail_as_sealed() {
+fn a_version_1_database_migrates_to_3_keeping_its_mail_as_sealed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("relay.db");
     let account = AccountId::from_bytes([5; 16]);
@@ -94,11 +94,56 @@ fn a_version_1_database_migrates_to_2_keeping_its_mail_as_sealed() {
     let storage = SqliteStorage::open(&path, Durability::ProcessCrash).unwrap();
     let mail = storage.fetch_messages(account, 1, 10).unwrap();
     assert_eq!(mail.len(), 1);
+    // Day 7 becomes its first second.
     assert_eq!(
-        (mail[0].envelope.clone(), mail[0].received_day),
-        (vec![0x1f, 1], 7)
+        (mail[0].envelope.clone(), mail[0].received_at),
+        (vec![0x1f, 1], 7 * 86_400)
     );
-    assert!(!mail[0].identified);
+    assert_eq!((mail[0].sender, mail[0].body.clone()), (None, None));
     storage.close();
-    assert_eq!(pragma(&path, "user_version"), 2);
+    assert_eq!(pragma(&path, "user_version"), 3);
+}
+
+#[test]
+fn a_version_2_identified_sender_becomes_one_20_byte_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("relay.db");
+    let account = AccountId::from_bytes([5; 16]);
+    let sender = AccountId::from_bytes([6; 16]);
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO messages (account_id, device_id, envelope, received_day,
+                                   sender_account, sender_device)
+             VALUES (?1, 1, x'1f01', 7, ?2, 258)",
+            params![account_bytes(account), account_bytes(sender)],
+        )
+        .unwrap();
+    }
+    let storage = SqliteStorage::open(&path, Durability::ProcessCrash).unwrap();
+    let mail = storage.fetch_messages(account, 1, 10).unwrap();
+    assert_eq!(mail[0].sender, Some((sender, 258)));
+    storage.close();
+    let conn = Connection::open(&path).unwrap();
+    let stored: Vec<u8> = conn
+        .query_row("SELECT sender FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, super::address(sender, 258).to_vec());
+    assert_eq!(&stored[16..], &[0, 0, 1, 2]);
+}
+
+#[test]
+fn a_database_refuses_another_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("relay.db");
+    let storage = SqliteStorage::open(&path, Durability::ProcessCrash).unwrap();
+    storage.bind_profile("e2ee").unwrap();
+    storage.bind_profile("e2ee").unwrap();
+    assert!(matches!(
+        storage.bind_profile("sotto"),
+        Err(StorageError::ProfileMismatch { stored }) if stored == "e2ee"
+    ));
 }
