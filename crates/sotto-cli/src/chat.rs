@@ -200,17 +200,37 @@ async fn open(home: &Path) -> Result<Client<HttpTransport>, ChatError> {
         })
 }
 
-/// `sotto register`: creates an account in `home` on the relay at `relay` and prints its id.
-pub fn register(home: &Path, relay: &str, out: &mut dyn Write) -> Result<(), ChatError> {
+/// `sotto register`: creates an account in `home` on the relay at `relay` (with `phone`,
+/// for a relay whose profile asks for one) and prints its id, then its contact card.
+pub fn register(
+    home: &Path,
+    relay: &str,
+    phone: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), ChatError> {
     let key = create_home(home, relay)?;
+    let mut config = ClientConfig::new(home, key);
+    config.phone = phone.map(str::to_owned);
     let result = runtime()?.block_on(async {
-        Client::register(HttpTransport::new(relay), ClientConfig::new(home, key)).await
+        Client::register(HttpTransport::new(relay), config)
+            .await
+            .map_err(|e| match e {
+                ClientError::PhoneRequired => ChatError::Argument(
+                    "this relay registers accounts with a phone number: pass --phone +NUMBER"
+                        .to_owned(),
+                ),
+                other => other.into(),
+            })
     });
     match result {
-        Ok(client) => writeln!(out, "{}", client.account_id().to_hex()).map_err(ChatError::Output),
+        Ok(client) => {
+            let card = client.contact_card()?;
+            writeln!(out, "{}", client.account_id().to_hex()).map_err(ChatError::Output)?;
+            writeln!(out, "contact card: {}", card.as_str()).map_err(ChatError::Output)
+        }
         Err(e) => {
             remove_home_files(home);
-            Err(e.into())
+            Err(e)
         }
     }
 }
@@ -301,11 +321,30 @@ pub fn revoke(home: &Path, device_id: u32, out: &mut dyn Write) -> Result<(), Ch
 
 /// `sotto send`: sends `text` to every trusted device of `to`, and prints the trust events
 /// the send observed (one line each, as [`event_line`]).
+///
+/// `to` is an account id, or a contact card (`ID.KEY`, as `sotto register` prints), which
+/// is kept first: a relay under the `sotto` profile takes sealed sends only, and a first
+/// message needs the recipient's card.
 pub fn send(home: &Path, to: &str, text: &str, out: &mut dyn Write) -> Result<(), ChatError> {
-    let to = parse_account(to)?;
+    let card = to.trim().contains('.').then(|| to.trim().to_owned());
+    let to = match &card {
+        Some(c) => parse_account(c.split('.').next().unwrap_or(""))?,
+        None => parse_account(to)?,
+    };
     let (own, events) = runtime()?.block_on(async {
         let mut client = open(home).await?;
+        if let Some(card) = &card {
+            client.add_contact(card).await.map_err(|_| {
+                ChatError::Argument(
+                    "not a contact card (ACCOUNT.KEY, as `sotto register` prints)".to_owned(),
+                )
+            })?;
+        }
         client.send_text(to, text).await.map_err(|e| match e {
+            ClientError::NoAccessKey(_) => ChatError::Argument(format!(
+                "this relay takes sealed sends only and this device has no contact card for {}: pass the card `sotto register` printed for them as --to",
+                to.to_hex()
+            )),
             ClientError::Relay { status: 404, .. } => ChatError::Argument(format!(
                 "the relay knows no account {}",
                 to.to_hex()

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sotto_cli::chat;
-use sotto_relay::{Durability, RelayConfig};
+use sotto_relay::{Durability, Profile, RelayConfig};
 
 /// A chat command's result with its error as one line.
 fn chat(result: Result<(), chat::ChatError>) -> Result<(), String> {
@@ -60,6 +60,10 @@ enum Command {
         /// What a commit survives.
         #[arg(long, value_enum, default_value = "process-crash")]
         durability: DurabilityArg,
+        /// The platform profile: what the relay takes and keeps (docs/relay.md, "Profiles"):
+        /// transport, e2ee, traceable, sealed or sotto.
+        #[arg(long, default_value = "sotto", value_parser = parse_profile)]
+        profile: Profile,
     },
     /// Load a relay started in process on a temporary file and report throughput, latency,
     /// memory and CPU.
@@ -74,9 +78,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "process-crash")]
         durability: DurabilityArg,
     },
-    /// Create an account on a relay (this device is its first) and print its id.
+    /// Create an account on a relay (this device is its first) and print its id and contact
+    /// card.
     ///
-    /// The account id (32 hex digits) is what the people who write to you pass to `--to`.
+    /// The account id (32 hex digits) names you; the contact card (`ID.KEY`) is what the
+    /// people who may write to you pass to `--to` the first time (it carries your profile
+    /// key, which lets them send sealed: the relay does not learn who writes to you).
     ///
     /// Writes HOME/store.key (32 random bytes, mode 0600: a real application keeps this key
     /// in the OS keystore) and HOME/relay.url, so later commands need only `--home`.
@@ -88,6 +95,10 @@ enum Command {
         /// The relay's base URL.
         #[arg(long)]
         relay: String,
+        /// A phone number (E.164, `+` and digits), for a relay whose profile registers
+        /// accounts with one (every profile but `sotto`, which is never sent it).
+        #[arg(long)]
+        phone: Option<String>,
     },
     /// Link a second device to an account, in two terminals.
     ///
@@ -119,7 +130,8 @@ enum Command {
         /// The device's state directory.
         #[arg(long)]
         home: PathBuf,
-        /// The recipient's account id (32 hex digits).
+        /// The recipient's contact card (`ID.KEY`, needed the first time under the `sotto`
+        /// profile), or their account id (32 hex digits) once the card is kept.
         #[arg(long)]
         to: String,
         /// The text.
@@ -172,6 +184,14 @@ enum Command {
     },
 }
 
+/// A profile by name.
+fn parse_profile(name: &str) -> Result<Profile, String> {
+    Profile::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+        format!("unknown profile {name:?} (one of {})", names.join(", "))
+    })
+}
+
 /// A clap error (other than `--help` and `--version`) as one line.
 fn parse_cli() -> Result<Cli, String> {
     use clap::error::ErrorKind;
@@ -219,10 +239,12 @@ fn main() -> ExitCode {
             db,
             addr,
             durability,
+            profile,
         } => {
             let mut config = RelayConfig::new(db);
             config.addr = addr;
             config.durability = durability.into();
+            config.profile = profile;
             sotto_cli::relay::run(config, &mut stdout).map_err(|e| e.to_string())
         }
         Command::BenchRelay {
@@ -239,7 +261,9 @@ fn main() -> ExitCode {
                 .map(drop)
                 .map_err(|e| e.to_string())
         }
-        Command::Register { home, relay } => chat(chat::register(&home, &relay, &mut stdout)),
+        Command::Register { home, relay, phone } => {
+            chat(chat::register(&home, &relay, phone.as_deref(), &mut stdout))
+        }
         Command::Link {
             home,
             code: Some(code),

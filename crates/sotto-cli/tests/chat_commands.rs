@@ -49,12 +49,20 @@ fn fails_in_one_line(args: &[&str]) -> String {
     stderr
 }
 
-fn register(home: &Path, url: &str) -> String {
-    let id = ok(&["register", "--home", home.to_str().unwrap(), "--relay", url]);
-    let id = id.trim().to_owned();
+/// Registers and returns the account id (first line) and the contact card (second line).
+fn register(home: &Path, url: &str) -> (String, String) {
+    let out = ok(&["register", "--home", home.to_str().unwrap(), "--relay", url]);
+    let mut lines = out.lines();
+    let id = lines.next().unwrap().trim().to_owned();
     assert_eq!(id.len(), 32, "{id:?}");
     assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{id:?}");
-    id
+    let card = lines
+        .next()
+        .and_then(|l| l.strip_prefix("contact card: "))
+        .unwrap_or_else(|| panic!("no contact card in {out:?}"))
+        .to_owned();
+    assert!(card.starts_with(&format!("{id}.")), "{card}");
+    (id, card)
 }
 
 #[test]
@@ -63,8 +71,8 @@ fn two_people_chat_through_a_relay() {
     let relay = start_relay(dir.path());
     let (alice_home, bob_home) = (dir.path().join("alice"), dir.path().join("bob"));
     let (a, b) = (alice_home.to_str().unwrap(), bob_home.to_str().unwrap());
-    let alice = register(&alice_home, &relay.url);
-    let bob = register(&bob_home, &relay.url);
+    let (alice, _) = register(&alice_home, &relay.url);
+    let (bob, bob_card) = register(&bob_home, &relay.url);
     assert_ne!(alice, bob);
 
     #[cfg(unix)]
@@ -77,7 +85,11 @@ fn two_people_chat_through_a_relay() {
         assert_eq!(mode & 0o777, 0o600);
     }
 
-    ok(&["send", "--home", a, "--to", &bob, "hello Bob"]);
+    // Under the relay's default profile (`sotto`) a first message needs the contact card;
+    // with only the id, the send is refused before anything leaves.
+    let err = fails_in_one_line(&["send", "--home", a, "--to", &bob, "hello Bob"]);
+    assert!(err.contains("no contact card"), "{err}");
+    ok(&["send", "--home", a, "--to", &bob_card, "hello Bob"]);
     let got = ok(&["receive", "--home", b, "--wait", "10"]);
     assert!(
         got.lines()
@@ -142,8 +154,8 @@ fn a_second_device_links_and_receives() {
         bob_home.to_str().unwrap(),
         bob2_home.to_str().unwrap(),
     );
-    let alice = register(&alice_home, &relay.url);
-    let bob = register(&bob_home, &relay.url);
+    let (alice, _) = register(&alice_home, &relay.url);
+    let (bob, bob_card) = register(&bob_home, &relay.url);
 
     let mut new_device = Command::new(env!("CARGO_BIN_EXE_sotto"))
         .args(["link", "--home", b2, "--relay", &relay.url])
@@ -171,7 +183,7 @@ fn a_second_device_links_and_receives() {
         "{rest:?}"
     );
 
-    ok(&["send", "--home", a, "--to", &bob, "to both of you"]);
+    ok(&["send", "--home", a, "--to", &bob_card, "to both of you"]);
     for home in [b, b2] {
         let got = ok(&["receive", "--home", home, "--wait", "10"]);
         assert!(
@@ -283,7 +295,7 @@ fn errors_are_one_line() {
     assert!(err.contains("no registered client here"), "{err}");
     register(&new_home, &relay.url);
 
-    let id = register(&home, &relay.url);
+    let (id, _) = register(&home, &relay.url);
     let err = fails_in_one_line(&[
         "register",
         "--home",
@@ -307,7 +319,7 @@ fn errors_are_one_line() {
         "--home",
         home.to_str().unwrap(),
         "--to",
-        &"00".repeat(16),
+        &format!("{}.{}", "00".repeat(16), "11".repeat(32)),
         "hi",
     ]);
     assert!(err.contains("the relay knows no account 0000"), "{err}");
