@@ -8,4 +8,5 @@
 pub mod bench;
 pub mod chat;
 pub mod demo;
+pub mod matrix;
 pub mod relay;

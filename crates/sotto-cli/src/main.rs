@@ -47,8 +47,20 @@ impl From<DurabilityArg> for Durability {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scripted conversation and show what the parties read and what the wire shows.
-    Demo,
+    /// Run one scripted conversation under every platform profile, each on a real relay
+    /// with its own SQLite file, and print what each database holds (the disclosure
+    /// matrix of docs/disclosure.md).
+    Demo {
+        /// Write the matrix as markdown (the table of docs/disclosure.md).
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
+        /// Write the matrix as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Keep each profile's database as DIR/PROFILE.db (for `sqlite3`).
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+    },
     /// Run the reference relay until Ctrl-C; prints `listening on ADDR` once bound.
     Relay {
         /// The database file (created if missing).
@@ -232,8 +244,24 @@ fn main() -> ExitCode {
     };
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
-        Command::Demo => {
-            sotto_cli::demo::run(&mut rand::rng(), &mut stdout).map_err(|e| e.to_string())
+        Command::Demo {
+            markdown,
+            json,
+            keep,
+        } => {
+            let format = if markdown {
+                sotto_cli::demo::Format::Markdown
+            } else if json {
+                sotto_cli::demo::Format::Json
+            } else {
+                sotto_cli::demo::Format::Terminal {
+                    colour: sotto_cli::matrix::colour_for_stdout(),
+                }
+            };
+            let mut progress = std::io::stderr().lock();
+            sotto_cli::demo::run(keep.as_deref(), format, &mut stdout, &mut progress)
+                .map(drop)
+                .map_err(|e| e.to_string())
         }
         Command::Relay {
             db,
