@@ -117,7 +117,11 @@ async fn expect(client: &mut Client<HttpTransport>, text: &str) -> Result<(), De
 
 /// Runs the script under `profile` on a relay whose database is `db` (created; it must not
 /// exist), client homes under `homes`; shuts the relay down cleanly.
-pub async fn run_profile(profile: Profile, db: &Path, homes: &Path) -> Result<ProfileRun, DemoError> {
+pub async fn run_profile(
+    profile: Profile,
+    db: &Path,
+    homes: &Path,
+) -> Result<ProfileRun, DemoError> {
     let mut config = RelayConfig::new(db);
     config.profile = profile;
     let relay = Relay::start(config).await?;
@@ -148,22 +152,31 @@ async fn script(profile: Profile, url: &str, homes: &Path) -> Result<Script, Dem
         let config = client_config(homes.join(name), phone);
         people.push(Client::register(transport(), config).await?);
     }
-    let [mut alice, mut bob, mut carol] = <[_; 3]>::try_from(people)
-        .map_err(|_| script_error("three people"))?;
+    let [mut alice, mut bob, mut carol] =
+        <[_; 3]>::try_from(people).map_err(|_| script_error("three people"))?;
     // Alice links her second device.
     let pending = PendingDevice::new(client_config(homes.join("Alice-2"), PEOPLE[0].1));
     let link = alice.link_device(&pending.code()).await?;
     let mut alice2 = pending.finish(transport(), link).await?;
     if profile == Profile::Sotto {
         // Only sealed sends exist: contact cards go out of band (in person, a QR code).
-        let (a, b, c) = (alice.contact_card()?, bob.contact_card()?, carol.contact_card()?);
+        let (a, b, c) = (
+            alice.contact_card()?,
+            bob.contact_card()?,
+            carol.contact_card()?,
+        );
         alice.add_contact(&b).await?;
         bob.add_contact(&a).await?;
         bob.add_contact(&c).await?;
         carol.add_contact(&b).await?;
     }
     let (a, b, c) = (alice.account_id(), bob.account_id(), carol.account_id());
-    let devices = vec![(a, alice.device_id()), (a, alice2.device_id()), (b, 1), (c, 1)];
+    let devices = vec![
+        (a, alice.device_id()),
+        (a, alice2.device_id()),
+        (b, 1),
+        (c, 1),
+    ];
 
     alice.send_text(b, TEXTS[0].2).await?;
     expect(&mut bob, TEXTS[0].2).await?;
@@ -214,7 +227,9 @@ fn rows(conn: &Connection, sql: &str) -> Result<Vec<Vec<Value>>, DemoError> {
     let mut stmt = conn.prepare(sql)?;
     let n = stmt.column_count();
     let out = stmt
-        .query_map([], |r| (0..n).map(|i| r.get(i)).collect::<Result<Vec<Value>, _>>())?
+        .query_map([], |r| {
+            (0..n).map(|i| r.get(i)).collect::<Result<Vec<Value>, _>>()
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(out)
 }
@@ -333,6 +348,7 @@ pub fn column(run: &ProfileRun) -> Result<Vec<Cell>, DemoError> {
         pairs.push(pair(run, bytes(&r[0]), bytes(&r[1])));
     }
     let sends = pairs.len();
+    pairs.sort();
     pairs.dedup();
     cells.push(if sends == 0 {
         Cell::NotHeld
@@ -363,16 +379,19 @@ pub fn column(run: &ProfileRun) -> Result<Vec<Cell>, DemoError> {
             .collect();
     }
     cells.push(match (sizes.iter().min(), sizes.iter().max()) {
-        (Some(lo), Some(hi)) if lo == hi => Cell::Held(format!("{}: {lo} B", count(sizes.len(), "size"))),
+        (Some(lo), Some(hi)) if lo == hi => {
+            Cell::Held(format!("{}: {lo} B", count(sizes.len(), "size")))
+        }
         (Some(lo), Some(hi)) => Cell::Held(format!("{}, {lo}–{hi} B", count(sizes.len(), "size"))),
         _ => Cell::NotHeld,
     });
 
     // Contact graph.
-    let contacts: Vec<String> = q("SELECT owner, contact FROM contacts ORDER BY first_at, owner")?
+    let mut contacts: Vec<String> = q("SELECT owner, contact FROM contacts")?
         .iter()
         .map(|r| pair(run, bytes(&r[0]), bytes(&r[1])))
         .collect();
+    contacts.sort();
     cells.push(if contacts.is_empty() {
         Cell::NotHeld
     } else {
@@ -380,12 +399,14 @@ pub fn column(run: &ProfileRun) -> Result<Vec<Cell>, DemoError> {
     });
 
     // Device list.
-    let lists = q("SELECT account_id, list_version, length(listed_devices) / 4 FROM accounts ORDER BY created_at")?;
+    let lists = q(
+        "SELECT account_id, list_version, length(listed_devices) / 4 FROM accounts ORDER BY created_at",
+    )?;
     cells.push(if lists.is_empty() {
         Cell::NotHeld
     } else {
-        Cell::Held(
-            lists
+        Cell::Held({
+            let mut lists: Vec<String> = lists
                 .iter()
                 .map(|r| {
                     format!(
@@ -395,9 +416,10 @@ pub fn column(run: &ProfileRun) -> Result<Vec<Cell>, DemoError> {
                         int(&r[2]).unwrap_or(0)
                     )
                 })
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
+                .collect();
+            lists.sort();
+            lists.join(", ")
+        })
     });
 
     // Client addresses.
@@ -429,8 +451,10 @@ pub fn column(run: &ProfileRun) -> Result<Vec<Cell>, DemoError> {
 
     // Originator of a forwarded message: a hash sent more than once, or a plaintext sent by
     // more than one sender.
-    let traced = q("SELECT t.originator, count(*) FROM trace t JOIN trace_log l ON l.hash = t.hash
-                    GROUP BY t.hash HAVING count(*) > 1")?;
+    let traced = q(
+        "SELECT t.originator, count(*) FROM trace t JOIN trace_log l ON l.hash = t.hash
+                    GROUP BY t.hash HAVING count(*) > 1",
+    )?;
     let searched = q("SELECT m.sender FROM messages m
                       WHERE m.body IN (SELECT body FROM messages WHERE body IS NOT NULL
                                        GROUP BY body HAVING count(DISTINCT sender) > 1)
@@ -535,9 +559,16 @@ pub fn run(
                 out,
                 "What each relay's database holds after the same conversation (docs/disclosure.md):\n"
             )?;
-            write!(out, "{}", crate::matrix::render_terminal(&matrix, 100, colour))?;
+            write!(
+                out,
+                "{}",
+                crate::matrix::render_terminal(&matrix, 100, colour)
+            )?;
             if keep.is_some() {
-                writeln!(out, "\nEach database is kept: open it with `sqlite3 DIR/PROFILE.db`.")?;
+                writeln!(
+                    out,
+                    "\nEach database is kept: open it with `sqlite3 DIR/PROFILE.db`."
+                )?;
             }
         }
         Format::Markdown => write!(out, "{}", crate::matrix::render_markdown(&matrix))?,

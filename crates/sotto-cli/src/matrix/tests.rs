@@ -1,0 +1,1 @@
+//! Unit tests of the renderers (arrive with the disclose branch).
