@@ -1636,6 +1636,59 @@ fn relay_request_seeds() -> Seeds {
         select("ack", &body(json!({"ids": [1, 2, 3]}))),
     );
     add(&mut seeds, "valid-wait", select("wait", b"wait=5"));
+    add(
+        &mut seeds,
+        "valid-transport",
+        select(
+            "transport",
+            &body(json!({"recipient": hex_account, "text": "meet at noon"})),
+        ),
+    );
+    add(
+        &mut seeds,
+        "bad-transport-empty-text",
+        select(
+            "transport",
+            &body(json!({"recipient": hex_account, "text": ""})),
+        ),
+    );
+    add(
+        &mut seeds,
+        "valid-identified-traced",
+        select(
+            "identified",
+            &body(json!({
+                "recipient": hex_account,
+                "envelopes": [{"device_id": 1, "envelope": b64(&envelope)}],
+                "trace": b64(&[3u8; 32]),
+            })),
+        ),
+    );
+    add(
+        &mut seeds,
+        "bad-identified-trace-31-bytes",
+        select(
+            "identified",
+            &body(json!({
+                "recipient": hex_account,
+                "envelopes": [{"device_id": 1, "envelope": b64(&envelope)}],
+                "trace": b64(&[3u8; 31]),
+            })),
+        ),
+    );
+    let mut with_phone = registration.clone();
+    with_phone["phone"] = json!("+15550100001");
+    add(
+        &mut seeds,
+        "valid-register-phone",
+        select("register", &body(with_phone.clone())),
+    );
+    with_phone["phone"] = json!("+0555");
+    add(
+        &mut seeds,
+        "bad-register-phone",
+        select("register", &body(with_phone)),
+    );
 
     let mut bad_register = registration.clone();
     bad_register["device_id"] = json!(2);

@@ -9,7 +9,7 @@ use sotto_relay::ApiError;
 use sotto_relay::api::{self, MAX_ACK_IDS, PrekeyMode};
 
 /// The selector bytes, one per decoder, in the order of [`relay_request`]'s dispatch.
-pub const RELAY_ENDPOINTS: [&str; 9] = [
+pub const RELAY_ENDPOINTS: [&str; 11] = [
     "register",
     "device_list",
     "prekeys_replace",
@@ -18,6 +18,8 @@ pub const RELAY_ENDPOINTS: [&str; 9] = [
     "sealed_single",
     "sealed_multi",
     "ack",
+    "transport",
+    "identified",
     "wait",
 ];
 
@@ -58,7 +60,8 @@ pub fn relay_request(data: &[u8]) -> bool {
         }),
         4 => api::decode_access(body).map(|_| ()),
         5 | 6 => {
-            let header = (selector % 9 == 5).then_some(RELAY_HEADER_KEY);
+            let header =
+                (usize::from(selector) % RELAY_ENDPOINTS.len() == 5).then_some(RELAY_HEADER_KEY);
             api::decode_sealed(body, header).map(|deliveries| {
                 assert!(!deliveries.is_empty());
                 for d in &deliveries {
@@ -80,6 +83,16 @@ pub fn relay_request(data: &[u8]) -> bool {
         7 => api::decode_ack(body).map(|ids| {
             assert!((1..=MAX_ACK_IDS).contains(&ids.len()));
         }),
+        8 => api::decode_transport(body).map(|(_, text)| {
+            assert!((1..=api::MAX_TRANSPORT_TEXT).contains(&text.len()));
+        }),
+        9 => {
+            let sender = sotto_devices::AccountId::from_bytes([7; 16]);
+            api::decode_identified(body, sender, 1).map(|(d, _trace)| {
+                assert!(!d.envelopes.is_empty());
+                assert!(d.envelopes.windows(2).all(|w| w[0].0 < w[1].0));
+            })
+        }
         _ => match std::str::from_utf8(body) {
             Ok(query) => api::decode_wait(Some(query), 30).map(|w| assert!(w <= 30)),
             Err(_) => Ok(()),
