@@ -411,3 +411,26 @@ async fn a_database_made_under_one_profile_does_not_start_under_another() {
         Err(StartError::Storage(StorageError::ProfileMismatch { ref stored })) if stored == "e2ee"
     ));
 }
+
+#[tokio::test]
+async fn a_disclosed_database_yields_no_working_token() {
+    let relay = TestRelay::start().await;
+    let a = register(&relay, 1).await;
+    let stored = query(&relay, "SELECT token_hash FROM devices");
+    let hash = blob(&stored[0][0]);
+    // Neither the stored hash nor anything but the token itself authenticates.
+    for candidate in [b64(&hash), hex::encode(&hash)] {
+        let (s, _) = relay
+            .call(
+                reqwest::Method::GET,
+                "/v1/prekeys/count",
+                Some(&candidate),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let token = unb64(a.token());
+    assert_eq!(sotto_crypto::hash::sha256_concat(&[&token]).to_vec(), hash);
+    assert!(!relay.dump().concat().contains(a.token()));
+}
