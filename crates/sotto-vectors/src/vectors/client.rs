@@ -132,7 +132,7 @@ fn item(kind: u8, payload: &[u8]) -> Vec<u8> {
 
 /// The JSON of a freshly registered client.
 pub const JSON_FRESH: &str = concat!(
-    r#"{"token":"c290dG8gdmVjdG9yIHRva2Vu","profile_key":"#,
+    r#"{"token":"c290dG8gdmVjdG9yIHRva2VuOiAzMiBieXRlcyBvay4=","profile_key":"#,
     r#""3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b3b","#,
     r#""trust_root":"1010101010101010101010101010101010101010101010101010101010101010","#,
     r#""peers":{},"sealed_from":[],"pending_acks":[],"uploaded_prekey_max":100,"#,
@@ -142,11 +142,11 @@ pub const JSON_FRESH: &str = concat!(
 /// The JSON of a client with a peer, a sealed sender and unacknowledged messages; a linked
 /// device that has not learnt its account's profile key yet.
 pub const JSON_BUSY: &str = concat!(
-    r#"{"token":"YnVzeSB0b2tlbg","profile_key":null,"#,
+    r#"{"token":"YnVzeSB2ZWN0b3IgdG9rZW4sIDMyIGJ5dGVzIGxvbmc=","profile_key":null,"#,
     r#""trust_root":"1010101010101010101010101010101010101010101010101010101010101010","#,
-    r#""peers":{"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1":"#,
+    r#""peers":{"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1":"#,
     r#""3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a"},"#,
-    r#""sealed_from":[["a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1",2]],"#,
+    r#""sealed_from":[["a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1",2]],"#,
     r#""pending_acks":[17,18,20],"uploaded_prekey_max":300,"#,
     r#""signed_prekey_at":1767225600,"next_prekey_check":1767312000}"#
 );
