@@ -20,6 +20,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod admin;
 pub mod error;
 pub mod limits;
 pub mod retention;
