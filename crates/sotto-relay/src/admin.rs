@@ -109,7 +109,9 @@ const LIST_SIGNATURE: usize = 64;
 /// entries, signature), without checking the signature.
 pub fn parse_list(bytes: &[u8]) -> Result<RawList, AdminError> {
     let corrupt = AdminError::Corrupt("device list");
-    let header = bytes.get(..LIST_HEADER).ok_or(AdminError::Corrupt("device list"))?;
+    let header = bytes
+        .get(..LIST_HEADER)
+        .ok_or(AdminError::Corrupt("device list"))?;
     let version = u64::from_be_bytes(header[49..57].try_into().map_err(|_| corrupt)?);
     let count = usize::from(u16::from_be_bytes([header[65], header[66]]));
     if bytes.len() != LIST_HEADER + count * LIST_ENTRY + LIST_SIGNATURE {
@@ -303,7 +305,13 @@ impl Admin {
     ) -> Result<Ghost, AdminError> {
         let old = self.snapshot_list(account)?;
         let raw = parse_list(&old)?;
-        let device_id = raw.devices.iter().max().copied().unwrap_or(0).saturating_add(1);
+        let device_id = raw
+            .devices
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(0)
+            .saturating_add(1);
         let version = raw.version.saturating_add(1);
         let identity = DeviceIdentity::generate(&mut rand::rng());
         let list = match variant {
@@ -341,7 +349,10 @@ impl Admin {
             &[
                 ("account_id", Value::Blob(account.to_bytes().to_vec())),
                 ("device_id", Value::Integer(i64::from(device_id))),
-                ("identity", Value::Blob(identity.public().to_bytes().to_vec())),
+                (
+                    "identity",
+                    Value::Blob(identity.public().to_bytes().to_vec()),
+                ),
                 ("token_hash", Value::Blob(token_hash.to_vec())),
                 ("last_resort_bundle", Value::Blob(last_resort)),
             ],
@@ -484,14 +495,28 @@ impl Admin {
     /// does not get them. Returns how many.
     pub fn withhold(&self, account: AccountId, device_id: u32) -> Result<usize, AdminError> {
         self.copy_table("admin_withheld")?;
-        self.move_rows("messages", "admin_withheld", account, device_id, false, true)
+        self.move_rows(
+            "messages",
+            "admin_withheld",
+            account,
+            device_id,
+            false,
+            true,
+        )
     }
 
     /// Moves the withheld messages of a device back into its mailbox (their ids kept, so
     /// they come before anything that arrived since). Returns how many.
     pub fn release(&self, account: AccountId, device_id: u32) -> Result<usize, AdminError> {
         self.copy_table("admin_withheld")?;
-        let n = self.move_rows("admin_withheld", "messages", account, device_id, false, true)?;
+        let n = self.move_rows(
+            "admin_withheld",
+            "messages",
+            account,
+            device_id,
+            false,
+            true,
+        )?;
         if n == 0 {
             return Err(AdminError::NothingRecorded);
         }
@@ -541,7 +566,13 @@ impl Admin {
         text: &str,
     ) -> Result<u32, AdminError> {
         let listed = parse_list(&self.snapshot_list(claimed)?)?;
-        let device_id = listed.devices.iter().max().copied().unwrap_or(0).saturating_add(7);
+        let device_id = listed
+            .devices
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(0)
+            .saturating_add(7);
         if listed.devices.contains(&device_id) {
             return Err(AdminError::DeviceExists(device_id));
         }

@@ -18,9 +18,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod api;
 pub mod auth;
-pub mod admin;
 pub mod error;
 pub mod limits;
 pub mod retention;
