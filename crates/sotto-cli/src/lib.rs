@@ -7,5 +7,6 @@
 
 pub mod bench;
 pub mod chat;
+pub mod compelled;
 pub mod demo;
 pub mod relay;

@@ -47,6 +47,21 @@ impl From<DurabilityArg> for Durability {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The compelled operator's admin interface: an action on the relay's database file
+    /// (never reachable through the client API; the relay may be running). See
+    /// docs/compelled.md.
+    Admin {
+        /// The relay's database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The action.
+        #[command(subcommand)]
+        action: sotto_cli::compelled::AdminAction,
+    },
+    /// Run every compelled-operator action against fresh clients and print what they saw
+    /// (until `sotto demo --compelled` does).
+    #[command(hide = true)]
+    Compelled,
     /// Run a scripted conversation and show what the parties read and what the wire shows.
     Demo,
     /// Run the reference relay until Ctrl-C; prints `listening on ADDR` once bound.
@@ -215,6 +230,17 @@ fn main() -> ExitCode {
         Command::Demo => {
             sotto_cli::demo::run(&mut rand::rng(), &mut stdout).map_err(|e| e.to_string())
         }
+        Command::Admin { db, action } => sotto_cli::compelled::admin(&db, &action, &mut stdout),
+        Command::Compelled => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| {
+                rt.block_on(sotto_cli::compelled::run(&mut stdout))
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }),
         Command::Relay {
             db,
             addr,
