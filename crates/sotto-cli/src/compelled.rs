@@ -300,8 +300,8 @@ async fn forged_certificate(world: &mut World) -> Result<ActionResult, Compelled
             "recipient: {} (device {ghost} is not in the sender's list {listed:?})",
             events_named(&events)
         ),
-        operator_obtained: "a certificate that verifies, and no session: no reply, no plaintext"
-            .into(),
+        operator_obtained:
+            "a certificate from its own server key, and no session: no reply, no plaintext".into(),
         test: "compelled_sender_certificate_for_a_device_that_does_not_exist_opens_no_session",
     })
 }
