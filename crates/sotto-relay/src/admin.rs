@@ -136,6 +136,9 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// A prekey store of the operator, its one-time bundles and its last-resort bundle.
+type OperatorBundles = (InMemoryPrekeyStore, Vec<Vec<u8>>, Vec<u8>);
+
 /// A copy of an identity (both copies wipe themselves on drop).
 fn copy_identity(identity: &DeviceIdentity) -> DeviceIdentity {
     DeviceIdentity::from_keys(
@@ -149,7 +152,7 @@ fn copy_identity(identity: &DeviceIdentity) -> DeviceIdentity {
 fn operator_bundles(
     identity: &DeviceIdentity,
     count: usize,
-) -> Result<(InMemoryPrekeyStore, Vec<Vec<u8>>, Vec<u8>), AdminError> {
+) -> Result<OperatorBundles, AdminError> {
     let store = InMemoryPrekeyStore::new(
         copy_identity(identity),
         PrekeyPolicy::default(),
@@ -257,7 +260,7 @@ impl Admin {
             .collect::<Result<_, _>>()?
         };
         for (name, kind, not_null, has_default) in info {
-            if !not_null || has_default || columns.iter().any(|c| *c == name) {
+            if !not_null || has_default || columns.contains(&name) {
                 continue;
             }
             let newest: Option<Value> = self
