@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod chat;
+pub mod compelled;
 pub mod demo;
 pub mod matrix;
 pub mod relay;

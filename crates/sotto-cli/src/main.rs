@@ -47,16 +47,31 @@ impl From<DurabilityArg> for Durability {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one scripted conversation under every platform profile, each on a real relay
-    /// with its own SQLite file, and print what each database holds (the disclosure
-    /// matrix of docs/disclosure.md).
-    Demo {
-        /// Write the matrix as markdown (the table of docs/disclosure.md).
-        #[arg(long, conflicts_with = "json")]
-        markdown: bool,
-        /// Write the matrix as JSON.
+    /// The compelled operator's admin interface: an action on the relay's database file
+    /// (never reachable through the client API; the relay may be running). See
+    /// docs/compelled.md.
+    Admin {
+        /// The relay's database file.
         #[arg(long)]
+        db: PathBuf,
+        /// The action.
+        #[command(subcommand)]
+        action: sotto_cli::compelled::AdminAction,
+    },
+    /// Run one scripted conversation under every platform profile, each on a real relay
+    /// with its own SQLite file, print what each database holds (the disclosure matrix of
+    /// docs/disclosure.md), then run every compelled-operator action against fresh clients
+    /// and print what they saw and what the operator obtained (docs/compelled.md).
+    Demo {
+        /// Write only the matrix, as markdown (the table of docs/disclosure.md).
+        #[arg(long, conflicts_with_all = ["json", "compelled"])]
+        markdown: bool,
+        /// Write only the matrix, as JSON.
+        #[arg(long, conflicts_with = "compelled")]
         json: bool,
+        /// Run only the compelled-operator actions.
+        #[arg(long)]
+        compelled: bool,
         /// Keep each profile's database as DIR/PROFILE.db (for `sqlite3`).
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
@@ -247,6 +262,7 @@ fn main() -> ExitCode {
         Command::Demo {
             markdown,
             json,
+            compelled,
             keep,
         } => {
             let format = if markdown {
@@ -259,10 +275,35 @@ fn main() -> ExitCode {
                 }
             };
             let mut progress = std::io::stderr().lock();
-            sotto_cli::demo::run(keep.as_deref(), format, &mut stdout, &mut progress)
-                .map(drop)
-                .map_err(|e| e.to_string())
+            let matrix = if compelled {
+                Ok(())
+            } else {
+                sotto_cli::demo::run(keep.as_deref(), format, &mut stdout, &mut progress)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            };
+            let terminal = matches!(format, sotto_cli::demo::Format::Terminal { .. });
+            matrix.and_then(|()| {
+                if !terminal {
+                    return Ok(());
+                }
+                use std::io::Write as _;
+                if !compelled {
+                    writeln!(stdout).map_err(|e| e.to_string())?;
+                }
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())
+                    .and_then(|rt| {
+                        rt.block_on(sotto_cli::compelled::run(&mut stdout))
+                            .map(drop)
+                            .map_err(|e| e.to_string())
+                    })
+            })
         }
+        Command::Admin { db, action } => sotto_cli::compelled::admin(&db, &action, &mut stdout),
         Command::Relay {
             db,
             addr,
