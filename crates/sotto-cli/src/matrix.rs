@@ -210,7 +210,14 @@ pub fn render_terminal(matrix: &Matrix, width: usize, colour: bool) -> String {
         return render_list(matrix, width, colour);
     }
     let mut needs = Vec::with_capacity(n + 1);
-    needs.push(matrix.rows.iter().map(|r| chars(&r.name)).max().unwrap_or(0));
+    needs.push(
+        matrix
+            .rows
+            .iter()
+            .map(|r| chars(&r.name))
+            .max()
+            .unwrap_or(0),
+    );
     for (j, column) in matrix.columns.iter().enumerate() {
         let widest = matrix
             .rows

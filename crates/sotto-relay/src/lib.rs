@@ -7,8 +7,7 @@
 //! formats and certificate issuance only: nothing here holds a client secret.
 //!
 //! Modules: [`api`] (request and response bodies, every decoder a pure function), [`auth`]
-//! (challenges, registration proofs, device tokens), [`disclose`] (the disclosure export of
-//! one account, read from the database file), [`limits`] (body sizes, rate limit),
+//! (challenges, registration proofs, device tokens), [`limits`] (body sizes, rate limit),
 //! [`retention`] (what is kept and logged: one place), [`storage`] (the [`Storage`] trait,
 //! [`SqliteStorage`] with commit batching), [`server`] ([`Relay::start`]).
 //!
@@ -21,7 +20,6 @@
 
 pub mod api;
 pub mod auth;
-pub mod disclose;
 pub mod error;
 pub mod limits;
 pub mod retention;

@@ -45,8 +45,16 @@ fn build(path: &Path) -> Connection {
     let mut list = vec![0x21u8];
     list.extend_from_slice(&ALICE);
     list.extend_from_slice(&[7u8; 100]);
-    for (id, phone) in [(ALICE, "+15550100001"), (BOB, "+15550100002"), (CAROL, "+15550100003")] {
-        let list = if id == ALICE { list.clone() } else { vec![id[0]; 50] };
+    for (id, phone) in [
+        (ALICE, "+15550100001"),
+        (BOB, "+15550100002"),
+        (CAROL, "+15550100003"),
+    ] {
+        let list = if id == ALICE {
+            list.clone()
+        } else {
+            vec![id[0]; 50]
+        };
         conn.execute(
             "INSERT INTO accounts VALUES (?1, ?2, ?3, 1000)",
             rusqlite::params![id.to_vec(), phone, list],
@@ -143,7 +151,15 @@ fn selects_every_row_naming_the_account_and_only_those() {
     let names: Vec<&str> = d.tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(
         names,
-        ["accounts", "contacts", "devices", "messages", "meta", "trace", "trace_log"]
+        [
+            "accounts",
+            "contacts",
+            "devices",
+            "messages",
+            "meta",
+            "trace",
+            "trace_log"
+        ]
     );
     assert_eq!(
         d.table("devices").unwrap().columns,
@@ -163,7 +179,8 @@ fn selects_every_row_naming_the_account_and_only_those() {
     assert!(devices.iter().all(|(_, v)| v[0] == blob(&ALICE)));
 
     // Addresses match by their first 16 bytes, as sender or recipient.
-    let bodies: Vec<&Value> = rows(&d, "messages").iter().map(|(_, v)| &v[4]).collect();
+    let messages = rows(&d, "messages");
+    let bodies: Vec<&Value> = messages.iter().map(|(_, v)| &v[4]).collect();
     assert_eq!(
         bodies,
         [&Value::Text("hi | Bob".into()), &Value::Text("copy".into())]
@@ -172,7 +189,13 @@ fn selects_every_row_naming_the_account_and_only_those() {
 
     // Alice's trace_log row brings nothing new: the trace row of hash 1 names her anyway.
     let trace = rows(&d, "trace");
-    assert_eq!(trace, [(Reason::Account, &[blob(&hash(1)), blob(&ALICE), Value::Integer(4000)][..])]);
+    assert_eq!(
+        trace,
+        [(
+            Reason::Account,
+            &[blob(&hash(1)), blob(&ALICE), Value::Integer(4000)][..]
+        )]
+    );
     // The trace row of her text brings the forward Bob → Carol; hash 2 is not hers.
     let log = rows(&d, "trace_log");
     assert_eq!(log.len(), 2);
@@ -183,7 +206,13 @@ fn selects_every_row_naming_the_account_and_only_those() {
 
     // The relay's seeds are withheld; another meta row holding the id is not.
     let meta = rows(&d, "meta");
-    assert_eq!(meta, [(Reason::Account, &[Value::Text("note".into()), blob(&ALICE)][..])]);
+    assert_eq!(
+        meta,
+        [(
+            Reason::Account,
+            &[Value::Text("note".into()), blob(&ALICE)][..]
+        )]
+    );
 }
 
 #[test]
@@ -241,14 +270,15 @@ fn a_table_the_code_does_not_know_is_exported() {
     let notes: Vec<&Value> = future.rows.iter().map(|r| &r.values[1]).collect();
     assert_eq!(
         notes,
-        [&Value::Text("upper-case hex".into()), &Value::Text("lower-case hex".into())]
+        [
+            &Value::Text("upper-case hex".into()),
+            &Value::Text("lower-case hex".into())
+        ]
     );
     assert_eq!(future.rows[0].values[2], Value::Real(1.5));
     assert_eq!(future.rows[1].values[2], Value::Null);
-    let places: Vec<(Reason, &Value)> = rows(&d, "sightings")
-        .iter()
-        .map(|(r, v)| (*r, &v[0]))
-        .collect();
+    let sightings = rows(&d, "sightings");
+    let places: Vec<(Reason, &Value)> = sightings.iter().map(|(r, v)| (*r, &v[0])).collect();
     assert_eq!(
         places,
         [
@@ -264,7 +294,15 @@ fn a_table_the_code_does_not_know_is_exported() {
             rusqlite::params![hex::encode(ALICE)],
         )
         .unwrap();
-    assert_eq!(export(&path, id(ALICE)).unwrap().table("sightings").unwrap().rows.len(), 2);
+    assert_eq!(
+        export(&path, id(ALICE))
+            .unwrap()
+            .table("sightings")
+            .unwrap()
+            .rows
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -283,7 +321,8 @@ fn a_meta_table_without_a_key_column_is_withheld_whole() {
         "INSERT INTO accounts VALUES (?1)",
         "INSERT INTO devices VALUES (?1)",
     ] {
-        conn.execute(sql, rusqlite::params![ALICE.to_vec()]).unwrap();
+        conn.execute(sql, rusqlite::params![ALICE.to_vec()])
+            .unwrap();
     }
     let d = export(&path, id(ALICE)).unwrap();
     assert_eq!(rows(&d, "accounts").len(), 1);
@@ -345,8 +384,11 @@ fn files_that_are_not_relay_databases_are_refused() {
     assert!(one_line(&e).ends_with("absent.db: no such file"));
 
     let text = dir.path().join("notes.txt");
-    std::fs::write(&text, "this is not a database, it is a long enough text file\n".repeat(20))
-        .unwrap();
+    std::fs::write(
+        &text,
+        "this is not a database, it is a long enough text file\n".repeat(20),
+    )
+    .unwrap();
     let e = export(&text, id(ALICE)).unwrap_err();
     assert!(matches!(e, DiscloseError::NotARelay { .. }), "{e:?}");
     assert!(one_line(&e).contains("not a SQLite database"));
@@ -411,7 +453,10 @@ fn json_keeps_every_byte_and_markdown_shortens_long_blobs() {
     assert!(md.contains(&format!("| {} |", hex::encode(address(BOB, 1)))));
     assert!(md.contains("| hi \\| Bob |"), "{md}");
     assert!(md.contains("\n## accounts\n\n| account_id | phone | device_list | created_at |\n| --- | --- | --- | --- |\n"));
-    assert!(md.contains("| --- | --- | --- | --- | --- |\n"), "trace_log has a selected-by column");
+    assert!(
+        md.contains("| --- | --- | --- | --- | --- |\n"),
+        "trace_log has a selected-by column"
+    );
     assert!(md.contains(" | shared hash |\n"));
     // A table without selected rows says so.
     let carol = export(&path, id(CAROL)).unwrap().to_markdown();
@@ -422,7 +467,10 @@ fn json_keeps_every_byte_and_markdown_shortens_long_blobs() {
 fn markdown_cells_escape_the_table_syntax() {
     assert_eq!(markdown_cell("a|b"), "a\\|b");
     assert_eq!(markdown_cell("a\\|b"), "a\\\\\\|b");
-    assert_eq!(markdown_cell("one\r\ntwo\nthree\rfour"), "one<br>two<br>three<br>four");
+    assert_eq!(
+        markdown_cell("one\r\ntwo\nthree\rfour"),
+        "one<br>two<br>three<br>four"
+    );
     assert_eq!(markdown_cell("plain"), "plain");
     assert_eq!(Value::Null.to_markdown(), "NULL");
     assert_eq!(Value::Blob(vec![0xab; 32]).to_markdown(), "ab".repeat(32));
@@ -430,5 +478,8 @@ fn markdown_cells_escape_the_table_syntax() {
         Value::Blob(vec![0xab; 33]).to_markdown(),
         format!("{}…(33 bytes)", "ab".repeat(32))
     );
-    assert_eq!(Value::Real(f64::INFINITY).to_json()["real"], serde_json::Value::Null);
+    assert_eq!(
+        Value::Real(f64::INFINITY).to_json()["real"],
+        serde_json::Value::Null
+    );
 }
