@@ -427,9 +427,18 @@ pub fn export(path: &Path, account: AccountId) -> Result<Disclosure, DiscloseErr
             path: path.to_owned(),
         });
     }
-    let sqlite = |source| DiscloseError::Sqlite {
-        path: path.to_owned(),
-        source,
+    let sqlite = |source: rusqlite::Error| {
+        if source.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+            DiscloseError::NotARelay {
+                path: path.to_owned(),
+                reason: "not a SQLite database".to_owned(),
+            }
+        } else {
+            DiscloseError::Sqlite {
+                path: path.to_owned(),
+                source,
+            }
+        }
     };
     let mut conn = Connection::open_with_flags(
         path,
@@ -439,16 +448,7 @@ pub fn export(path: &Path, account: AccountId) -> Result<Disclosure, DiscloseErr
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(sqlite)?;
     let tx = conn.transaction().map_err(sqlite)?;
-    let tables = match introspect(&tx) {
-        Ok(tables) => tables,
-        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
-            return Err(DiscloseError::NotARelay {
-                path: path.to_owned(),
-                reason: "not a SQLite database".to_owned(),
-            });
-        }
-        Err(e) => return Err(sqlite(e)),
-    };
+    let tables = introspect(&tx).map_err(sqlite)?;
     let missing: Vec<&str> = RELAY_TABLES
         .iter()
         .copied()
@@ -533,10 +533,10 @@ fn select(
                     let Some(value) = row.values.get(position) else {
                         continue;
                     };
-                    if let Some(key) = value.link_key() {
-                        if keys.insert((key, index)) {
-                            hashes.push((value.clone(), index));
-                        }
+                    if let Some(key) = value.link_key()
+                        && keys.insert((key, index))
+                    {
+                        hashes.push((value.clone(), index));
                     }
                 }
             }

@@ -179,7 +179,8 @@ fn selects_every_row_naming_the_account_and_only_those() {
     assert!(devices.iter().all(|(_, v)| v[0] == blob(&ALICE)));
 
     // Addresses match by their first 16 bytes, as sender or recipient.
-    let bodies: Vec<&Value> = rows(&d, "messages").iter().map(|(_, v)| &v[4]).collect();
+    let messages = rows(&d, "messages");
+    let bodies: Vec<&Value> = messages.iter().map(|(_, v)| &v[4]).collect();
     assert_eq!(
         bodies,
         [&Value::Text("hi | Bob".into()), &Value::Text("copy".into())]
@@ -276,10 +277,8 @@ fn a_table_the_code_does_not_know_is_exported() {
     );
     assert_eq!(future.rows[0].values[2], Value::Real(1.5));
     assert_eq!(future.rows[1].values[2], Value::Null);
-    let places: Vec<(Reason, &Value)> = rows(&d, "sightings")
-        .iter()
-        .map(|(r, v)| (*r, &v[0]))
-        .collect();
+    let sightings = rows(&d, "sightings");
+    let places: Vec<(Reason, &Value)> = sightings.iter().map(|(r, v)| (*r, &v[0])).collect();
     assert_eq!(
         places,
         [
