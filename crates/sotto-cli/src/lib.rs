@@ -9,5 +9,6 @@ pub mod bench;
 pub mod chat;
 pub mod compelled;
 pub mod demo;
+pub mod disclose;
 pub mod matrix;
 pub mod relay;

@@ -45,6 +45,12 @@ impl From<DurabilityArg> for Durability {
     }
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Json,
+    Markdown,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// The compelled operator's admin interface: an action on the relay's database file
@@ -75,6 +81,19 @@ enum Command {
         /// Keep each profile's database as DIR/PROFILE.db (for `sqlite3`).
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
+    },
+    /// Export everything a relay's database holds about one account: the package a
+    /// platform would hand over (read-only; the relay may be running).
+    Disclose {
+        /// The relay's database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The account id (32 hex digits).
+        #[arg(long)]
+        account: String,
+        /// The form.
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: FormatArg,
     },
     /// Run the reference relay until Ctrl-C; prints `listening on ADDR` once bound.
     Relay {
@@ -302,6 +321,17 @@ fn main() -> ExitCode {
                             .map_err(|e| e.to_string())
                     })
             })
+        }
+        Command::Disclose {
+            db,
+            account,
+            format,
+        } => {
+            let format = match format {
+                FormatArg::Json => sotto_cli::disclose::Format::Json,
+                FormatArg::Markdown => sotto_cli::disclose::Format::Markdown,
+            };
+            sotto_cli::disclose::run(&db, &account, format, &mut stdout).map_err(|e| e.to_string())
         }
         Command::Admin { db, action } => sotto_cli::compelled::admin(&db, &action, &mut stdout),
         Command::Relay {

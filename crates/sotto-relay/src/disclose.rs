@@ -387,7 +387,10 @@ impl Table {
                 alternatives.push(format!("(typeof({c}) = 'text' AND lower({c}) = ?2)"));
             }
         }
-        let mut condition = format!("({})", alternatives.join(" OR "));
+        // `?2 IS NULL` is never true (the hex id is bound); it keeps ?2 in every statement,
+        // so that each binds the same parameters whether or not a column is named for an
+        // account.
+        let mut condition = format!("({} OR ?2 IS NULL)", alternatives.join(" OR "));
         if self.name.eq_ignore_ascii_case("meta") {
             let key = quote(self.has_column("key")?);
             let withheld = WITHHELD_META_KEYS
