@@ -56,7 +56,7 @@ impl Cell {
 }
 
 /// Whether standard output gets colour: it is a terminal, `NO_COLOR` is unset or empty
-/// (https://no-color.org), and `TERM` is not `dumb`.
+/// (<https://no-color.org>), and `TERM` is not `dumb`.
 #[must_use]
 pub fn colour_for_stdout() -> bool {
     use std::io::IsTerminal;
@@ -198,7 +198,7 @@ fn push_cell(line: &mut String, text: &str, width: usize, style: Style, colour: 
 
 /// The matrix as a table for a terminal of `width` characters: every line has at most
 /// `width` characters (not counting colour codes), samples wrapped at spaces and cut with
-/// `…` past [`MAX_CELL_LINES`] lines. Held cells show their sample in red, not-held cells
+/// `…` past three lines. Held cells show their sample in red, not-held cells
 /// `not held` in green, only when `colour` is true ([`colour_for_stdout`]). Too narrow for
 /// a table (less than 4 characters a column), the matrix is a list: each row's name, then
 /// one `profile: sample` line per column, cut to `width`.
