@@ -491,6 +491,31 @@ impl<B: RecordBackend> Device<B> {
             .map_or(0, DeviceSessions::len)
     }
 
+    /// The kind of the active session with `account`'s `device_id` (sessions keep the kind
+    /// they were set up with), or `None` without one.
+    #[must_use]
+    pub fn session_kind(
+        &self,
+        account: AccountId,
+        device_id: u32,
+    ) -> Option<sotto_ratchet::SessionKind> {
+        self.sessions
+            .get(&(account, device_id))
+            .and_then(DeviceSessions::active_kind)
+    }
+
+    /// The session setup options new sessions get.
+    #[must_use]
+    pub const fn handshake_config(&self) -> HandshakeConfig {
+        self.config
+    }
+
+    /// Replaces the session setup options new sessions get (held sessions keep theirs; both
+    /// sides of a new session must use the same, see [`HandshakeConfig`]).
+    pub fn set_handshake_config(&mut self, config: HandshakeConfig) {
+        self.config = config;
+    }
+
     /// The safety number with `account`, from this account's key and the pinned one.
     pub fn safety_number(&self, account: AccountId) -> Result<SafetyNumber, DeviceError> {
         let own = self.trust(self.own.account)?;

@@ -106,6 +106,12 @@ impl DeviceSessions {
         Self::default()
     }
 
+    /// The kind of the active session (standard or header-encrypted), if any.
+    #[must_use]
+    pub fn active_kind(&self) -> Option<sotto_ratchet::SessionKind> {
+        self.slots.first().map(|slot| slot.session.config().kind())
+    }
+
     /// Whether there is an active session.
     #[must_use]
     pub fn has_active(&self) -> bool {

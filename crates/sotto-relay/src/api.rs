@@ -658,6 +658,8 @@ pub struct ProfileResponse {
     pub identified: bool,
     /// Identified sends must carry a `trace` hash.
     pub trace: bool,
+    /// Clients set up header-encrypted ratchet sessions.
+    pub header_encryption: bool,
 }
 
 /// `GET /v1/messages`.

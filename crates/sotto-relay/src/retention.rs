@@ -130,6 +130,16 @@ impl Profile {
         matches!(self, Self::Traceable)
     }
 
+    /// Clients set up header-encrypted ratchet sessions (`sotto` only): the ratchet keys and
+    /// counters inside an envelope are encrypted too, so whoever later opens an envelope's
+    /// sealed layer (with the recipient's identity key from a seized device) still cannot
+    /// link its messages by ratchet key or count them per session. The relay sees no
+    /// difference: under sealed sender the whole device message is inside the envelope.
+    #[must_use]
+    pub const fn header_encryption(self) -> bool {
+        matches!(self, Self::Sotto)
+    }
+
     /// An acknowledged message is kept (its `delivered_at` set) instead of deleted: a cloud
     /// history.
     #[must_use]

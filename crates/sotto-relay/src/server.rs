@@ -321,14 +321,26 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Runs a storage operation on a blocking thread.
+/// Runs storage calls through [`Storage::submit`] and waits, without a thread of its own,
+/// for their result once committed (`CommitFailed` if the commit failed).
 async fn store<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&dyn Storage) -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let storage = Arc::clone(&state.storage);
-    tokio::task::spawn_blocking(move || f(&*storage))
-        .await
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    state.storage.submit(Box::new(move |storage| {
+        let result = f(storage);
+        Box::new(move |committed| {
+            let answer = if committed {
+                result
+            } else {
+                Err(StorageError::CommitFailed)
+            };
+            // The request may have been cancelled: nothing to tell.
+            drop(tx.send(answer));
+        })
+    }))?;
+    rx.await
         .map_err(|_| ApiError::Storage(StorageError::WriterGone))?
         .map_err(ApiError::from)
 }
@@ -489,6 +501,7 @@ async fn profile(State(state): State<AppState>) -> Json<api::ProfileResponse> {
         sealed: p.sealed_sends(),
         identified: p.identified_sends(),
         trace: p.traces(),
+        header_encryption: p.header_encryption(),
     })
 }
 

@@ -250,9 +250,25 @@ pub struct StoredKeys {
     pub server_certificate: Vec<u8>,
 }
 
+/// Told, once an [`Operation`]'s batch is over, whether its effects were committed.
+pub type Reply = Box<dyn FnOnce(bool) + Send>;
+
+/// Storage calls to run together where they are cheapest ([`Storage::submit`]): given the
+/// storage, it makes its calls and returns the [`Reply`] that hands their result on once it
+/// is known whether they were committed.
+pub type Operation = Box<dyn FnOnce(&dyn Storage) -> Reply + Send>;
+
 /// The relay's storage. Each method is one atomic operation; each blocks its caller until
-/// the operation is committed (call it from a blocking thread).
+/// the operation is committed (call it from a blocking thread, or through
+/// [`Storage::submit`]).
 pub trait Storage: Send + Sync {
+    /// Queues `operation` without blocking. It runs later, with every method call it makes
+    /// atomic as usual, and its reply is called once those calls are committed (`true`) or
+    /// known not to be (`false`). A storage that cannot run it (it is closed) answers
+    /// `WriterGone` and drops it. [`SqliteStorage`] runs it on its
+    /// writer thread inside the next batch's transaction, so a request handler waits for
+    /// its reply on no thread of its own.
+    fn submit(&self, operation: Operation) -> Result<(), StorageError>;
     /// Creates an account with its first device. `AccountExists` if it exists.
     fn create_account(&self, new: NewAccount) -> Result<(), StorageError>;
     /// Registers a device under `list`, whose version must be above the stored one, or equal

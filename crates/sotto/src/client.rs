@@ -10,6 +10,7 @@ use sotto_devices::{AccountId, Device, DeviceError, LinkCode, Observed, PendingL
 use sotto_handshake::{
     DeviceIdentity, HandshakeConfig, PrekeyBundle, PrekeyPolicy, PublishedPrekeys,
 };
+use sotto_ratchet::{SessionConfig, SessionKind};
 use sotto_sealed::access::ProfileKey;
 use sotto_sealed::cache::StaticCache;
 use sotto_sealed::certificate::{CertificateStore, SenderCertificate, TrustRoot};
@@ -164,6 +165,9 @@ pub struct Client<T: Transport> {
     pub(crate) events: Vec<Event>,
     pub(crate) phone: Option<String>,
     pub(crate) relay_profile: Option<RelayProfile>,
+    /// The session kind of [`ClientConfig::handshake`], used unless the profile asks for
+    /// header encryption.
+    configured_kind: SessionKind,
 }
 
 /// What the relay's platform profile takes (`GET /v1/profile`, docs/relay.md, "Profiles"):
@@ -183,6 +187,9 @@ pub struct RelayProfile {
     pub identified: bool,
     /// Identified sends carry an originator hash of their text.
     pub trace: bool,
+    /// New ratchet sessions are header-encrypted (the `sotto` profile): the client sets
+    /// them up so, whatever [`ClientConfig::handshake`] says about the kind.
+    pub header_encryption: bool,
 }
 
 impl<T: Transport> core::fmt::Debug for Client<T> {
@@ -359,6 +366,7 @@ impl<T: Transport> Client<T> {
             events: Vec::new(),
             phone: config.phone.clone(),
             relay_profile: None,
+            configured_kind: config.handshake.session.kind(),
         }
     }
 
@@ -383,7 +391,24 @@ impl<T: Transport> Client<T> {
             sealed: body.sealed,
             identified: body.identified,
             trace: body.trace,
+            header_encryption: body.header_encryption,
         };
+        // Every client of this relay sets sessions up the same way: both sides of a session
+        // must use the same kind.
+        let want = if profile.header_encryption {
+            SessionKind::HeaderEncrypted
+        } else {
+            self.configured_kind
+        };
+        self.with_device(move |d, _| {
+            let mut config = d.handshake_config();
+            if config.session.kind() != want {
+                config.session = with_kind(config.session, want);
+                d.set_handshake_config(config);
+            }
+            Ok(())
+        })
+        .await?;
         self.relay_profile = Some(profile.clone());
         Ok(profile)
     }
@@ -760,6 +785,18 @@ impl<T: Transport> Client<T> {
 
     // ------------------------------------------------------------------ trust
 
+    /// The kind of the active ratchet session with `peer`'s `device_id`, or `None` without
+    /// one: header-encrypted under the `sotto` profile, standard elsewhere unless
+    /// [`ClientConfig::handshake`] asks otherwise.
+    pub async fn session_kind(
+        &self,
+        peer: AccountId,
+        device_id: u32,
+    ) -> Result<Option<SessionKind>, ClientError> {
+        self.with_device(move |d, _| Ok(d.session_kind(peer, device_id)))
+            .await
+    }
+
     /// The safety number with `peer` (to compare in person).
     pub async fn safety_number(&self, peer: AccountId) -> Result<SafetyNumber, ClientError> {
         self.with_device(move |d, _| Ok(d.safety_number(peer)?))
@@ -804,6 +841,16 @@ impl<T: Transport> Client<T> {
             .await?;
         Ok(observed_events(observed))
     }
+}
+
+/// `config` with `kind`, its limits kept.
+const fn with_kind(config: SessionConfig, kind: SessionKind) -> SessionConfig {
+    let base = match kind {
+        SessionKind::Standard => SessionConfig::standard(),
+        SessionKind::HeaderEncrypted => SessionConfig::header_encrypted(),
+    };
+    base.with_max_skip(config.max_skip())
+        .with_max_stored_skipped(config.max_stored_skipped())
 }
 
 fn profile_key(hex_key: &str) -> Option<ProfileKey> {

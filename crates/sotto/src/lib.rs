@@ -159,3 +159,4 @@ pub use transport::{HttpTransport, InProcessTransport, Method, Request, Response
 
 pub use sotto_devices::safety::{Comparison, SafetyNumber};
 pub use sotto_devices::{AccountId, TrustEvent};
+pub use sotto_ratchet::SessionKind;

@@ -345,6 +345,8 @@ impl<T: Transport> Client<T> {
     /// observed while sending since the last call). An acknowledgement that fails is
     /// retried on the next call.
     pub async fn receive_wait(&mut self, wait: u64) -> Result<Vec<Event>, ClientError> {
+        // The profile decides the kind of the sessions a message sets up here.
+        self.relay_profile().await?;
         self.maintain().await?;
         let store = self.certificates().await?;
         let response = relay::call(

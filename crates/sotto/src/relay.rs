@@ -189,6 +189,7 @@ pub(crate) struct ProfileBody {
     pub(crate) sealed: bool,
     pub(crate) identified: bool,
     pub(crate) trace: bool,
+    pub(crate) header_encryption: bool,
 }
 
 /// Fetches and decodes `account`'s signed device list (its signature is checked by the

@@ -128,3 +128,94 @@ async fn traceable_sends_the_texts_hash_and_a_forward_keeps_its_originator() {
         .unwrap();
     assert_eq!(sends, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_header_encrypted_under_sotto_only_and_stay_so_after_a_reopen() {
+    use sotto::SessionKind;
+    for profile in [
+        Profile::E2ee,
+        Profile::Traceable,
+        Profile::Sealed,
+        Profile::Sotto,
+    ] {
+        let want = if profile == Profile::Sotto {
+            SessionKind::HeaderEncrypted
+        } else {
+            SessionKind::Standard
+        };
+        let net = Net::with_profile(profile).await;
+        let mut alice = net.register("alice").await;
+        let mut alice2 = net.link(&mut alice, "alice2").await;
+        let mut bob = net.register("bob").await;
+        let carol = net.register("carol").await;
+        let (a, b, c) = (alice.account_id(), bob.account_id(), carol.account_id());
+        for card in [bob.contact_card().unwrap(), carol.contact_card().unwrap()] {
+            alice.add_contact(&card).await.unwrap();
+        }
+        bob.add_contact(&alice.contact_card().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(alice.session_kind(b, 1).await.unwrap(), None);
+        alice.send_text(b, "one").await.unwrap();
+        assert_eq!(texts(&bob.receive().await.unwrap()), [(a, 1, "one".into())]);
+        bob.send_text(a, "two").await.unwrap();
+        assert_eq!(
+            texts(&alice.receive().await.unwrap()),
+            [(b, 1, "two".into())]
+        );
+        alice2.receive().await.unwrap();
+        assert_eq!(
+            alice.session_kind(b, 1).await.unwrap(),
+            Some(want),
+            "{profile}"
+        );
+        assert_eq!(
+            bob.session_kind(a, 1).await.unwrap(),
+            Some(want),
+            "{profile}"
+        );
+        assert_eq!(
+            bob.session_kind(a, 2).await.unwrap(),
+            Some(want),
+            "{profile}"
+        );
+        assert_eq!(
+            alice.session_kind(a, 2).await.unwrap(),
+            Some(want),
+            "{profile}"
+        );
+        assert_eq!(
+            alice2.session_kind(a, 1).await.unwrap(),
+            Some(want),
+            "{profile}"
+        );
+        // Reopened clients set new sessions up the same way, and they work both ways.
+        drop((alice, carol));
+        let mut alice = Client::open(net.transport(), net.config("alice"))
+            .await
+            .unwrap();
+        let mut carol = Client::open(net.transport(), net.config("carol"))
+            .await
+            .unwrap();
+        alice.send_text(c, "three").await.unwrap();
+        assert_eq!(
+            texts(&carol.receive().await.unwrap()),
+            [(a, 1, "three".into())]
+        );
+        carol.send_text(a, "four").await.unwrap();
+        assert_eq!(
+            texts(&alice.receive().await.unwrap()),
+            [(c, 1, "four".into())]
+        );
+        assert_eq!(
+            alice.session_kind(c, 1).await.unwrap(),
+            Some(want),
+            "{profile}"
+        );
+        assert_eq!(
+            carol.session_kind(a, 1).await.unwrap(),
+            Some(want),
+            "{profile}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! [`SqliteStorage`]: one file, WAL, versioned migrations, one writer thread with commit
 //! batching (docs/relay.md, "Commit batching").
 
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::mpsc;
@@ -12,13 +13,42 @@ use sotto_sealed::access::AccessVerifier;
 
 use super::{
     Access, Delivery, DeviceAuth, Durability, ListRecord, MAX_BATCH, NewAccount, NewDevice,
-    SCHEMA_VERSION, SendRecord, Storage, StorageError, StoredKeys, StoredMessage, address,
+    Operation, Reply, SCHEMA_VERSION, SendRecord, Storage, StorageError, StoredKeys, StoredMessage,
+    address,
 };
 
-type Reply = Box<dyn FnOnce(bool) + Send>;
-/// A queued operation: run inside the batch's transaction (`Some`), or refused unrun when
-/// the transaction could not begin (`None`).
-type Job = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
+/// A queued job: given the batch's connection inside its transaction (`None` when the
+/// transaction could not begin, and the job must refuse unrun) and a storage whose
+/// operations run at once on that connection (for an [`Operation`]).
+type Job = Box<dyn FnOnce(Option<&Connection>, &dyn Storage) -> Reply + Send>;
+
+thread_local! {
+    /// On the writer thread: its connection.
+    static WRITER_CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+    /// On the writer thread while it runs a batch's jobs: whether the batch's transaction
+    /// began. `None` everywhere else.
+    static IN_BATCH: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// Runs `f` in a savepoint of its own on `conn` (`None`: the batch's transaction did not
+/// begin, so nothing runs): released on success, rolled back on error.
+fn in_savepoint<T>(
+    conn: Option<&Connection>,
+    f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    let conn = conn.ok_or(StorageError::CommitFailed)?;
+    conn.execute_batch("SAVEPOINT op")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE op")?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO op; RELEASE op")?;
+            Err(e)
+        }
+    }
+}
 
 /// SQLite storage: one file, WAL, one writer thread with commit batching.
 pub struct SqliteStorage {
@@ -181,26 +211,19 @@ impl SqliteStorage {
     }
 
     /// Runs `f` inside the next batch's transaction, in a savepoint of its own, and waits
-    /// for the commit.
+    /// for the commit. Called by an [`Operation`] on the writer thread, runs `f` at once in
+    /// the current batch (the operation's reply waits for the commit).
     fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
+        if let Some(began) = IN_BATCH.get() {
+            return WRITER_CONNECTION
+                .with_borrow(|conn| in_savepoint(conn.as_ref().filter(|_| began), f));
+        }
         let (reply_tx, reply_rx) = mpsc::sync_channel::<Result<T, StorageError>>(1);
-        let job: Job = Box::new(move |conn| {
-            let result = conn.ok_or(StorageError::CommitFailed).and_then(|conn| {
-                conn.execute_batch("SAVEPOINT op")?;
-                match f(conn) {
-                    Ok(v) => {
-                        conn.execute_batch("RELEASE op")?;
-                        Ok(v)
-                    }
-                    Err(e) => {
-                        conn.execute_batch("ROLLBACK TO op; RELEASE op")?;
-                        Err(e)
-                    }
-                }
-            });
+        let job: Job = Box::new(move |conn, _| {
+            let result = in_savepoint(conn, f);
             Box::new(move |committed| {
                 let answer = if committed {
                     result
@@ -211,17 +234,28 @@ impl SqliteStorage {
                 drop(reply_tx.send(answer));
             })
         });
-        {
-            let jobs = self
-                .jobs
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            jobs.as_ref()
-                .ok_or(StorageError::WriterGone)?
-                .send(job)
-                .map_err(|_| StorageError::WriterGone)?;
-        }
+        self.queue(job)?;
         reply_rx.recv().map_err(|_| StorageError::WriterGone)?
+    }
+
+    fn queue(&self, job: Job) -> Result<(), StorageError> {
+        let jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        jobs.as_ref()
+            .ok_or(StorageError::WriterGone)?
+            .send(job)
+            .map_err(|_| StorageError::WriterGone)
+    }
+
+    /// A handle without a writer of its own, for [`Operation`]s on the writer thread: its
+    /// operations run in the current batch.
+    const fn on_writer() -> Self {
+        Self {
+            jobs: Mutex::new(None),
+            writer: Mutex::new(None),
+        }
     }
 
     /// Stops the writer after the queued operations, and waits for it.
@@ -250,6 +284,8 @@ impl Drop for SqliteStorage {
 }
 
 fn run_writer(conn: Connection, jobs: &mpsc::Receiver<Job>) {
+    WRITER_CONNECTION.set(Some(conn));
+    let direct = SqliteStorage::on_writer();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -258,21 +294,32 @@ fn run_writer(conn: Connection, jobs: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        // If the transaction cannot begin, no job runs: outside a transaction each savepoint
-        // would commit on its own and its caller would be told it failed.
-        let began = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
-        let replies: Vec<Reply> = batch
-            .into_iter()
-            .map(|job| job(began.then_some(&conn)))
-            .collect();
-        let committed = began && conn.execute_batch("COMMIT").is_ok();
-        if !committed && !conn.is_autocommit() {
-            drop(conn.execute_batch("ROLLBACK"));
-        }
+        let (replies, committed) = WRITER_CONNECTION.with_borrow(|conn| {
+            let Some(conn) = conn.as_ref() else {
+                // Unreachable: set above. Dropping the jobs tells their callers the writer
+                // is gone.
+                return (Vec::new(), false);
+            };
+            // If the transaction cannot begin, no job runs: outside a transaction each
+            // savepoint would commit on its own and its caller would be told it failed.
+            let began = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+            IN_BATCH.set(Some(began));
+            let replies: Vec<Reply> = batch
+                .into_iter()
+                .map(|job| job(began.then_some(conn), &direct))
+                .collect();
+            IN_BATCH.set(None);
+            let committed = began && conn.execute_batch("COMMIT").is_ok();
+            if !committed && !conn.is_autocommit() {
+                drop(conn.execute_batch("ROLLBACK"));
+            }
+            (replies, committed)
+        });
         for reply in replies {
             reply(committed);
         }
     }
+    drop(WRITER_CONNECTION.take());
 }
 
 fn account_bytes(account: AccountId) -> Vec<u8> {
@@ -418,6 +465,12 @@ fn stored_list_bytes(conn: &Connection, account: AccountId) -> Result<Vec<u8>, S
 }
 
 impl Storage for SqliteStorage {
+    fn submit(&self, operation: Operation) -> Result<(), StorageError> {
+        // Where the batch's transaction did not begin, each call the operation makes fails
+        // unrun (`CommitFailed`), and its reply is told nothing was committed.
+        self.queue(Box::new(move |_, direct| operation(direct)))
+    }
+
     fn create_account(&self, new: NewAccount) -> Result<(), StorageError> {
         self.run(move |conn| {
             if load_account(conn, new.account).is_ok() {
