@@ -76,6 +76,52 @@ fn a_refused_operation_in_a_batch_leaves_the_others_committed() {
 }
 
 #[test]
+fn a_submitted_operation_runs_its_calls_on_the_writer_and_replies_after_the_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = std::sync::Arc::new(
+        SqliteStorage::open(dir.path().join("relay.db"), Durability::ProcessCrash).unwrap(),
+    );
+    let keys = |id: u32| StoredKeys {
+        trust_root_seed: None,
+        trust_root: [id as u8; 32],
+        server_key_id: id,
+        server_key_seed: [0; 32],
+        server_certificate: vec![id as u8],
+    };
+    let (tx, rx) = mpsc::channel();
+    storage
+        .submit(Box::new(move |s| {
+            let writer = thread::current().name() == Some("sotto-relay-writer");
+            // A call that succeeds, one that is refused, then one that sees the first.
+            let stored = s.store_keys(keys(7));
+            let refused = s.set_access_verifier(AccountId::from_bytes([1; 16]), [0; 32]);
+            let seen = s.keys().map(|k| k.map(|k| k.server_key_id));
+            Box::new(move |committed| {
+                tx.send((writer, stored, refused, seen, committed)).unwrap();
+            })
+        }))
+        .unwrap();
+    let (writer, stored, refused, seen, committed) = rx.recv().unwrap();
+    assert!(writer, "the operation ran on the writer thread");
+    assert!(stored.is_ok());
+    assert!(matches!(refused, Err(StorageError::UnknownAccount)));
+    assert_eq!(seen.unwrap(), Some(7));
+    assert!(committed);
+    // Committed: a caller on another thread sees it, and the refused call left nothing.
+    assert_eq!(storage.keys().unwrap().unwrap().server_key_id, 7);
+    // Once closed, a submit is refused and the operation dropped unrun.
+    storage.close();
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&ran);
+    let result = storage.submit(Box::new(move |_| {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        Box::new(|_| {})
+    }));
+    assert!(matches!(result, Err(StorageError::WriterGone)));
+    assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[test]
 fn a_version_1_database_migrates_to_3_keeping_its_mail_as_sealed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("relay.db");
