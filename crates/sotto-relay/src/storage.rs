@@ -30,6 +30,12 @@ pub enum Durability {
 /// The most operations committed in one transaction.
 pub const MAX_BATCH: usize = 512;
 
+/// How long after a commit the writer checkpoints the WAL into the database file and
+/// truncates it (`PRAGMA wal_checkpoint(TRUNCATE)`), so that what a deletion removed (an
+/// acknowledged envelope, overwritten in its page by `secure_delete`) does not stay in
+/// older WAL frames while the relay runs. One second.
+pub const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The schema version this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 3;
 

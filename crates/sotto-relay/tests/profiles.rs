@@ -434,3 +434,55 @@ async fn a_disclosed_database_yields_no_working_token() {
     assert_eq!(sotto_crypto::hash::sha256_concat(&[&token]).to_vec(), hash);
     assert!(!relay.dump().concat().contains(a.token()));
 }
+
+/// The raw bytes of the database file and of its WAL, as they are on disk while the relay
+/// runs.
+fn raw_files(relay: &TestRelay) -> Vec<u8> {
+    let mut bytes = std::fs::read(&relay.db).unwrap();
+    let mut wal = relay.db.clone().into_os_string();
+    wal.push("-wal");
+    if let Ok(w) = std::fs::read(&wal) {
+        bytes.extend(w);
+    }
+    bytes
+}
+
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn an_acknowledged_envelope_leaves_the_file_and_its_wal_while_the_relay_runs() {
+    use rand::Rng;
+    let relay = TestRelay::start_profile(Profile::Sealed).await;
+    let _a = register(&relay, 1).await;
+    let b = register(&relay, 2).await;
+    let mut envelope = fake_envelope(9);
+    envelope.resize(600, 0);
+    rand::rng().fill_bytes(&mut envelope[10..]);
+    let needle = envelope[10..74].to_vec();
+    let (s, _) = send(&relay, &b.hex(), &b.access_key(), &[(1, envelope)]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(holds(&raw_files(&relay), &needle), "held while it waits");
+    let (s, got) = fetch(&relay, b.token(), 0).await;
+    assert_eq!((s, got.len()), (StatusCode::OK, 1));
+    let (s, _) = relay
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages/ack",
+            Some(b.token()),
+            Some(json!({"ids": [got[0].0]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // Gone from both files within the checkpoint interval (with room), the relay still up.
+    let limit = sotto_relay::storage::CHECKPOINT_INTERVAL * 5;
+    let deadline = std::time::Instant::now() + limit;
+    while holds(&raw_files(&relay), &needle) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the acknowledged envelope is still in the database file or its WAL after {limit:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -12,15 +12,18 @@ use sotto_devices::AccountId;
 use sotto_sealed::access::AccessVerifier;
 
 use super::{
-    Access, Delivery, DeviceAuth, Durability, ListRecord, MAX_BATCH, NewAccount, NewDevice,
-    Operation, Reply, SCHEMA_VERSION, SendRecord, Storage, StorageError, StoredKeys, StoredMessage,
-    address,
+    Access, CHECKPOINT_INTERVAL, Delivery, DeviceAuth, Durability, ListRecord, MAX_BATCH,
+    NewAccount, NewDevice, Operation, Reply, SCHEMA_VERSION, SendRecord, Storage, StorageError,
+    StoredKeys, StoredMessage, address,
 };
 
 /// A queued job: given the batch's connection inside its transaction (`None` when the
 /// transaction could not begin, and the job must refuse unrun) and a storage whose
 /// operations run at once on that connection (for an [`Operation`]).
 type Job = Box<dyn FnOnce(Option<&Connection>, &dyn Storage) -> Reply + Send>;
+
+/// How long a statement of the writer waits for another connection's lock.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 thread_local! {
     /// On the writer thread: its connection.
@@ -189,7 +192,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "secure_delete", true)?;
         conn.pragma_update(None, "trusted_schema", false)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         // A fixed query plan per statement: without this, SQLite re-prepares a cached
         // statement whenever a newly bound value might change its plan (a bound `LIMIT`,
         // an indexed column), which made every mailbox fetch parse its SQL again
@@ -286,7 +289,23 @@ impl Drop for SqliteStorage {
 fn run_writer(conn: Connection, jobs: &mpsc::Receiver<Job>) {
     WRITER_CONNECTION.set(Some(conn));
     let direct = SqliteStorage::on_writer();
-    while let Ok(first) = jobs.recv() {
+    // When the first commit since the last checkpoint happened.
+    let mut unchecked: Option<std::time::Instant> = None;
+    loop {
+        let next = match unchecked {
+            None => jobs
+                .recv()
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            Some(at) => jobs.recv_timeout(CHECKPOINT_INTERVAL.saturating_sub(at.elapsed())),
+        };
+        let first = match next {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                checkpoint(&mut unchecked);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -318,8 +337,36 @@ fn run_writer(conn: Connection, jobs: &mpsc::Receiver<Job>) {
         for reply in replies {
             reply(committed);
         }
+        if committed {
+            let at = *unchecked.get_or_insert_with(std::time::Instant::now);
+            if at.elapsed() >= CHECKPOINT_INTERVAL {
+                checkpoint(&mut unchecked);
+            }
+        }
     }
     drop(WRITER_CONNECTION.take());
+}
+
+/// Copies the WAL into the database file and truncates it to zero bytes, so that the old
+/// versions of pages (deleted envelopes among them) are no longer in the WAL. It does not
+/// wait: while another connection (an admin or export) reads an older snapshot it stops
+/// short, and is tried again one interval later.
+fn checkpoint(unchecked: &mut Option<std::time::Instant>) {
+    let done = WRITER_CONNECTION.with_borrow(|conn| {
+        conn.as_ref().is_some_and(|conn| {
+            if conn.busy_timeout(std::time::Duration::ZERO).is_err() {
+                return false;
+            }
+            let done = conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .is_ok_and(|busy| busy == 0);
+            drop(conn.busy_timeout(BUSY_TIMEOUT));
+            done
+        })
+    });
+    *unchecked = (!done).then(std::time::Instant::now);
 }
 
 fn account_bytes(account: AccountId) -> Vec<u8> {
