@@ -164,31 +164,16 @@ async fn sessions_are_header_encrypted_under_sotto_only_and_stay_so_after_a_reop
             [(b, 1, "two".into())]
         );
         alice2.receive().await.unwrap();
-        assert_eq!(
-            alice.session_kind(b, 1).await.unwrap(),
-            Some(want),
-            "{profile}"
-        );
-        assert_eq!(
-            bob.session_kind(a, 1).await.unwrap(),
-            Some(want),
-            "{profile}"
-        );
-        assert_eq!(
-            bob.session_kind(a, 2).await.unwrap(),
-            Some(want),
-            "{profile}"
-        );
-        assert_eq!(
-            alice.session_kind(a, 2).await.unwrap(),
-            Some(want),
-            "{profile}"
-        );
-        assert_eq!(
-            alice2.session_kind(a, 1).await.unwrap(),
-            Some(want),
-            "{profile}"
-        );
+        for (holder, peer, device) in [
+            (&alice, b, 1),
+            (&bob, a, 1),
+            (&bob, a, 2),
+            (&alice, a, 2),
+            (&alice2, a, 1),
+        ] {
+            let kind = holder.session_kind(peer, device).await.unwrap();
+            assert_eq!(kind, Some(want), "{profile}: {peer:?} device {device}");
+        }
         // Reopened clients set new sessions up the same way, and they work both ways.
         drop((alice, carol));
         let mut alice = Client::open(net.transport(), net.config("alice"))
