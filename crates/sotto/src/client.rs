@@ -433,14 +433,15 @@ impl<T: Transport> Client<T> {
     /// Keeps a contact's card (from [`Client::contact_card`]): its profile key, for sealed
     /// sends to it. Returns the contact's account.
     pub async fn add_contact(&mut self, card: &str) -> Result<AccountId, ClientError> {
+        // protocol.md 10.4: lower-case hex only, so that a card has one spelling.
+        let lower_hex = |s: &str, len: usize| {
+            s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        };
         let (account, key) = card.split_once('.').ok_or(ClientError::BadContactCard)?;
-        let account = relay::parse_account(account).map_err(|_| ClientError::BadContactCard)?;
-        if key.len() != 64
-            || !key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            || profile_key(key).is_none()
-        {
+        if !lower_hex(account, 32) || !lower_hex(key, 64) || profile_key(key).is_none() {
             return Err(ClientError::BadContactCard);
         }
+        let account = relay::parse_account(account).map_err(|_| ClientError::BadContactCard)?;
         if account != self.account {
             self.state.peers.insert(account.to_hex(), key.to_owned());
             self.save().await?;

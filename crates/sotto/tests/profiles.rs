@@ -63,6 +63,10 @@ async fn under_sotto_a_first_message_without_a_contact_card_is_refused_before_se
         format!("{}0", card.as_str()),
         card[..40].to_owned(),
         card.to_uppercase(),
+        // Upper case in the account id alone: a card has one spelling.
+        format!("{}{}", card[..32].to_uppercase(), &card[32..]),
+        format!(" {}", card.as_str()),
+        format!("{}.", card.as_str()),
     ] {
         assert!(matches!(
             alice.add_contact(&bad).await,
