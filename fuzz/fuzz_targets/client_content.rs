@@ -1,6 +1,7 @@
-//! Decodes arbitrary bytes as a device message's content (protocol.md 10.1) and opens them as
-//! a client state file under a fixed store key (10.2); an accepted content re-encodes to
-//! itself, refusals follow the documented order of checks.
+//! Decodes arbitrary bytes as a device message's content (protocol.md 10.1), opens them as
+//! a client state file under a fixed store key (10.2) and reads them as a contact card
+//! (10.4); an accepted content or card re-encodes to itself, refusals follow the documented
+//! order of checks.
 //!
 //! The body is `sotto_tests::fuzz_targets::client_content`, shared with the corpus replay.
 

@@ -1128,6 +1128,17 @@ fn client_content_seeds() -> Seeds {
         let name = format!("{}-{:02}", case.validation_id.to_lowercase(), case.id);
         add(&mut seeds, &name, hex::decode(&case.input).expect("hex"));
     }
+    // Contact cards (10.4): the documented example, and spellings the rule refuses.
+    let card = format!("000102030405060708090a0b0c0d0e0f.{}", "3a".repeat(32));
+    add(&mut seeds, "valid-card", card.clone().into_bytes());
+    for (name, bad) in [
+        ("card-upper", card.to_uppercase()),
+        ("card-no-dot", card.replace('.', "0")),
+        ("card-short", card[1..].to_owned()),
+        ("card-space", format!("{card} ")),
+    ] {
+        add(&mut seeds, name, bad.into_bytes());
+    }
     let fixture = hex::encode(fuzz_targets::CLIENT_FIXTURE_STORE_KEY);
     for (name, data) in &seeds {
         let accepted = fuzz_targets::client_content(data);

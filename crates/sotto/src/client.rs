@@ -419,31 +419,18 @@ impl<T: Transport> Client<T> {
     /// profile takes nothing else). It holds the profile key: whoever has it can deliver
     /// to this account, so hand it only to contacts (rotating the key revokes it).
     pub fn contact_card(&self) -> Result<zeroize::Zeroizing<String>, ClientError> {
-        let key = self
-            .state
-            .profile_key
-            .as_deref()
-            .ok_or(ClientError::State)?;
-        Ok(zeroize::Zeroizing::new(format!(
-            "{}.{key}",
-            self.account.to_hex()
-        )))
+        let key = self.own_profile_key().ok_or(ClientError::State)?;
+        Ok(crate::card::encode(self.account, &key))
     }
 
     /// Keeps a contact's card (from [`Client::contact_card`]): its profile key, for sealed
     /// sends to it. Returns the contact's account.
     pub async fn add_contact(&mut self, card: &str) -> Result<AccountId, ClientError> {
-        // protocol.md 10.4: lower-case hex only, so that a card has one spelling.
-        let lower_hex = |s: &str, len: usize| {
-            s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        };
-        let (account, key) = card.split_once('.').ok_or(ClientError::BadContactCard)?;
-        if !lower_hex(account, 32) || !lower_hex(key, 64) || profile_key(key).is_none() {
-            return Err(ClientError::BadContactCard);
-        }
-        let account = relay::parse_account(account).map_err(|_| ClientError::BadContactCard)?;
+        let (account, key) = crate::card::decode(card)?;
         if account != self.account {
-            self.state.peers.insert(account.to_hex(), key.to_owned());
+            self.state
+                .peers
+                .insert(account.to_hex(), hex::encode(key.expose()));
             self.save().await?;
         }
         Ok(account)

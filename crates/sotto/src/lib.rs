@@ -142,6 +142,7 @@
 //!   the redelivered message no longer decrypts (its keys are gone) and is reported as
 //!   [`Event::Undecryptable`], never as a second message.
 
+pub mod card;
 mod client;
 pub mod content;
 mod error;

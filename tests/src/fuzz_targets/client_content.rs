@@ -1,6 +1,6 @@
 //! Target `client_content`: the client's decoders of protocol.md chapter 10, the end-to-end
-//! content a recipient decodes from every device message it decrypts (10.1), and the client
-//! state file (10.2) opened under a fixed store key.
+//! content a recipient decodes from every device message it decrypts (10.1), the client
+//! state file (10.2) opened under a fixed store key, and the contact card (10.4).
 
 use sotto::content::{self, ContentError};
 use sotto::state::{
@@ -17,9 +17,27 @@ pub const CLIENT_FIXTURE_STORE_KEY: [u8; 32] = [0x5c; 32];
 /// gives. Opens `data` as a state file under the fixture key: a refusal must follow the
 /// order of 10.2, and an accepted file must re-seal (same nonce) to itself. Seals `data` as a
 /// state file's JSON: it opens back to `data` exactly when it is the state's JSON, and is
-/// otherwise refused as `Malformed`. Returns whether `data` was accepted as content or as a
-/// state file.
+/// otherwise refused as `Malformed`. Reads `data` (as UTF-8) as a contact card: accepted
+/// exactly when 10.4's rule says so, and then re-encoded to itself. Returns whether `data`
+/// was accepted as content, as a state file or as a card.
 pub fn client_content(data: &[u8]) -> bool {
+    let text = std::str::from_utf8(data).ok();
+    let card_accepted = match text.map(sotto::card::decode) {
+        Some(Ok((account, key))) => {
+            assert_eq!(
+                sotto::card::encode(account, &key).as_bytes(),
+                data,
+                "a card re-encodes to another spelling"
+            );
+            true
+        }
+        Some(Err(e)) => {
+            assert!(matches!(e, sotto::ClientError::BadContactCard), "{e:?}");
+            false
+        }
+        None => false,
+    };
+    assert_eq!(card_accepted, document_card_rule(data), "card rule");
     let content_accepted = match content::decode(data) {
         Ok(c) => {
             let again = content::encode(&c.text, c.share.as_ref())
@@ -73,7 +91,20 @@ pub fn client_content(data: &[u8]) -> bool {
         Ok(json) => assert_eq!(json.as_slice(), data, "opened JSON differs"),
         Err(e) => assert_eq!(e, StateFileError::Malformed, "sealed JSON refused as {e:?}"),
     }
-    content_accepted || state_accepted
+    content_accepted || state_accepted || card_accepted
+}
+
+/// 10.4's rule, from the document alone: 97 bytes, `.` at index 32, lower-case hex digits
+/// everywhere else.
+fn document_card_rule(data: &[u8]) -> bool {
+    data.len() == 97
+        && data.iter().enumerate().all(|(i, &b)| {
+            if i == 32 {
+                b == b'.'
+            } else {
+                matches!(b, b'0'..=b'9' | b'a'..=b'f')
+            }
+        })
 }
 
 /// 10.1's refusal for `data`, computed from the document's order of checks alone.
