@@ -29,8 +29,9 @@
 //! deterministic generator before and after ([`snapshot`]).
 //!
 //! Run a target with `RUSTC_BOOTSTRAP=1 cargo fuzz run TARGET` in `fuzz/`; regenerate the seed
-//! corpus with `SOTTO_WRITE_CORPUS=1 cargo test -p sotto-tests --test corpus_replay --
-//! --ignored`.
+//! corpus with `SOTTO_WRITE_CORPUS=1 cargo test -p sotto-tests --test corpus_replay
+//! generate_seed_corpus` (without the variable, that test checks the committed seeds are
+//! current).
 
 // A fuzz harness reports a finding by panicking, so the workspace's bans on `panic!`,
 // `unwrap` and `expect` are lifted for this module (and only here).
