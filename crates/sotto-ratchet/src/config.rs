@@ -54,6 +54,13 @@ impl SessionConfig {
         }
     }
 
+    /// Sets the session kind, keeping the limits.
+    #[must_use]
+    pub const fn with_kind(mut self, kind: SessionKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
     /// Sets how many message keys one message may make the receiver skip (clamped to
     /// [`Self::LIMIT_CEILING`]).
     #[must_use]

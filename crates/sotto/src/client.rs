@@ -10,7 +10,7 @@ use sotto_devices::{AccountId, Device, DeviceError, LinkCode, Observed, PendingL
 use sotto_handshake::{
     DeviceIdentity, HandshakeConfig, PrekeyBundle, PrekeyPolicy, PublishedPrekeys,
 };
-use sotto_ratchet::{SessionConfig, SessionKind};
+use sotto_ratchet::SessionKind;
 use sotto_sealed::access::ProfileKey;
 use sotto_sealed::cache::StaticCache;
 use sotto_sealed::certificate::{CertificateStore, SenderCertificate, TrustRoot};
@@ -403,7 +403,7 @@ impl<T: Transport> Client<T> {
         self.with_device(move |d, _| {
             let mut config = d.handshake_config();
             if config.session.kind() != want {
-                config.session = with_kind(config.session, want);
+                config.session = config.session.with_kind(want);
                 d.set_handshake_config(config);
             }
             Ok(())
@@ -829,16 +829,6 @@ impl<T: Transport> Client<T> {
             .await?;
         Ok(observed_events(observed))
     }
-}
-
-/// `config` with `kind`, its limits kept.
-const fn with_kind(config: SessionConfig, kind: SessionKind) -> SessionConfig {
-    let base = match kind {
-        SessionKind::Standard => SessionConfig::standard(),
-        SessionKind::HeaderEncrypted => SessionConfig::header_encrypted(),
-    };
-    base.with_max_skip(config.max_skip())
-        .with_max_stored_skipped(config.max_stored_skipped())
 }
 
 fn profile_key(hex_key: &str) -> Option<ProfileKey> {
